@@ -1,0 +1,141 @@
+import { z } from "zod";
+
+// process.env is read here and nowhere else. Each function gets the slice of Config it needs.
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
+  .transform((v) => ["true", "1", "yes", "on"].includes(v));
+const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = z
+  .string()
+  .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  HOST: z.string().min(1).default("localhost"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "must start with file: (SQLite) or postgresql:// (PostgreSQL)")
+    .default("file:./data/holdfast.db"),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_AUTO_MIGRATE: bool.optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
+
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).default("holdfast"),
+  JWT_ALG: z.enum(["EdDSA", "ES256"]).default("EdDSA"),
+  ACCESS_TOKEN_TTL_SECONDS: seconds(60, 900).default(300),
+  CLOCK_TOLERANCE_SECONDS: seconds(0, 60).default(5),
+  TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  KEY_ENCRYPTION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  KEY_ROTATION_INTERVAL_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
+
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(1_048_576).default(19_456),
+  ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2),
+  ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+
+  REFRESH_IDLE_TTL_SECONDS: seconds(60, 365 * 86_400).default(14 * 86_400),
+  REFRESH_ABSOLUTE_TTL_SECONDS: seconds(60, 365 * 86_400).default(30 * 86_400),
+  REFRESH_REUSE_GRACE_SECONDS: seconds(0, 120).default(10),
+  REFRESH_COOKIE_NAME: z
+    .string()
+    .regex(/^__(Host|Secure)-[A-Za-z0-9_]+$/, "must start with __Host- or __Secure-")
+    .default("__Host-holdfast_rt"),
+
+  CORS_ORIGINS: csv.default([]),
+  INTROSPECTION: bool.optional(),
+  DEMO: bool.optional(),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  readonly env: "development" | "production" | "test";
+  readonly server: { host: string; port: number; publicUrl: string; graphqlPath: "/graphql" };
+  readonly log: { level: string; pretty: boolean };
+  readonly database: { url: string; provider: "sqlite" | "postgres"; poolSize: number; autoMigrate: boolean };
+  readonly redis: { url: string } | null;
+  readonly tokens: {
+    issuer: string;
+    audience: string;
+    alg: "EdDSA" | "ES256";
+    accessTokenTtlSeconds: number;
+    clockToleranceSeconds: number;
+    cacheSize: number;
+  };
+  readonly keys: { encryptionSecret: string | null; rotationIntervalDays: number };
+  readonly passwords: { memoryKib: number; timeCost: number; parallelism: number };
+  readonly refresh: {
+    idleTtlSeconds: number;
+    absoluteTtlSeconds: number;
+    reuseGraceSeconds: number;
+    cookieName: string;
+  };
+  readonly http: { corsOrigins: readonly string[]; introspection: boolean; demo: boolean };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates the environment once, at start, naming every bad variable. */
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "not set" (a blank line in .env), not "set to empty".
+  const env = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.REFRESH_IDLE_TTL_SECONDS > e.REFRESH_ABSOLUTE_TTL_SECONDS) {
+    problems.push("REFRESH_IDLE_TTL_SECONDS: must not exceed REFRESH_ABSOLUTE_TTL_SECONDS");
+  }
+  if (e.NODE_ENV === "production" && e.DEMO) problems.push("DEMO: the demo page is not served in production");
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dev = e.NODE_ENV === "development";
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  const provider = e.DATABASE_URL.startsWith("file:") ? "sqlite" : "postgres";
+  return Object.freeze({
+    env: e.NODE_ENV,
+    server: { host: e.HOST, port: e.PORT, publicUrl, graphqlPath: "/graphql" },
+    log: { level: e.LOG_LEVEL, pretty: dev },
+    database: {
+      url: e.DATABASE_URL,
+      provider,
+      poolSize: e.DATABASE_POOL_SIZE,
+      // Only the embedded default migrates itself; PostgreSQL waits for `npm run db:migrate`.
+      autoMigrate: e.DATABASE_AUTO_MIGRATE ?? provider === "sqlite",
+    },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
+    tokens: {
+      issuer: e.JWT_ISSUER ?? publicUrl,
+      audience: e.JWT_AUDIENCE,
+      alg: e.JWT_ALG,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      clockToleranceSeconds: e.CLOCK_TOLERANCE_SECONDS,
+      cacheSize: e.TOKEN_CACHE_SIZE,
+    },
+    keys: { encryptionSecret: e.KEY_ENCRYPTION_SECRET ?? null, rotationIntervalDays: e.KEY_ROTATION_INTERVAL_DAYS },
+    passwords: { memoryKib: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    refresh: {
+      idleTtlSeconds: e.REFRESH_IDLE_TTL_SECONDS,
+      absoluteTtlSeconds: e.REFRESH_ABSOLUTE_TTL_SECONDS,
+      reuseGraceSeconds: e.REFRESH_REUSE_GRACE_SECONDS,
+      cookieName: e.REFRESH_COOKIE_NAME,
+    },
+    http: {
+      corsOrigins: e.CORS_ORIGINS,
+      introspection: e.INTROSPECTION ?? dev,
+      demo: e.DEMO ?? dev,
+    },
+  });
+}
