@@ -42,7 +42,9 @@ for (const { name, url } of providers) {
   const empty = !/^(?!\s*--)\s*\S/m.test(sql.replace(/This is an empty migration\./, ""));
   if (empty) continue;
   if (check) {
-    console.error(`${name}: prisma/models.prisma has changes that no migration covers; run npm run db:diff -- <name>`);
+    console.error(
+      `${name}: prisma/models.prisma has changes that no migration covers; run npm run db:diff -- <name>`,
+    );
     pending = true;
     continue;
   }

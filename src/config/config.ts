@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 
 // process.env is read here and nowhere else. Each function gets the slice of Config it needs.
@@ -6,9 +7,12 @@ const bool = z
   .enum(["true", "false", "1", "0", "yes", "no", "on", "off"])
   .transform((v) => ["true", "1", "yes", "on"].includes(v));
 const seconds = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const csv = z
-  .string()
-  .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean));
+const csv = z.string().transform((v) =>
+  v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
@@ -23,7 +27,10 @@ const envSchema = z.object({
     .default("file:./data/holdfast.db"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_AUTO_MIGRATE: bool.optional(),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional(),
 
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).default("holdfast"),
@@ -33,6 +40,13 @@ const envSchema = z.object({
   TOKEN_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   KEY_ENCRYPTION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   KEY_ROTATION_INTERVAL_DAYS: z.coerce.number().int().min(0).max(3650).default(0),
+  KEY_PUBLISH_DELAY_SECONDS: seconds(0, 3600).default(60),
+  KEY_RELOAD_INTERVAL_SECONDS: seconds(1, 3600).default(30),
+
+  DPOP: z.enum(["optional", "required"]).default("optional"),
+  DPOP_IAT_WINDOW_SECONDS: seconds(5, 600).default(60),
+  DPOP_NONCE: bool.default(false),
+  DPOP_NONCE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
 
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(1_048_576).default(19_456),
   ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2),
@@ -67,7 +81,18 @@ export interface Config {
     clockToleranceSeconds: number;
     cacheSize: number;
   };
-  readonly keys: { encryptionSecret: string | null; rotationIntervalDays: number };
+  readonly keys: {
+    encryptionSecret: string | null;
+    rotationIntervalDays: number;
+    publishDelaySeconds: number;
+    reloadIntervalSeconds: number;
+  };
+  readonly dpop: {
+    required: boolean;
+    iatWindowSeconds: number;
+    /** Secret for stateless nonces (RFC 9449 §8), or null when nonces are off. */
+    nonceSecret: string | null;
+  };
   readonly passwords: { memoryKib: number; timeCost: number; parallelism: number };
   readonly refresh: {
     idleTtlSeconds: number;
@@ -98,15 +123,25 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (e.REFRESH_IDLE_TTL_SECONDS > e.REFRESH_ABSOLUTE_TTL_SECONDS) {
     problems.push("REFRESH_IDLE_TTL_SECONDS: must not exceed REFRESH_ABSOLUTE_TTL_SECONDS");
   }
+  if (e.KEY_RELOAD_INTERVAL_SECONDS >= e.KEY_PUBLISH_DELAY_SECONDS && e.KEY_PUBLISH_DELAY_SECONDS > 0) {
+    problems.push(
+      "KEY_RELOAD_INTERVAL_SECONDS: must be shorter than KEY_PUBLISH_DELAY_SECONDS, or other instances sign-verify out of step",
+    );
+  }
+  if (e.DPOP_NONCE && !e.DPOP_NONCE_SECRET && e.REDIS_URL === undefined && e.NODE_ENV === "production") {
+    problems.push(
+      "DPOP_NONCE_SECRET: required with DPOP_NONCE=true in production, so every instance accepts every nonce",
+    );
+  }
   if (e.NODE_ENV === "production" && e.DEMO) problems.push("DEMO: the demo page is not served in production");
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dev = e.NODE_ENV === "development";
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
-  const provider = e.DATABASE_URL.startsWith("file:") ? "sqlite" : "postgres";
+  const provider: "sqlite" | "postgres" = e.DATABASE_URL.startsWith("file:") ? "sqlite" : "postgres";
   return Object.freeze({
     env: e.NODE_ENV,
-    server: { host: e.HOST, port: e.PORT, publicUrl, graphqlPath: "/graphql" },
+    server: { host: e.HOST, port: e.PORT, publicUrl, graphqlPath: "/graphql" as const },
     log: { level: e.LOG_LEVEL, pretty: dev },
     database: {
       url: e.DATABASE_URL,
@@ -124,8 +159,23 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       clockToleranceSeconds: e.CLOCK_TOLERANCE_SECONDS,
       cacheSize: e.TOKEN_CACHE_SIZE,
     },
-    keys: { encryptionSecret: e.KEY_ENCRYPTION_SECRET ?? null, rotationIntervalDays: e.KEY_ROTATION_INTERVAL_DAYS },
-    passwords: { memoryKib: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    keys: {
+      encryptionSecret: e.KEY_ENCRYPTION_SECRET ?? null,
+      rotationIntervalDays: e.KEY_ROTATION_INTERVAL_DAYS,
+      publishDelaySeconds: e.KEY_PUBLISH_DELAY_SECONDS,
+      reloadIntervalSeconds: e.KEY_RELOAD_INTERVAL_SECONDS,
+    },
+    dpop: {
+      required: e.DPOP === "required",
+      iatWindowSeconds: e.DPOP_IAT_WINDOW_SECONDS,
+      // Without a configured secret a single instance makes its own at start.
+      nonceSecret: e.DPOP_NONCE ? (e.DPOP_NONCE_SECRET ?? randomBytes(32).toString("base64url")) : null,
+    },
+    passwords: {
+      memoryKib: e.ARGON2_MEMORY_KIB,
+      timeCost: e.ARGON2_TIME_COST,
+      parallelism: e.ARGON2_PARALLELISM,
+    },
     refresh: {
       idleTtlSeconds: e.REFRESH_IDLE_TTL_SECONDS,
       absoluteTtlSeconds: e.REFRESH_ABSOLUTE_TTL_SECONDS,

@@ -10,7 +10,7 @@ import { migrate, sqliteFilePath } from "./migrate.js";
  * rest of the code is typed against one of them.
  */
 export type Prisma = SqliteClient;
-export type { Note, RefreshToken, Session, SigningKey, User, AuditEvent } from "./generated/sqlite/index.js";
+export type { AuditEvent, Note, RefreshToken, Session, SigningKey, User } from "./generated/sqlite/index.js";
 
 export interface Database {
   readonly prisma: Prisma;

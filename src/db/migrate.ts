@@ -53,7 +53,9 @@ export function migrateSqlite(url: string): MigrationResult {
     const done = new Map(
       (
         db
-          .prepare(`SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`)
+          .prepare(
+            `SELECT migration_name, checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+          )
           .all() as { migration_name: string; checksum: string }[]
       ).map((r) => [r.migration_name, r.checksum]),
     );
@@ -71,7 +73,8 @@ export function migrateSqlite(url: string): MigrationResult {
         db.transaction(() => {
           db.exec(m.sql);
           const broken = db.pragma("foreign_key_check") as unknown[];
-          if (broken.length > 0) throw new Error(`migration ${m.name} leaves ${broken.length} broken foreign keys`);
+          if (broken.length > 0)
+            throw new Error(`migration ${m.name} leaves ${broken.length} broken foreign keys`);
           db.prepare(
             `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
              VALUES (?, ?, current_timestamp, ?, current_timestamp, 1)`,

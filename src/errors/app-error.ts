@@ -114,3 +114,10 @@ export class ServiceUnavailableError extends AppError {
     return { reason: this.reason, retryable: true };
   }
 }
+
+/** RFC 9449 §8: the proof lacked the server's current nonce; the client retries with `nonce`. */
+export class DpopNonceRequiredError extends UnauthenticatedError {
+  constructor(readonly nonce: string) {
+    super("use_dpop_nonce", "A DPoP nonce is required");
+  }
+}

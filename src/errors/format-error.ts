@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { unwrapResolverError } from "@apollo/server/errors";
-import { type GraphQLFormattedError, GraphQLError } from "graphql";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import type { Logger } from "pino";
 import { AppError } from "./app-error.js";
 
@@ -60,12 +60,16 @@ export function createFormatError(logger: Logger, options: { exposeStack: boolea
       extensions: {
         code: "INTERNAL_SERVER_ERROR",
         correlationId,
-        ...(options.exposeStack && original instanceof Error ? { stacktrace: original.stack?.split("\n") } : {}),
+        ...(options.exposeStack && original instanceof Error
+          ? { stacktrace: original.stack?.split("\n") }
+          : {}),
       },
     };
   };
 }
 
 function isAppCode(code: string): boolean {
-  return ["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "TOO_MANY_REQUESTS", "SERVICE_UNAVAILABLE"].includes(code);
+  return ["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "TOO_MANY_REQUESTS", "SERVICE_UNAVAILABLE"].includes(
+    code,
+  );
 }

@@ -56,6 +56,7 @@ CREATE TABLE "RefreshToken" (
     "parentId" TEXT,
     "createdAt" DATETIME NOT NULL,
     "consumedAt" DATETIME,
+    "sealedSuccessor" TEXT,
     CONSTRAINT "RefreshToken_sessionId_fkey" FOREIGN KEY ("sessionId") REFERENCES "Session" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 

@@ -65,6 +65,7 @@ CREATE TABLE "RefreshToken" (
     "parentId" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL,
     "consumedAt" TIMESTAMP(3),
+    "sealedSuccessor" TEXT,
 
     CONSTRAINT "RefreshToken_pkey" PRIMARY KEY ("id")
 );

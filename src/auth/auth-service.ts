@@ -1,0 +1,232 @@
+import { grantedScopes } from "../authz/scopes.js";
+import type { Clock } from "../clock.js";
+import { epochSeconds } from "../clock.js";
+import { BadUserInputError, UnauthenticatedError } from "../errors/app-error.js";
+import type { UserModel } from "../users/user-model.js";
+import type { UserService } from "../users/user-service.js";
+import type { AuditLog } from "./audit-log.js";
+import type { AuthPayloadModel, ClientInfo } from "./auth-payload.js";
+import { checkPasswordPolicy, type PasswordHasher } from "./passwords.js";
+import type { SessionService } from "./sessions/session-service.js";
+import type { Viewer } from "./viewer.js";
+
+/** What the account flows need from the token core: sign an access token for a session. */
+export interface AccessTokenIssuer {
+  issue(input: {
+    userId: string;
+    sessionId: string;
+    scopes: readonly string[];
+    jkt: string | null;
+    ttlSeconds?: number;
+  }): Promise<{ token: string; expiresAt: Date }>;
+}
+
+export interface LoginInput {
+  email: string;
+  password: string;
+  scopes?: readonly string[] | null | undefined;
+}
+
+/** The request facts an account flow needs: where it came from, and its verified DPoP key, if any. */
+export interface AuthRequest {
+  client: ClientInfo;
+  /** Thumbprint of the key of a verified DPoP proof sent with this request, or null. */
+  jkt: string | null;
+}
+
+export const DEFAULT_NARROW_TTL_SECONDS = 60;
+
+/** register, login, refresh, narrowToken, changePassword: thin glue over users, sessions and tokens. */
+export class AuthService {
+  constructor(
+    private readonly deps: {
+      clock: Clock;
+      users: UserService;
+      sessions: SessionService;
+      passwords: PasswordHasher;
+      tokens: AccessTokenIssuer;
+      audit: AuditLog;
+    },
+  ) {}
+
+  async register(
+    input: { email: string; password: string; displayName: string },
+    request: AuthRequest,
+  ): Promise<AuthPayloadModel> {
+    checkPasswordPolicy(input.password);
+    const passwordHash = await this.deps.passwords.hash(input.password);
+    const user = await this.deps.users.create({
+      email: input.email,
+      passwordHash,
+      displayName: input.displayName,
+    });
+    await this.deps.audit.record({ type: "user.registered", userId: user.id, client: request.client });
+    return this.startSession(user, grantedScopes(user.role), request);
+  }
+
+  async login(input: LoginInput, request: AuthRequest): Promise<AuthPayloadModel> {
+    // One answer for "no such account" and "wrong password", and the same argon2 work for both.
+    const invalid = () => new UnauthenticatedError("invalid_credentials", "Invalid email or password");
+    const tooLong = Buffer.byteLength(input.password, "utf8") > 1024;
+    const account = await this.deps.users.findCredentials(input.email);
+    if (!account || tooLong) {
+      await this.deps.passwords.verifyDummy(tooLong ? "" : input.password);
+      await this.deps.audit.record({
+        type: "login.failed",
+        userId: account?.id ?? null,
+        client: request.client,
+        detail: { reason: "invalid_credentials" },
+      });
+      throw invalid();
+    }
+    if (!(await this.deps.passwords.verify(account.passwordHash, input.password))) {
+      await this.deps.audit.record({
+        type: "login.failed",
+        userId: account.id,
+        client: request.client,
+        detail: { reason: "invalid_credentials" },
+      });
+      throw invalid();
+    }
+    const { passwordHash: _hash, ...user } = account;
+    return this.startSession(user, this.chooseScopes(user, input.scopes), request);
+  }
+
+  async refresh(refreshToken: string, request: AuthRequest): Promise<AuthPayloadModel> {
+    const { session, refreshToken: successor } = await this.deps.sessions.rotate({
+      refreshToken,
+      jkt: request.jkt,
+      client: request.client,
+    });
+    const user = await this.deps.users.findById(session.userId);
+    if (!user) throw new UnauthenticatedError("invalid_refresh_token");
+    const access = await this.deps.tokens.issue({
+      userId: user.id,
+      sessionId: session.id,
+      scopes: session.scopes,
+      jkt: session.jkt,
+    });
+    return {
+      ...access,
+      accessToken: access.token,
+      tokenType: session.jkt ? "DPoP" : "Bearer",
+      scopes: session.scopes,
+      refreshToken: successor,
+      session,
+      user,
+    };
+  }
+
+  /**
+   * A token with a subset of the caller's scopes that dies no later than the caller's own:
+   * a page or a widget gets only what its job needs. Same session, same key binding, no refresh token.
+   */
+  async narrowToken(viewer: Viewer, scopes: readonly string[], expiresInSeconds: number | null | undefined) {
+    const missing = scopes.filter((s) => !viewer.scopes.has(s));
+    if (missing.length > 0) {
+      throw new BadUserInputError(
+        "invalid_scope",
+        `Cannot narrow to scopes the token does not carry: ${missing.join(", ")}`,
+        "scopes",
+      );
+    }
+    const remaining = viewer.expiresAt - epochSeconds(this.deps.clock.now());
+    const requested = expiresInSeconds ?? DEFAULT_NARROW_TTL_SECONDS;
+    if (!Number.isInteger(requested) || requested < 1) {
+      throw new BadUserInputError(
+        "invalid_lifetime",
+        "expiresInSeconds must be a positive whole number",
+        "expiresInSeconds",
+      );
+    }
+    if (remaining < 1) throw new UnauthenticatedError("token_expired");
+    const unique = [...new Set(scopes)];
+    const access = await this.deps.tokens.issue({
+      userId: viewer.userId,
+      sessionId: viewer.sessionId,
+      scopes: unique,
+      jkt: viewer.jkt,
+      ttlSeconds: Math.min(requested, remaining),
+    });
+    return {
+      accessToken: access.token,
+      expiresAt: access.expiresAt,
+      tokenType: viewer.jkt ? "DPoP" : "Bearer",
+      scopes: unique,
+    };
+  }
+
+  /** Changes the password and ends every other session of the user. */
+  async changePassword(
+    viewer: Viewer,
+    currentPassword: string,
+    newPassword: string,
+    client: ClientInfo,
+  ): Promise<boolean> {
+    const hash = await this.deps.users.passwordHash(viewer.userId);
+    if (!hash || !(await this.deps.passwords.verify(hash, currentPassword))) {
+      throw new BadUserInputError(
+        "invalid_current_password",
+        "Current password is not correct",
+        "currentPassword",
+      );
+    }
+    checkPasswordPolicy(newPassword, "newPassword");
+    await this.deps.users.setPasswordHash(viewer.userId, await this.deps.passwords.hash(newPassword));
+    await this.deps.audit.record({
+      type: "password.changed",
+      userId: viewer.userId,
+      sessionId: viewer.sessionId,
+      client,
+    });
+    await this.deps.sessions.revokeAllForUser({
+      userId: viewer.userId,
+      keep: viewer.sessionId,
+      reason: "password_changed",
+      client,
+    });
+    return true;
+  }
+
+  private chooseScopes(user: UserModel, requested: readonly string[] | null | undefined): string[] {
+    const granted = grantedScopes(user.role);
+    if (requested == null) return granted;
+    const unknown = requested.filter((s) => !(granted as string[]).includes(s));
+    if (unknown.length > 0) {
+      throw new BadUserInputError(
+        "invalid_scope",
+        `Scopes not granted to this account: ${unknown.join(", ")}`,
+        "scopes",
+      );
+    }
+    return [...new Set(requested)];
+  }
+
+  private async startSession(
+    user: UserModel,
+    scopes: readonly string[],
+    request: AuthRequest,
+  ): Promise<AuthPayloadModel> {
+    const { session, refreshToken } = await this.deps.sessions.start({
+      userId: user.id,
+      scopes,
+      jkt: request.jkt,
+      client: request.client,
+    });
+    const access = await this.deps.tokens.issue({
+      userId: user.id,
+      sessionId: session.id,
+      scopes,
+      jkt: request.jkt,
+    });
+    return {
+      accessToken: access.token,
+      expiresAt: access.expiresAt,
+      tokenType: request.jkt ? "DPoP" : "Bearer",
+      scopes,
+      refreshToken,
+      session,
+      user,
+    };
+  }
+}

@@ -1,0 +1,66 @@
+import type { Clock } from "../../clock.js";
+
+/**
+ * Revoked session ids, held in memory so that every request checks its `sid` in O(1) without a
+ * database read. An entry only needs to live as long as an access token of that session could:
+ * after that the token has expired on its own.
+ */
+export class RevocationSet {
+  private readonly until = new Map<string, number>();
+  private lastSweep = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  add(sessionId: string, until: Date): void {
+    const previous = this.until.get(sessionId) ?? 0;
+    this.until.set(sessionId, Math.max(previous, until.getTime()));
+  }
+
+  has(sessionId: string): boolean {
+    const until = this.until.get(sessionId);
+    if (until === undefined) return false;
+    const now = this.clock.now().getTime();
+    this.sweep(now);
+    return until > now;
+  }
+
+  get size(): number {
+    return this.until.size;
+  }
+
+  private sweep(now: number): void {
+    // At most once a second, so the check stays O(1) amortised.
+    if (now - this.lastSweep < 1000) return;
+    this.lastSweep = now;
+    for (const [sid, until] of this.until) if (until <= now) this.until.delete(sid);
+  }
+}
+
+export interface Revocation {
+  readonly sessionId: string;
+  /** When the last access token of that session expires at the latest. */
+  readonly until: Date;
+}
+
+/**
+ * Carries revocations to every instance. The embedded default is in-process; with Redis,
+ * a pub/sub implementation delivers them to the other instances within a second.
+ */
+export interface RevocationBus {
+  publish(revocations: readonly Revocation[]): Promise<void>;
+  subscribe(listener: (revocations: readonly Revocation[]) => void): void;
+  close(): Promise<void>;
+}
+
+export class InProcessRevocationBus implements RevocationBus {
+  private readonly listeners: ((r: readonly Revocation[]) => void)[] = [];
+  async publish(revocations: readonly Revocation[]): Promise<void> {
+    for (const listener of this.listeners) listener(revocations);
+  }
+  subscribe(listener: (revocations: readonly Revocation[]) => void): void {
+    this.listeners.push(listener);
+  }
+  async close(): Promise<void> {
+    this.listeners.length = 0;
+  }
+}

@@ -1,0 +1,339 @@
+import type { Clock } from "../../clock.js";
+import type { Config } from "../../config/config.js";
+import type { Prisma } from "../../db/database.js";
+import { isUniqueViolation, withDatabase } from "../../db/errors.js";
+import { NotFoundError, UnauthenticatedError } from "../../errors/app-error.js";
+import { newId } from "../../ids.js";
+import type { AuditLog } from "../audit-log.js";
+import type { ClientInfo } from "../auth-payload.js";
+import {
+  generateRefreshToken,
+  hashRefreshToken,
+  isWellFormedRefreshToken,
+  openSuccessor,
+  sealSuccessor,
+} from "./refresh-token.js";
+import type { Revocation, RevocationBus, RevocationSet } from "./revocation.js";
+import { type SessionModel, toSessionModel } from "./session-model.js";
+
+export interface SessionServiceDeps {
+  prisma: Prisma;
+  clock: Clock;
+  audit: AuditLog;
+  revocations: RevocationSet;
+  bus: RevocationBus;
+  config: Config["refresh"] & { accessTokenTtlSeconds: number; clockToleranceSeconds: number };
+}
+
+export interface IssuedRefresh {
+  readonly session: SessionModel;
+  readonly refreshToken: string;
+}
+
+// A walk from a consumed token to the family's live tip is short in practice (a client that lost
+// one or two responses); the bound only keeps a corrupted chain from looping.
+const MAX_GRACE_WALK = 16;
+
+/**
+ * Sessions are refresh-token families. Every state change is one atomic statement or one batch
+ * transaction (never an interactive transaction: on the embedded SQLite adapter, other requests'
+ * queries would run inside it), so concurrent refreshes and a crash mid-way leave no half state.
+ */
+export class SessionService {
+  constructor(private readonly deps: SessionServiceDeps) {}
+
+  /** Starts a family for a fresh login. */
+  async start(input: {
+    userId: string;
+    scopes: readonly string[];
+    jkt: string | null;
+    client: ClientInfo;
+  }): Promise<IssuedRefresh> {
+    const { prisma, clock, config } = this.deps;
+    const now = clock.now();
+    const absoluteExpiresAt = new Date(now.getTime() + config.absoluteTtlSeconds * 1000);
+    const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
+    const sessionId = newId(now);
+    const refreshToken = generateRefreshToken();
+    const [session] = await withDatabase(() =>
+      prisma.$transaction([
+        prisma.session.create({
+          data: {
+            id: sessionId,
+            userId: input.userId,
+            scopes: input.scopes.join(" "),
+            jkt: input.jkt,
+            userAgent: input.client.userAgent?.slice(0, 512) ?? null,
+            ip: input.client.ip,
+            createdAt: now,
+            lastUsedAt: now,
+            idleExpiresAt,
+            absoluteExpiresAt,
+          },
+        }),
+        prisma.refreshToken.create({
+          data: { id: newId(now), sessionId, tokenHash: hashRefreshToken(refreshToken), createdAt: now },
+        }),
+        this.deps.audit.entry({
+          type: "login.succeeded",
+          userId: input.userId,
+          sessionId,
+          client: input.client,
+        }),
+      ]),
+    );
+    return { session: toSessionModel(session), refreshToken };
+  }
+
+  /**
+   * Rotates a refresh token (the reference order of a refresh grant: find → binding → expiry →
+   * reuse → consume → successor). `jkt` is the thumbprint of a verified DPoP proof, or null.
+   */
+  async rotate(input: {
+    refreshToken: string;
+    jkt: string | null;
+    client: ClientInfo;
+  }): Promise<IssuedRefresh> {
+    const { prisma, clock, config } = this.deps;
+    if (!isWellFormedRefreshToken(input.refreshToken))
+      throw new UnauthenticatedError("invalid_refresh_token");
+    const row = await withDatabase(() =>
+      prisma.refreshToken.findUnique({
+        where: { tokenHash: hashRefreshToken(input.refreshToken) },
+        include: { session: true },
+      }),
+    );
+    if (!row) throw new UnauthenticatedError("invalid_refresh_token");
+    const { session } = row;
+    const now = clock.now();
+    if (session.revokedAt) throw new UnauthenticatedError("invalid_refresh_token", "Session has ended");
+    // RFC 9449 §5: a refresh token bound to a key is only usable with a proof from that key.
+    if (session.jkt !== null && session.jkt !== input.jkt) {
+      throw new UnauthenticatedError(input.jkt === null ? "dpop_required" : "invalid_dpop_proof");
+    }
+    if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
+      throw new UnauthenticatedError("invalid_refresh_token", "Session has expired");
+    }
+
+    if (row.consumedAt === null) {
+      const successor = generateRefreshToken();
+      const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
+      try {
+        // Compare-and-set: the update only matches an unconsumed token, and the successor's unique
+        // parentId makes a second successor impossible, so of N concurrent rotations one commits.
+        const [consumed] = await withDatabase(() =>
+          prisma.$transaction([
+            prisma.refreshToken.updateMany({
+              where: { id: row.id, consumedAt: null },
+              data: { consumedAt: now, sealedSuccessor: sealSuccessor(input.refreshToken, successor) },
+            }),
+            prisma.refreshToken.create({
+              data: {
+                id: newId(now),
+                sessionId: session.id,
+                tokenHash: hashRefreshToken(successor),
+                parentId: row.id,
+                createdAt: now,
+              },
+            }),
+            prisma.session.updateMany({
+              where: { id: session.id, revokedAt: null },
+              data: { lastUsedAt: now, idleExpiresAt, ip: input.client.ip },
+            }),
+            this.deps.audit.entry({
+              type: "refresh_token.rotated",
+              userId: session.userId,
+              sessionId: session.id,
+              client: input.client,
+            }),
+          ]),
+        );
+        if (consumed.count === 1) {
+          return {
+            session: toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt }),
+            refreshToken: successor,
+          };
+        }
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+      // Another request rotated this token first: it is now consumed, so fall through to reuse.
+      return this.rotate(input);
+    }
+
+    const consumedAgoMs = now.getTime() - row.consumedAt.getTime();
+    if (consumedAgoMs <= config.reuseGraceSeconds * 1000) {
+      const tip = await this.liveTip(input.refreshToken, row.sealedSuccessor);
+      if (tip) return { session: toSessionModel(session), refreshToken: tip };
+    }
+    await this.revokeForReuse(session.id, session.userId, input.client);
+    throw new UnauthenticatedError(
+      "refresh_token_reused",
+      "Refresh token was already used; the session has been ended",
+    );
+  }
+
+  /**
+   * Within the grace interval a consumed token leads, through the successors sealed under each
+   * token, to the family's current tip: the client gets that same token, never a new branch.
+   */
+  private async liveTip(token: string, sealed: string | null): Promise<string | null> {
+    let current = token;
+    let next = sealed;
+    for (let step = 0; step < MAX_GRACE_WALK && next; step++) {
+      const successor = openSuccessor(current, next);
+      if (!successor) return null;
+      const row = await withDatabase(() =>
+        this.deps.prisma.refreshToken.findUnique({ where: { tokenHash: hashRefreshToken(successor) } }),
+      );
+      if (!row) return null;
+      if (row.consumedAt === null) return successor;
+      current = successor;
+      next = row.sealedSuccessor;
+    }
+    return null;
+  }
+
+  /** Theft: end the whole family, committed before the caller answers (RFC 9700 §4.14.2). */
+  private async revokeForReuse(sessionId: string, userId: string, client: ClientInfo): Promise<void> {
+    const { prisma, clock } = this.deps;
+    const now = clock.now();
+    await withDatabase(() =>
+      prisma.$transaction([
+        prisma.session.updateMany({
+          where: { id: sessionId, revokedAt: null },
+          data: { revokedAt: now, revokedReason: "refresh_token_reused" },
+        }),
+        this.deps.audit.entry({ type: "refresh_token.reuse_detected", userId, sessionId, client }),
+      ]),
+    );
+    await this.announce([sessionId]);
+  }
+
+  /** Ends one session. Only its owner may, or a caller allowed to end anyone's (`asAdmin`). */
+  async revoke(input: {
+    sessionId: string;
+    actorUserId: string;
+    asAdmin: boolean;
+    reason: "logout" | "revoked";
+    client: ClientInfo;
+  }): Promise<boolean> {
+    const { prisma, clock } = this.deps;
+    const session = await withDatabase(() =>
+      prisma.session.findUnique({ where: { id: input.sessionId }, select: { userId: true } }),
+    );
+    // Another user's session is "not found" to a non-admin: its existence is not disclosed.
+    if (!session || (session.userId !== input.actorUserId && !input.asAdmin)) {
+      throw new NotFoundError("Session not found");
+    }
+    const now = clock.now();
+    await withDatabase(() =>
+      prisma.$transaction([
+        prisma.session.updateMany({
+          where: { id: input.sessionId, revokedAt: null },
+          data: { revokedAt: now, revokedReason: input.reason },
+        }),
+        this.deps.audit.entry({
+          type: input.reason === "logout" ? "session.logged_out" : "session.revoked",
+          userId: session.userId,
+          sessionId: input.sessionId,
+          client: input.client,
+          detail: { actorUserId: input.actorUserId },
+        }),
+      ]),
+    );
+    await this.announce([input.sessionId]);
+    // Ending an already ended session is not an error: the caller's intent holds.
+    return true;
+  }
+
+  /** Ends every live session of a user, except `keep` (the caller's own, after a password change). */
+  async revokeAllForUser(input: {
+    userId: string;
+    keep?: string | null;
+    reason: "logout_everywhere" | "password_changed";
+    client: ClientInfo;
+  }): Promise<number> {
+    const { prisma, clock } = this.deps;
+    const now = clock.now();
+    const where = {
+      userId: input.userId,
+      revokedAt: null,
+      ...(input.keep ? { id: { not: input.keep } } : {}),
+    };
+    const live = await withDatabase(() => prisma.session.findMany({ where, select: { id: true } }));
+    const ids = live.map((s) => s.id);
+    if (ids.length === 0) return 0;
+    await withDatabase(() =>
+      prisma.$transaction([
+        prisma.session.updateMany({
+          where: { id: { in: ids }, revokedAt: null },
+          data: { revokedAt: now, revokedReason: input.reason },
+        }),
+        ...ids.map((sessionId) =>
+          this.deps.audit.entry({
+            type: "session.revoked",
+            userId: input.userId,
+            sessionId,
+            client: input.client,
+            detail: { reason: input.reason },
+          }),
+        ),
+      ]),
+    );
+    await this.announce(ids);
+    return ids.length;
+  }
+
+  /** The user's live sessions, most recently used first. */
+  async listForUser(userId: string): Promise<SessionModel[]> {
+    const now = this.deps.clock.now();
+    const rows = await withDatabase(() =>
+      this.deps.prisma.session.findMany({
+        where: { userId, revokedAt: null, idleExpiresAt: { gt: now }, absoluteExpiresAt: { gt: now } },
+        orderBy: { lastUsedAt: "desc" },
+      }),
+    );
+    return rows.map(toSessionModel);
+  }
+
+  async findById(sessionId: string): Promise<SessionModel | null> {
+    const row = await withDatabase(() => this.deps.prisma.session.findUnique({ where: { id: sessionId } }));
+    return row ? toSessionModel(row) : null;
+  }
+
+  /**
+   * Loads revocations whose access tokens could still be alive, into the in-memory set: a new or
+   * restarted instance must refuse them as well as the instance that revoked them.
+   */
+  async loadRecentRevocations(): Promise<number> {
+    const since = new Date(this.deps.clock.now().getTime() - this.tokenLifetimeMs());
+    const rows = await withDatabase(() =>
+      this.deps.prisma.session.findMany({
+        where: { revokedAt: { gte: since } },
+        select: { id: true, revokedAt: true },
+      }),
+    );
+    for (const row of rows) {
+      this.deps.revocations.add(row.id, new Date(row.revokedAt!.getTime() + this.tokenLifetimeMs()));
+    }
+    return rows.length;
+  }
+
+  private async announce(sessionIds: readonly string[]): Promise<void> {
+    const until = new Date(this.deps.clock.now().getTime() + this.tokenLifetimeMs());
+    const revocations: Revocation[] = sessionIds.map((sessionId) => ({ sessionId, until }));
+    // Local first: this instance refuses the tokens even if the bus is down.
+    for (const r of revocations) this.deps.revocations.add(r.sessionId, r.until);
+    await this.deps.bus.publish(revocations);
+  }
+
+  private tokenLifetimeMs(): number {
+    return (this.deps.config.accessTokenTtlSeconds + this.deps.config.clockToleranceSeconds) * 1000;
+  }
+
+  private idleExpiry(now: Date, absoluteExpiresAt: Date): Date {
+    const idle = new Date(now.getTime() + this.deps.config.idleTtlSeconds * 1000);
+    return idle < absoluteExpiresAt ? idle : absoluteExpiresAt;
+  }
+}

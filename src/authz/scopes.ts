@@ -1,0 +1,31 @@
+/**
+ * The scope catalogue: every scope Holdfast knows, what it allows, and which roles grant it.
+ * A token carries a subset of its user's granted scopes; rules in permissions.ts decide from them.
+ */
+export const ROLES = ["user", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const SCOPES = {
+  "notes:read": { description: "Read your own notes", roles: ["user", "admin"] },
+  "notes:write": { description: "Create, edit and delete your own notes", roles: ["user", "admin"] },
+  "sessions:read": { description: "List your own sessions", roles: ["user", "admin"] },
+  "notes:read:any": { description: "Read the body of any user's notes", roles: ["admin"] },
+  "users:read:email": { description: "Read any user's email address", roles: ["admin"] },
+  "sessions:admin": { description: "Revoke any user's sessions", roles: ["admin"] },
+  "keys:admin": { description: "Rotate the token signing keys", roles: ["admin"] },
+} as const satisfies Record<string, { description: string; roles: readonly Role[] }>;
+
+export type Scope = keyof typeof SCOPES;
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function isScope(value: string): value is Scope {
+  return Object.hasOwn(SCOPES, value);
+}
+
+/** The scopes a role grants, in catalogue order. */
+export function grantedScopes(role: Role): Scope[] {
+  return (Object.keys(SCOPES) as Scope[]).filter((s) => (SCOPES[s].roles as readonly Role[]).includes(role));
+}

@@ -1,0 +1,112 @@
+import type { AuthPayloadModel } from "../../auth/auth-payload.js";
+import { UnauthenticatedError } from "../../errors/app-error.js";
+import { type GraphQLContext, requireViewer } from "../context.js";
+import type { MutationResolvers, QueryResolvers, SessionResolvers } from "../generated/resolvers-types.js";
+
+/** COOKIE delivery moves the refresh token out of the body into the HttpOnly cookie. */
+function deliver(
+  payload: AuthPayloadModel,
+  delivery: "COOKIE" | "BODY" | null | undefined,
+  context: GraphQLContext,
+): AuthPayloadModel {
+  const answer = { ...payload, session: { ...payload.session, current: true } };
+  if (delivery === "BODY") return answer;
+  if (payload.refreshToken)
+    context.refreshCookie.set(payload.refreshToken, payload.session.absoluteExpiresAt);
+  return { ...answer, refreshToken: null };
+}
+
+function request(context: GraphQLContext) {
+  return { client: context.client, jkt: context.auth.proofJkt };
+}
+
+export const authMutations: Pick<
+  MutationResolvers,
+  | "register"
+  | "login"
+  | "refresh"
+  | "logout"
+  | "logoutEverywhere"
+  | "revokeSession"
+  | "changePassword"
+  | "narrowToken"
+> = {
+  register: async (_parent, { input }, context) =>
+    deliver(
+      await context.services.auth.register(input, request(context)),
+      input.refreshTokenDelivery,
+      context,
+    ),
+
+  login: async (_parent, { input }, context) =>
+    deliver(await context.services.auth.login(input, request(context)), input.refreshTokenDelivery, context),
+
+  refresh: async (_parent, { refreshToken }, context) => {
+    // The argument wins; the cookie is read here and nowhere else.
+    const fromArgument = refreshToken != null;
+    const token = refreshToken ?? context.refreshCookie.read();
+    if (!token) throw new UnauthenticatedError("invalid_refresh_token", "No refresh token");
+    try {
+      const payload = await context.services.auth.refresh(token, request(context));
+      return deliver(payload, fromArgument ? "BODY" : "COOKIE", context);
+    } catch (error) {
+      // A dead cookie is useless to keep; the browser drops it.
+      if (!fromArgument && error instanceof UnauthenticatedError) context.refreshCookie.clear();
+      throw error;
+    }
+  },
+
+  logout: async (_parent, _args, context) => {
+    const viewer = requireViewer(context);
+    context.refreshCookie.clear();
+    return context.services.sessions.revoke({
+      sessionId: viewer.sessionId,
+      actorUserId: viewer.userId,
+      asAdmin: false,
+      reason: "logout",
+      client: context.client,
+    });
+  },
+
+  logoutEverywhere: async (_parent, _args, context) => {
+    const viewer = requireViewer(context);
+    context.refreshCookie.clear();
+    await context.services.sessions.revokeAllForUser({
+      userId: viewer.userId,
+      reason: "logout_everywhere",
+      client: context.client,
+    });
+    return true;
+  },
+
+  revokeSession: (_parent, { id }, context) => {
+    const viewer = requireViewer(context);
+    return context.services.sessions.revoke({
+      sessionId: id,
+      actorUserId: viewer.userId,
+      asAdmin: viewer.scopes.has("sessions:admin"),
+      reason: "revoked",
+      client: context.client,
+    });
+  },
+
+  changePassword: (_parent, { currentPassword, newPassword }, context) =>
+    context.services.auth.changePassword(
+      requireViewer(context),
+      currentPassword,
+      newPassword,
+      context.client,
+    ),
+
+  narrowToken: (_parent, { scopes, expiresInSeconds }, context) =>
+    context.services.auth.narrowToken(requireViewer(context), scopes, expiresInSeconds),
+};
+
+export const sessionQueries: Pick<QueryResolvers, "sessions"> = {
+  sessions: (_parent, _args, context) => context.services.sessions.listForUser(requireViewer(context).userId),
+};
+
+export const Session: SessionResolvers = {
+  current: (session, _args, { viewer }) => session.current ?? viewer?.sessionId === session.id,
+  boundToKey: (session) => session.jkt !== null,
+};

@@ -1,0 +1,89 @@
+import type { Clock } from "../clock.js";
+import type { Prisma } from "../db/database.js";
+import { withDatabase } from "../db/errors.js";
+import { BadUserInputError, NotFoundError } from "../errors/app-error.js";
+import { type Page, pageArgs, toPage } from "../graphql/pagination.js";
+import { newId } from "../ids.js";
+import type { NoteModel } from "./note-model.js";
+
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_BODY_LENGTH = 20_000;
+
+function checkText(value: string, field: "title" | "body", max: number): string {
+  const text = field === "title" ? value.trim() : value;
+  if (text.length > max || (field === "title" && text.length === 0)) {
+    throw new BadUserInputError(
+      `invalid_${field}`,
+      `${field} must be ${field === "title" ? 1 : 0} to ${max} characters`,
+      field,
+    );
+  }
+  return text;
+}
+
+/**
+ * Notes of the demo domain. Ownership is enforced here for writes (a write is an action, not a
+ * field read); who may *read* which field is the permission map's job.
+ */
+export class NoteService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly clock: Clock,
+  ) {}
+
+  async findById(id: string): Promise<NoteModel | null> {
+    return withDatabase(() => this.prisma.note.findUnique({ where: { id } }));
+  }
+
+  /** Newest first; all notes, or one owner's. */
+  async list(
+    first: number | null | undefined,
+    after: string | null | undefined,
+    ownerId?: string,
+  ): Promise<Page<NoteModel>> {
+    const args = pageArgs(first, after);
+    const rows = await withDatabase(() =>
+      this.prisma.note.findMany({
+        where: { ...(ownerId ? { ownerId } : {}), ...(args.after ? { id: { lt: args.after } } : {}) },
+        orderBy: { id: "desc" },
+        take: args.first + 1,
+      }),
+    );
+    return toPage(rows, args.first);
+  }
+
+  async create(ownerId: string, input: { title: string; body: string }): Promise<NoteModel> {
+    const now = this.clock.now();
+    const data = {
+      id: newId(now),
+      ownerId,
+      title: checkText(input.title, "title", MAX_TITLE_LENGTH),
+      body: checkText(input.body, "body", MAX_BODY_LENGTH),
+      createdAt: now,
+    };
+    return withDatabase(() => this.prisma.note.create({ data }));
+  }
+
+  async update(
+    ownerId: string,
+    id: string,
+    input: { title?: string | null | undefined; body?: string | null | undefined },
+  ): Promise<NoteModel> {
+    const data = {
+      ...(input.title != null ? { title: checkText(input.title, "title", MAX_TITLE_LENGTH) } : {}),
+      ...(input.body != null ? { body: checkText(input.body, "body", MAX_BODY_LENGTH) } : {}),
+    };
+    // One conditional statement: the owner check and the write cannot be separated by another request.
+    const { count } = await withDatabase(() => this.prisma.note.updateMany({ where: { id, ownerId }, data }));
+    if (count === 0) throw new NotFoundError("Note not found");
+    const note = await this.findById(id);
+    if (!note) throw new NotFoundError("Note not found");
+    return note;
+  }
+
+  async delete(ownerId: string, id: string): Promise<boolean> {
+    const { count } = await withDatabase(() => this.prisma.note.deleteMany({ where: { id, ownerId } }));
+    if (count === 0) throw new NotFoundError("Note not found");
+    return true;
+  }
+}

@@ -1,0 +1,316 @@
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from "@apollo/server/plugin/landingPage/default";
+import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import fastifyCookie from "@fastify/cookie";
+import fastifyCors from "@fastify/cors";
+import DataLoader from "dataloader";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { AuditLog } from "../auth/audit-log.js";
+import { AuthService } from "../auth/auth-service.js";
+import { type Authentication, authenticate } from "../auth/authenticate.js";
+import { DpopNonces, MemoryReplayStore, type ReplayStore, verifyDpopProof } from "../auth/dpop/index.js";
+import { KeyStore } from "../auth/keys/key-store.js";
+import { createPasswordHasher } from "../auth/passwords.js";
+import { InProcessRevocationBus, type RevocationBus, RevocationSet } from "../auth/sessions/revocation.js";
+import { SessionService } from "../auth/sessions/session-service.js";
+import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
+import { AccessTokenVerifier } from "../auth/tokens/verify-access-token.js";
+import { type Clock, systemClock } from "../clock.js";
+import type { Config } from "../config/config.js";
+import { type Database, openDatabase } from "../db/database.js";
+import { AppError, UnauthenticatedError } from "../errors/app-error.js";
+import { createFormatError, toGraphQLError } from "../errors/format-error.js";
+import type { GraphQLContext, RefreshCookie, Services } from "../graphql/context.js";
+import { buildSchema } from "../graphql/schema.js";
+import { singleCredentialOperation } from "../graphql/single-credential-operation.js";
+import { createLogger } from "../logger.js";
+import { NoteService } from "../notes/note-service.js";
+import { UserService } from "../users/user-service.js";
+import { challengeHeaders } from "./challenge.js";
+
+export interface CreateServerOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** An already open database (tests share one); otherwise opened from config. */
+  database?: Database;
+}
+
+export interface HoldfastServer {
+  readonly app: FastifyInstance;
+  readonly services: Services;
+  readonly database: Database;
+  readonly keys: KeyStore;
+  readonly revocations: RevocationSet;
+  readonly logger: Logger;
+  /** Stops accepting, lets in-flight requests finish, closes pools. */
+  close(): Promise<void>;
+}
+
+/** Every header value of `name`, as sent: Node folds some duplicates, rawHeaders keeps them all. */
+function headerValues(request: FastifyRequest, name: string): string[] {
+  const raw = request.raw.rawHeaders;
+  const values: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) values.push(raw[i + 1]!);
+  return values;
+}
+
+/** Assembles Holdfast: shared by main.ts (the only listener) and the tests. */
+export async function createServer(options: CreateServerOptions): Promise<HoldfastServer> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.log);
+  const database = options.database ?? (await openDatabase(config.database));
+  const { prisma } = database;
+
+  const keys = await KeyStore.open({
+    prisma,
+    clock,
+    config: {
+      alg: config.tokens.alg,
+      encryptionSecret: config.keys.encryptionSecret,
+      accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
+      clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+      publishDelaySeconds: config.keys.publishDelaySeconds,
+      rotationIntervalDays: config.keys.rotationIntervalDays,
+    },
+  });
+  const verifier = new AccessTokenVerifier({ keys, clock, config: config.tokens });
+  const revocations = new RevocationSet(clock);
+  const bus: RevocationBus = new InProcessRevocationBus();
+  bus.subscribe((list) => {
+    for (const r of list) revocations.add(r.sessionId, r.until);
+  });
+  const replayStore: ReplayStore = new MemoryReplayStore(clock);
+  const nonces = config.dpop.nonceSecret ? new DpopNonces(config.dpop.nonceSecret, clock) : null;
+  const endpointUrl = `${config.server.publicUrl}${config.server.graphqlPath}`;
+
+  const audit = new AuditLog(prisma, clock);
+  const users = new UserService(prisma, clock);
+  const notes = new NoteService(prisma, clock);
+  const sessions = new SessionService({
+    prisma,
+    clock,
+    audit,
+    revocations,
+    bus,
+    config: {
+      ...config.refresh,
+      accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
+      clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+    },
+  });
+  const passwords = await createPasswordHasher(config.passwords);
+  const tokens = {
+    issue: (input: {
+      userId: string;
+      sessionId: string;
+      scopes: readonly string[];
+      jkt: string | null;
+      ttlSeconds?: number;
+    }) => issueAccessToken({ keys, clock, config: config.tokens }, input),
+  };
+  const auth = new AuthService({ clock, users, sessions, passwords, tokens, audit });
+  const services: Services = {
+    clock,
+    users,
+    notes,
+    sessions,
+    auth,
+    keys: {
+      rotate: async () => {
+        const rotated = await keys.rotate();
+        await audit.record({ type: "signing_key.rotated", detail: { kid: rotated.kid } });
+        return rotated;
+      },
+    },
+  };
+  const loaded = await sessions.loadRecentRevocations();
+  logger.debug({ loaded }, "loaded recent revocations");
+
+  const proofs = {
+    verify: (input: {
+      headerValues: readonly string[];
+      method: string;
+      accessToken?: string;
+      expectedJkt?: string;
+    }) =>
+      verifyDpopProof(
+        { ...input, url: endpointUrl },
+        { clock, replayStore, nonces, iatWindowSeconds: config.dpop.iatWindowSeconds },
+      ),
+  };
+
+  const app = Fastify({
+    logger: false,
+    // Request body cap; Node's own header limit (16 KiB) turns an oversized token into a 431.
+    bodyLimit: 64 * 1024,
+  });
+
+  const dev = config.env === "development";
+  const plugins: ApolloServerPlugin<GraphQLContext>[] = [
+    fastifyApolloDrainPlugin(app),
+    // Per-user responses are never cacheable; the plugin's bookkeeping costs ~40% of a large list.
+    ApolloServerPluginCacheControlDisabled(),
+    dev
+      ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
+      : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+  ];
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: buildSchema(),
+    plugins,
+    introspection: config.http.introspection,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [singleCredentialOperation],
+    formatError: createFormatError(logger, { exposeStack: dev }),
+    logger: {
+      debug: () => {},
+      info: (m) => logger.info(m),
+      warn: (m) => logger.warn(m),
+      error: (m) => logger.error(m),
+    },
+  });
+  await apollo.start();
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyCors, {
+    origin: [
+      ...config.http.corsOrigins,
+      ...(dev ? ["https://sandbox.embed.apollographql.com", "https://studio.apollographql.com"] : []),
+    ],
+    credentials: true,
+    methods: ["GET", "POST", "OPTIONS"],
+    allowedHeaders: [
+      "content-type",
+      "authorization",
+      "dpop",
+      "apollo-require-preflight",
+      "x-apollo-operation-name",
+    ],
+    exposedHeaders: ["www-authenticate", "dpop-nonce"],
+    maxAge: 600,
+  });
+
+  const secureCookie = true;
+  const cookiePath = config.refresh.cookieName.startsWith("__Host-") ? "/" : config.server.graphqlPath;
+  const refreshCookie = (request: FastifyRequest, reply: FastifyReply): RefreshCookie => ({
+    read: () => request.cookies[config.refresh.cookieName] ?? null,
+    set: (token, expiresAt) =>
+      void reply.setCookie(config.refresh.cookieName, token, {
+        httpOnly: true,
+        // Browsers treat http://localhost as a secure context, so __Host- works in development too.
+        secure: secureCookie,
+        sameSite: "strict",
+        path: cookiePath,
+        expires: expiresAt,
+      }),
+    clear: () =>
+      void reply.clearCookie(config.refresh.cookieName, {
+        httpOnly: true,
+        secure: secureCookie,
+        sameSite: "strict",
+        path: cookiePath,
+      }),
+  });
+
+  const context = async (request: FastifyRequest, reply: FastifyReply): Promise<GraphQLContext> => {
+    const authorization = headerValues(request, "authorization");
+    let authentication: Authentication;
+    try {
+      authentication = await authenticate(
+        {
+          authorization,
+          dpop: headerValues(request, "dpop"),
+          method: request.method,
+          tokenInQuery: /[?&](access_token|token)=/i.test(request.url),
+        },
+        { tokens: verifier, proofs, revocations, dpopRequired: config.dpop.required },
+      );
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) {
+        const usedDpop = /^dpop /i.test(authorization[0] ?? "");
+        throw toGraphQLError(error, { headers: challengeHeaders(error, usedDpop) });
+      }
+      if (error instanceof AppError) throw toGraphQLError(error, {});
+      throw error;
+    }
+    return {
+      viewer: authentication.viewer,
+      auth: authentication,
+      client: { ip: request.ip ?? null, userAgent: request.headers["user-agent"] ?? null },
+      services,
+      refreshCookie: refreshCookie(request, reply),
+      loaders: { user: new DataLoader((ids: readonly string[]) => users.findManyByIds(ids)) },
+    };
+  };
+
+  app.addHook("onSend", async (_request, reply, payload) => {
+    // Responses are per caller and may carry tokens: never stored by a browser or a proxy.
+    if (!reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
+    void reply.header("x-content-type-options", "nosniff");
+    void reply.header("referrer-policy", "no-referrer");
+    if (config.server.publicUrl.startsWith("https:"))
+      void reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
+    if (nonces) void reply.header("dpop-nonce", nonces.current());
+    return payload;
+  });
+
+  await app.register(fastifyApollo(apollo), { context, path: config.server.graphqlPath });
+
+  app.get("/healthz", async (_request, reply) =>
+    reply.header("cache-control", "no-store").send({ status: "ok" }),
+  );
+  app.get("/readyz", async (_request, reply) => {
+    const checks: Record<string, "ok" | "down"> = {};
+    try {
+      await database.ping();
+      checks.database = "ok";
+    } catch {
+      checks.database = "down";
+    }
+    const ready = Object.values(checks).every((v) => v === "ok");
+    return reply
+      .code(ready ? 200 : 503)
+      .header("cache-control", "no-store")
+      .send({ status: ready ? "ok" : "unavailable", checks });
+  });
+  app.get("/.well-known/jwks.json", async (_request, reply) =>
+    // Short enough that a verifier sees a new key well before it signs (the publish delay).
+    reply
+      .header(
+        "cache-control",
+        `public, max-age=${Math.max(0, Math.min(300, Math.floor(config.keys.publishDelaySeconds / 2)))}`,
+      )
+      .send(keys.jwks()),
+  );
+
+  const reload = setInterval(() => {
+    keys.reload().catch((error: unknown) => logger.warn({ err: error }, "signing key reload failed"));
+  }, config.keys.reloadIntervalSeconds * 1000);
+  reload.unref();
+
+  let closed = false;
+  return {
+    app,
+    services,
+    database,
+    keys,
+    revocations,
+    logger,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(reload);
+      await app.close();
+      await bus.close();
+      if (!options.database) await database.close();
+    },
+  };
+}

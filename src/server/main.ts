@@ -1,0 +1,49 @@
+// The only place Holdfast listens on a port.
+import { ConfigError, loadConfig } from "../config/config.js";
+import { createServer } from "./create-server.js";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const server = await createServer({ config });
+const { logger } = server;
+await server.app.listen({ host: config.server.host, port: config.server.port });
+logger.info(
+  {
+    url: `${config.server.publicUrl}${config.server.graphqlPath}`,
+    env: config.env,
+    database: config.database.provider,
+  },
+  config.env === "development" ? "Holdfast is up: open the URL for Apollo Sandbox" : "Holdfast is up",
+);
+
+let stopping = false;
+const SHUTDOWN_GRACE_MS = 10_000;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing in-flight requests");
+    // Bounded: a stuck request must not keep the process alive forever.
+    const force = setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "error during shutdown");
+        process.exit(1);
+      },
+    );
+  });
+}

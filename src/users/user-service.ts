@@ -1,0 +1,132 @@
+import { isRole } from "../authz/scopes.js";
+import type { Clock } from "../clock.js";
+import type { Prisma } from "../db/database.js";
+import { isUniqueViolation, withDatabase } from "../db/errors.js";
+import { BadUserInputError } from "../errors/app-error.js";
+import { type Page, pageArgs, toPage } from "../graphql/pagination.js";
+import { newId } from "../ids.js";
+import type { UserModel } from "./user-model.js";
+
+interface UserRow {
+  id: string;
+  email: string;
+  displayName: string;
+  role: string;
+  createdAt: Date;
+}
+
+function toModel(row: UserRow): UserModel {
+  // A role outside the catalogue grants nothing more than a plain user.
+  return { ...row, role: isRole(row.role) ? row.role : "user" };
+}
+
+const PUBLIC = { id: true, email: true, displayName: true, role: true, createdAt: true } as const;
+
+export const MAX_DISPLAY_NAME_LENGTH = 100;
+// RFC 5321 §4.5.3.1.3 limits a path to 256 octets; this shape check is deliberately simple.
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function checkEmail(email: string): void {
+  if (email.length > 254 || !EMAIL.test(email))
+    throw new BadUserInputError("invalid_email", "Email is not valid", "email");
+}
+
+export class UserService {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly clock: Clock,
+  ) {}
+
+  async findById(id: string): Promise<UserModel | null> {
+    const row = await withDatabase(() => this.prisma.user.findUnique({ where: { id }, select: PUBLIC }));
+    return row ? toModel(row) : null;
+  }
+
+  async findManyByIds(ids: readonly string[]): Promise<(UserModel | null)[]> {
+    const rows = await withDatabase(() =>
+      this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: PUBLIC }),
+    );
+    const byId = new Map(rows.map((r) => [r.id, toModel(r)]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** For login only: the one place the password hash leaves the database. */
+  async findCredentials(email: string): Promise<(UserModel & { passwordHash: string }) | null> {
+    const row = await withDatabase(() =>
+      this.prisma.user.findUnique({
+        where: { email: normalizeEmail(email) },
+        select: { ...PUBLIC, passwordHash: true },
+      }),
+    );
+    return row ? { ...toModel(row), passwordHash: row.passwordHash } : null;
+  }
+
+  async passwordHash(id: string): Promise<string | null> {
+    const row = await withDatabase(() =>
+      this.prisma.user.findUnique({ where: { id }, select: { passwordHash: true } }),
+    );
+    return row?.passwordHash ?? null;
+  }
+
+  async list(first: number | null | undefined, after: string | null | undefined): Promise<Page<UserModel>> {
+    const args = pageArgs(first, after);
+    const rows = await withDatabase(() =>
+      this.prisma.user.findMany({
+        select: PUBLIC,
+        orderBy: { id: "asc" },
+        take: args.first + 1,
+        ...(args.after ? { where: { id: { gt: args.after } } } : {}),
+      }),
+    );
+    return toPage(rows.map(toModel), args.first);
+  }
+
+  /** Creates an account; the caller has checked the password policy and hashed it. */
+  async create(input: {
+    email: string;
+    passwordHash: string;
+    displayName: string;
+    role?: "user" | "admin";
+  }): Promise<UserModel> {
+    const email = normalizeEmail(input.email);
+    checkEmail(email);
+    const displayName = input.displayName.trim();
+    if (displayName.length < 1 || displayName.length > MAX_DISPLAY_NAME_LENGTH) {
+      throw new BadUserInputError(
+        "invalid_display_name",
+        `Display name must be 1 to ${MAX_DISPLAY_NAME_LENGTH} characters`,
+        "displayName",
+      );
+    }
+    const now = this.clock.now();
+    try {
+      const row = await withDatabase(() =>
+        this.prisma.user.create({
+          data: {
+            id: newId(now),
+            email,
+            passwordHash: input.passwordHash,
+            displayName,
+            role: input.role ?? "user",
+            createdAt: now,
+          },
+          select: PUBLIC,
+        }),
+      );
+      return toModel(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new BadUserInputError("email_taken", "An account with this email already exists", "email");
+      }
+      throw error;
+    }
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await withDatabase(() => this.prisma.user.update({ where: { id }, data: { passwordHash } }));
+  }
+}
