@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { JWK } from "jose";
-import { calculateJwkThumbprint, compactVerify, importJWK } from "jose";
+import { compactVerify, importJWK } from "jose";
+import { LRUCache } from "lru-cache";
 import type { Clock } from "../../clock.js";
 import { epochSeconds } from "../../clock.js";
 import { DpopNonceRequiredError } from "../../errors/app-error.js";
@@ -100,6 +100,47 @@ function publicJwkFor(alg: DpopAlgorithm, jwk: unknown): PublicJwk {
   return { kty: "OKP", crv: "Ed25519", x };
 }
 
+/**
+ * RFC 7638 §3.2: the required members in lexicographic order, no whitespace. The values were checked
+ * to be base64url, so they need no JSON escaping.
+ */
+function thumbprintInput(jwk: PublicJwk): string {
+  return jwk.kty === "EC"
+    ? `{"crv":"P-256","kty":"EC","x":"${jwk.x}","y":"${jwk.y}"}`
+    : `{"crv":"Ed25519","kty":"OKP","x":"${jwk.x}"}`;
+}
+
+interface ProofKey {
+  readonly jkt: string;
+  readonly key: CryptoKey;
+}
+
+/**
+ * Imported proof keys by alg and key material. A client signs many proofs with one key, and importing
+ * (WebCrypto, P-256 point validation) costs more than hashing; the entry is a pure function of its
+ * cache key, so a hit is exactly what a fresh import would give.
+ */
+const proofKeys = new LRUCache<string, ProofKey>({ max: 1024 });
+
+async function proofKeyFor(alg: DpopAlgorithm, jwk: PublicJwk): Promise<ProofKey> {
+  const material = thumbprintInput(jwk);
+  const cacheKey = `${alg} ${material}`;
+  const cached = proofKeys.get(cacheKey);
+  if (cached) return cached;
+  let key: CryptoKey;
+  try {
+    key = (await importJWK(jwk, alg)) as CryptoKey;
+  } catch {
+    // Not a usable public key, e.g. a P-256 point that is not on the curve.
+    fail("jwk");
+  }
+  // SHA-256 of the RFC 7638 input; node:crypto hashes synchronously, where WebCrypto's digest is
+  // an asynchronous round trip that costs more than the hash itself.
+  const entry = { jkt: createHash("sha256").update(material).digest("base64url"), key };
+  proofKeys.set(cacheKey, entry);
+  return entry;
+}
+
 /** Configured endpoint URLs, normalised once. */
 const normalizedUrls = new Map<string, string>();
 
@@ -164,12 +205,11 @@ export async function verifyDpopProof(
   // Item 12: ath when an access token accompanies the proof; base64url without padding (RFC 7515 §2).
   if (input.accessToken !== undefined && ath !== accessTokenHash(input.accessToken)) fail("ath");
 
-  const jkt = await calculateJwkThumbprint(jwk, "sha256");
+  const { jkt, key } = await proofKeyFor(alg as DpopAlgorithm, jwk);
   if (input.expectedJkt !== undefined && jkt !== input.expectedJkt) fail("jkt");
 
   // §4.3 item 7: the signature, with the key from the header and only the alg it declared.
   try {
-    const key = await importJWK(jwk as JWK, alg as DpopAlgorithm);
     await compactVerify(proof, key, { algorithms: [alg as DpopAlgorithm] });
   } catch {
     fail("signature");

@@ -245,9 +245,22 @@ describe("verifyDpopProof refuses a proof whose header", () => {
       "jwk",
     );
   });
+
+  it("has a P-256 jwk whose point is not on the curve", async () => {
+    const es = await createDpopKey("ES256");
+    const zero = Buffer.alloc(32).toString("base64url");
+    const jwk = { kty: "EC", crv: "P-256", x: zero, y: zero };
+    await expectRefused(verify([await proof({ overrideHeader: { jwk } }, es)]), "jwk");
+  });
 });
 
 describe("verifyDpopProof refuses a proof whose signature", () => {
+  it("was made by another key than the one in its jwk, also once that jwk's key is known", async () => {
+    await verify([await proof()]);
+    const other = await createDpopKey();
+    await expectRefused(verify([await proof({ signWith: other })]), "signature");
+  });
+
   it("was made by another key than the one in its jwk", async () => {
     const other = await createDpopKey();
     await expectRefused(verify([await proof({ signWith: other })]), "signature");
