@@ -320,6 +320,9 @@ describe("verifyDpopProof refuses a proof whose claims", () => {
     ["a relative reference", "/graphql"],
     ["another URI scheme", "wss://api.example.com/graphql"],
     ["embedded whitespace", "https://api.example.com/gra phql"],
+    // WHATWG URL parsers silently drop tabs and newlines; a URI has none, so they are refused first.
+    ["an embedded tab", "https://api.example.com/gra\tphql"],
+    ["an embedded newline", "https://api.example.com/graph\nql"],
     ["an encoded slash", "https://api.example.com%2Fgraphql"],
     ["missing", undefined],
   ])("have an htu with %s", async (_, htu) => {
@@ -454,5 +457,8 @@ describe("verifyDpopProof allows each proof once", () => {
 describe("verifyDpopProof configuration", () => {
   it("throws a TypeError for a configured URL that is not absolute http(s)", async () => {
     await expect(verify([await proof()], { url: "/graphql" })).rejects.toBeInstanceOf(TypeError);
+    await expect(verify([await proof()], { url: "ftp://api.example.com/graphql" })).rejects.toBeInstanceOf(
+      TypeError,
+    );
   });
 });
