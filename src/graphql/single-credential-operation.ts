@@ -31,7 +31,7 @@ export function singleCredentialOperation(context: ValidationContext): ASTVisito
         context.reportError(
           new GraphQLError("An operation may contain at most one of login, register and refresh", {
             nodes: found,
-            extensions: { code: "BAD_USER_INPUT", reason: "multiple_credential_fields" },
+            extensions: { reason: "multiple_credential_fields" },
           }),
         );
       }

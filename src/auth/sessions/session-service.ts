@@ -162,7 +162,7 @@ export class SessionService {
     }
 
     const consumedAgoMs = now.getTime() - row.consumedAt.getTime();
-    if (consumedAgoMs <= config.reuseGraceSeconds * 1000) {
+    if (consumedAgoMs < config.reuseGraceSeconds * 1000) {
       const tip = await this.liveTip(input.refreshToken, row.sealedSuccessor);
       if (tip) return { session: toSessionModel(session), refreshToken: tip };
     }

@@ -1,0 +1,20 @@
+import { createRequire } from "node:module";
+import { defineConfig } from "vitest/config";
+
+const require = createRequire(import.meta.url);
+
+export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (main) and ESM (module) without an exports map. Node, and so Apollo,
+    // load the CJS build; Vite would pick the ESM one for our sources, and two copies of graphql
+    // break `instanceof GraphQLError` and schema realm checks. One copy, as in production.
+    alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
+  },
+  test: {
+    include: ["test/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores: more workers only contend for them.
+    maxWorkers: 2,
+  },
+});
