@@ -184,14 +184,14 @@ export async function verifyDpopProof(
   if (!COMPACT_JWS.test(proof)) fail("compact_jws");
   const [headerPart, payloadPart] = proof.split(".") as [string, string, string];
 
-  // §4.3 items 4–6: typ, an allowed asymmetric alg, and a public jwk of the matching type.
+  // §4.3 items 4, 5, 7: typ, an allowed asymmetric alg, and a public (never private) jwk of its type.
   const header = decodeJson(headerPart, "header");
   if (header.typ !== "dpop+jwt") fail("typ");
   const alg = header.alg;
   if (typeof alg !== "string" || !algorithms.includes(alg as DpopAlgorithm)) fail("alg");
   const jwk = publicJwkFor(alg as DpopAlgorithm, header.jwk);
 
-  // §4.3 items 3, 8–12: the claims.
+  // §4.3 items 3, 8, 9, 11, 12: the claims.
   const claims = decodeJson(payloadPart, "payload");
   const { jti, htm, htu, iat, ath } = claims;
   if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_LENGTH) fail("jti");
@@ -205,10 +205,11 @@ export async function verifyDpopProof(
   // Item 12: ath when an access token accompanies the proof; base64url without padding (RFC 7515 §2).
   if (input.accessToken !== undefined && ath !== accessTokenHash(input.accessToken)) fail("ath");
 
+  // Item 12: the key is the one the access token is bound to (cnf.jkt).
   const { jkt, key } = await proofKeyFor(alg as DpopAlgorithm, jwk);
   if (input.expectedJkt !== undefined && jkt !== input.expectedJkt) fail("jkt");
 
-  // §4.3 item 7: the signature, with the key from the header and only the alg it declared.
+  // §4.3 item 6: the signature, with the key from the header and only the alg it declared.
   try {
     await compactVerify(proof, key, { algorithms: [alg as DpopAlgorithm] });
   } catch {
