@@ -18,7 +18,7 @@ export const TEST_ENV: Record<string, string> = {
 
 export interface GraphQLResponse<TData = Record<string, unknown>> {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Record<string, string | string[] | number | undefined>;
   body: {
     data?: TData | null;
     errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
