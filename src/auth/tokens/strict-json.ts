@@ -21,10 +21,13 @@ export function isStrictJsonObject(text: string, maxDepth = 16): boolean {
 
   const string = (): string | undefined => {
     const start = i++;
+    let escaped = false;
     while (i < n) {
       const c = text.charCodeAt(i);
       if (c === 0x22) {
         i++;
+        if (!escaped) return text.slice(start + 1, i - 1);
+        // Only strings with escapes need decoding (and checking) by JSON.parse.
         try {
           return JSON.parse(text.slice(start, i)) as string;
         } catch {
@@ -32,7 +35,12 @@ export function isStrictJsonObject(text: string, maxDepth = 16): boolean {
         }
       }
       if (c < 0x20) return undefined;
-      i += c === 0x5c ? 2 : 1;
+      if (c === 0x5c) {
+        escaped = true;
+        i += 2;
+      } else {
+        i++;
+      }
     }
     return undefined;
   };
