@@ -27,6 +27,7 @@ const envSchema = z.object({
     .default("file:./data/holdfast.db"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_AUTO_MIGRATE: bool.optional(),
+  REVOCATION_POLL_SECONDS: seconds(1, 300).default(5),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
@@ -61,8 +62,27 @@ const envSchema = z.object({
     .default("__Host-holdfast_rt"),
 
   CORS_ORIGINS: csv.default([]),
+  // Which peer may tell us the client's address in X-Forwarded-For: a hop count or proxy addresses/CIDRs.
+  // Never "any": a client could then pick its own IP and step around every per-IP limit.
+  TRUST_PROXY: z
+    .string()
+    .regex(/^([1-9]|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, "must be a hop count (1-9) or IP addresses/CIDRs")
+    .optional(),
   INTROSPECTION: bool.optional(),
   DEMO: bool.optional(),
+
+  RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(100).default(5),
+  RATE_LIMIT_LOGIN_BACKOFF_SECONDS: seconds(1, 3600).default(60),
+  RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS: seconds(1, 86_400).default(900),
+  RATE_LIMIT_LOGIN_FAILURES_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(100).max(1_000_000).default(5000),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(100_000).default(1000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -73,6 +93,8 @@ export interface Config {
   readonly log: { level: string; pretty: boolean };
   readonly database: { url: string; provider: "sqlite" | "postgres"; poolSize: number; autoMigrate: boolean };
   readonly redis: { url: string } | null;
+  /** How often revocations are re-read from the database when pub/sub cannot deliver them. */
+  readonly revocationPollSeconds: number;
   readonly tokens: {
     issuer: string;
     audience: string;
@@ -100,7 +122,28 @@ export interface Config {
     reuseGraceSeconds: number;
     cookieName: string;
   };
-  readonly http: { corsOrigins: readonly string[]; introspection: boolean; demo: boolean };
+  readonly http: {
+    corsOrigins: readonly string[];
+    introspection: boolean;
+    demo: boolean;
+    /** Fastify's trustProxy: false, a hop count, or the proxies' addresses/CIDRs. */
+    trustProxy: false | number | readonly string[];
+  };
+  readonly rateLimits: {
+    loginFailuresPerAccount: number;
+    loginBackoffSeconds: number;
+    loginBackoffMaxSeconds: number;
+    loginFailuresPerIpPerHour: number;
+    registerPerIpPerHour: number;
+    refreshPerIpPerMinute: number;
+  };
+  readonly graphqlLimits: {
+    maxDepth: number;
+    maxCost: number;
+    maxAliases: number;
+    maxDirectives: number;
+    maxTokens: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -133,6 +176,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       "DPOP_NONCE_SECRET: required with DPOP_NONCE=true in production, so every instance accepts every nonce",
     );
   }
+  if (e.RATE_LIMIT_LOGIN_BACKOFF_SECONDS > e.RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS) {
+    problems.push("RATE_LIMIT_LOGIN_BACKOFF_SECONDS: must not exceed RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS");
+  }
   if (e.NODE_ENV === "production" && e.DEMO) problems.push("DEMO: the demo page is not served in production");
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -151,6 +197,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       autoMigrate: e.DATABASE_AUTO_MIGRATE ?? provider === "sqlite",
     },
     redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
+    revocationPollSeconds: e.REVOCATION_POLL_SECONDS,
     tokens: {
       issuer: e.JWT_ISSUER ?? publicUrl,
       audience: e.JWT_AUDIENCE,
@@ -186,6 +233,28 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       corsOrigins: e.CORS_ORIGINS,
       introspection: e.INTROSPECTION ?? dev,
       demo: e.DEMO ?? dev,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    },
+    rateLimits: {
+      loginFailuresPerAccount: e.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
+      loginBackoffSeconds: e.RATE_LIMIT_LOGIN_BACKOFF_SECONDS,
+      loginBackoffMaxSeconds: e.RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS,
+      loginFailuresPerIpPerHour: e.RATE_LIMIT_LOGIN_FAILURES_PER_IP_PER_HOUR,
+      registerPerIpPerHour: e.RATE_LIMIT_REGISTER_PER_IP_PER_HOUR,
+      refreshPerIpPerMinute: e.RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE,
+    },
+    graphqlLimits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
     },
   });
+}
+
+function parseTrustProxy(value: string | undefined): false | number | readonly string[] {
+  if (value === undefined) return false;
+  if (/^[1-9]$/.test(value)) return Number(value);
+  return value.split(",").map((s) => s.trim());
 }

@@ -13,10 +13,10 @@ import type { Logger } from "pino";
 import { AuditLog } from "../auth/audit-log.js";
 import { AuthService } from "../auth/auth-service.js";
 import { type Authentication, authenticate } from "../auth/authenticate.js";
-import { DpopNonces, MemoryReplayStore, type ReplayStore, verifyDpopProof } from "../auth/dpop/index.js";
+import { DpopNonces, verifyDpopProof } from "../auth/dpop/index.js";
 import { KeyStore } from "../auth/keys/key-store.js";
 import { createPasswordHasher } from "../auth/passwords.js";
-import { InProcessRevocationBus, type RevocationBus, RevocationSet } from "../auth/sessions/revocation.js";
+import { RevocationSet } from "../auth/sessions/revocation.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
 import { AccessTokenVerifier } from "../auth/tokens/verify-access-token.js";
@@ -32,6 +32,7 @@ import { createLogger } from "../logger.js";
 import { NoteService } from "../notes/note-service.js";
 import { UserService } from "../users/user-service.js";
 import { challengeHeaders } from "./challenge.js";
+import { createInfrastructure } from "./infrastructure.js";
 
 export interface CreateServerOptions {
   config: Config;
@@ -82,11 +83,11 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   });
   const verifier = new AccessTokenVerifier({ keys, clock, config: config.tokens });
   const revocations = new RevocationSet(clock);
-  const bus: RevocationBus = new InProcessRevocationBus();
+  const infrastructure = await createInfrastructure(config, clock, logger);
+  const { bus, replayStore } = infrastructure;
   bus.subscribe((list) => {
     for (const r of list) revocations.add(r.sessionId, r.until);
   });
-  const replayStore: ReplayStore = new MemoryReplayStore(clock);
   const nonces = config.dpop.nonceSecret ? new DpopNonces(config.dpop.nonceSecret, clock) : null;
   const endpointUrl = `${config.server.publicUrl}${config.server.graphqlPath}`;
 
@@ -132,6 +133,24 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   };
   const loaded = await sessions.loadRecentRevocations();
   logger.debug({ loaded }, "loaded recent revocations");
+  // Pub/sub is the fast path; the database is the record. Whenever the bus cannot deliver (Redis
+  // down, or several PostgreSQL instances without Redis), re-read recent revocations on a timer.
+  const resync = () =>
+    sessions
+      .loadRecentRevocations()
+      .catch((error: unknown) => logger.warn({ err: error }, "revocation reload failed"));
+  infrastructure.onResync(() => void resync());
+  let pollingLogged = false;
+  const poll = setInterval(() => {
+    if (infrastructure.busHealthy()) {
+      pollingLogged = false;
+      return;
+    }
+    if (!pollingLogged) logger.warn("revocations are polled from the database (no pub/sub delivery)");
+    pollingLogged = true;
+    void resync();
+  }, config.revocationPollSeconds * 1000);
+  poll.unref();
 
   const proofs = {
     verify: (input: {
@@ -268,14 +287,15 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     reply.header("cache-control", "no-store").send({ status: "ok" }),
   );
   app.get("/readyz", async (_request, reply) => {
-    const checks: Record<string, "ok" | "down"> = {};
+    const checks: Record<string, "ok" | "down"> = { ...infrastructure.health() };
     try {
       await database.ping();
       checks.database = "ok";
     } catch {
       checks.database = "down";
     }
-    const ready = Object.values(checks).every((v) => v === "ok");
+    // Redis down degrades (memory fallbacks, polling) but does not stop service: only the database gates readiness.
+    const ready = checks.database === "ok";
     return reply
       .code(ready ? 200 : 503)
       .header("cache-control", "no-store")
@@ -292,7 +312,10 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   );
 
   const reload = setInterval(() => {
-    keys.reload().catch((error: unknown) => logger.warn({ err: error }, "signing key reload failed"));
+    keys
+      .reload()
+      .then(() => keys.rotateIfDue())
+      .catch((error: unknown) => logger.warn({ err: error }, "signing key reload failed"));
   }, config.keys.reloadIntervalSeconds * 1000);
   reload.unref();
 
@@ -308,8 +331,9 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       if (closed) return;
       closed = true;
       clearInterval(reload);
+      clearInterval(poll);
       await app.close();
-      await bus.close();
+      await infrastructure.close();
       if (!options.database) await database.close();
     },
   };

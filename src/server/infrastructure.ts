@@ -1,0 +1,74 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { FallbackReplayStore } from "../auth/dpop/fallback-replay-store.js";
+import { MemoryReplayStore, RedisReplayStore, type ReplayStore } from "../auth/dpop/replay-store.js";
+import { RedisRevocationBus } from "../auth/sessions/redis-revocation-bus.js";
+import { InProcessRevocationBus, type RevocationBus } from "../auth/sessions/revocation.js";
+import type { Clock } from "../clock.js";
+import type { Config } from "../config/config.js";
+import { createRedis } from "./redis.js";
+
+/**
+ * What is shared between instances when Redis is configured, and kept in-process otherwise:
+ * the revocation bus and the DPoP replay store (the rate limiter takes `redis` as well).
+ */
+export interface Infrastructure {
+  readonly bus: RevocationBus;
+  readonly replayStore: ReplayStore;
+  /** The command connection, or null on the embedded default. */
+  readonly redis: Redis | null;
+  /** Whether revocations reach this instance by pub/sub now; when false, the caller polls the database. */
+  busHealthy(): boolean;
+  /** Readiness entries: `redis` only when configured. */
+  health(): Record<string, "ok" | "down">;
+  /** Registers what to do when revocations may have been missed (Redis came back). */
+  onResync(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+const CONNECT_WAIT_MS = 3000;
+
+export async function createInfrastructure(
+  config: Config,
+  clock: Clock,
+  logger: Logger,
+): Promise<Infrastructure> {
+  const local = new MemoryReplayStore(clock);
+  if (!config.redis) {
+    const bus = new InProcessRevocationBus();
+    return {
+      bus,
+      replayStore: local,
+      redis: null,
+      busHealthy: () => config.database.provider === "sqlite",
+      health: () => ({}),
+      onResync: () => {},
+      close: () => bus.close(),
+    };
+  }
+  const redis = createRedis(config.redis.url, logger, "commands");
+  const subscriber = createRedis(config.redis.url, logger, "revocations");
+  const bus = new RedisRevocationBus(redis, subscriber, logger);
+  // Start degraded rather than not at all: the poller covers revocations until Redis answers.
+  await Promise.race([
+    bus
+      .start()
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, "Redis unavailable at start: revocations by polling"),
+      ),
+    new Promise((resolve) => setTimeout(resolve, CONNECT_WAIT_MS).unref()),
+  ]);
+  return {
+    bus,
+    replayStore: new FallbackReplayStore(new RedisReplayStore(redis, clock), local, logger),
+    redis,
+    busHealthy: () => bus.healthy,
+    health: () => ({ redis: bus.healthy ? "ok" : "down" }),
+    onResync: (listener) => bus.onResync(listener),
+    async close() {
+      await bus.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}
