@@ -501,14 +501,15 @@ export function createHoldfastClient(options: HoldfastClientOptions): HoldfastCl
 
   // --- operations ------------------------------------------------------------------------------
 
-  async function tokenForRequest(): Promise<TokenState | null> {
+  /** `ahead: false` (logout) sends a token that is due but still valid rather than wait for a refresh. */
+  async function tokenForRequest(ahead: boolean): Promise<TokenState | null> {
     if (!current) return null;
-    if (clock.now() < current.refreshAtMs) return current;
+    if (clock.now() < (ahead ? current.refreshAtMs : current.localExpiresAtMs)) return current;
     return refreshShared(current, "ahead");
   }
 
-  async function execute(operation: Operation): Promise<Exchange> {
-    let token = await tokenForRequest();
+  async function execute(operation: Operation, ahead = true): Promise<Exchange> {
+    let token = await tokenForRequest(ahead);
     let exchange = await send(operation, token, false);
     let failure = failureOf(exchange);
     if (token && failure?.reason && REFRESH_CURES_REASONS.has(failure.reason)) {
@@ -552,7 +553,10 @@ export function createHoldfastClient(options: HoldfastClientOptions): HoldfastCl
     let confirmed = false;
     if (current) {
       try {
-        const exchange = await execute({ query: document.query, operationName: document.operationName });
+        const exchange = await execute(
+          { query: document.query, operationName: document.operationName },
+          false,
+        );
         const data = exchange.body?.data ?? {};
         confirmed = data.logout === true || data.logoutEverywhere === true;
       } catch {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MeDocument } from "../../../src/client/index.js";
+import { MeDocument, type RefreshLock } from "../../../src/client/index.js";
 import { ada, clientHarness } from "./support/client-harness.js";
 
 describe("single-flight refresh", () => {
@@ -15,6 +15,15 @@ describe("single-flight refresh", () => {
     expect(new Set(meCalls.map((c) => c.authorization))).toEqual(
       new Set([`DPoP ${server.issuedAccessTokens[1]}`]),
     );
+  });
+
+  it("is single-flight inside the client even with a lock that does not serialise", async () => {
+    const passThrough: RefreshLock = { run: (task) => task(), connect: () => ({ publish() {}, close() {} }) };
+    const { client, server, time } = clientHarness({ lock: passThrough });
+    await client.login(ada);
+    time.advance(250_000);
+    await time.run(Promise.all(Array.from({ length: 20 }, () => client.request(MeDocument))));
+    expect(server.count("Refresh")).toBe(1);
   });
 
   it("20 concurrent requests refused with token_expired cause exactly one refresh", async () => {

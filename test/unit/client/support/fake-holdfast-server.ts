@@ -13,7 +13,7 @@ import type { FakeTime } from "./fake-time.js";
 /** A scripted answer that replaces the normal one for the next call of an operation. */
 export type Scripted =
   | { readonly kind: "network" }
-  | { readonly kind: "html"; readonly status: number }
+  | { readonly kind: "html"; readonly status: number; readonly wwwAuthenticate?: string }
   | {
       readonly kind: "error";
       readonly status: number;
@@ -163,6 +163,7 @@ export class FakeHoldfastServer {
     }
 
     if (scripted?.kind === "html") {
+      if (scripted.wwwAuthenticate) extra["www-authenticate"] = scripted.wwwAuthenticate;
       return new Response("<html>bad gateway</html>", { status: scripted.status, headers: extra });
     }
     if (scripted?.kind === "error") {
