@@ -27,6 +27,7 @@ const envSchema = z.object({
     .default("file:./data/holdfast.db"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_AUTO_MIGRATE: bool.optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, : _ - only").default("holdfast:"),
   REVOCATION_POLL_SECONDS: seconds(1, 300).default(5),
   REDIS_URL: z
     .string()
@@ -92,7 +93,7 @@ export interface Config {
   readonly server: { host: string; port: number; publicUrl: string; graphqlPath: "/graphql" };
   readonly log: { level: string; pretty: boolean };
   readonly database: { url: string; provider: "sqlite" | "postgres"; poolSize: number; autoMigrate: boolean };
-  readonly redis: { url: string } | null;
+  readonly redis: { url: string; keyPrefix: string } | null;
   /** How often revocations are re-read from the database when pub/sub cannot deliver them. */
   readonly revocationPollSeconds: number;
   readonly tokens: {
@@ -196,7 +197,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       // Only the embedded default migrates itself; PostgreSQL waits for `npm run db:migrate`.
       autoMigrate: e.DATABASE_AUTO_MIGRATE ?? provider === "sqlite",
     },
-    redis: e.REDIS_URL ? { url: e.REDIS_URL } : null,
+    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
     revocationPollSeconds: e.REVOCATION_POLL_SECONDS,
     tokens: {
       issuer: e.JWT_ISSUER ?? publicUrl,

@@ -48,7 +48,7 @@ export async function createInfrastructure(
   }
   const redis = createRedis(config.redis.url, logger, "commands");
   const subscriber = createRedis(config.redis.url, logger, "revocations");
-  const bus = new RedisRevocationBus(redis, subscriber, logger);
+  const bus = new RedisRevocationBus(redis, subscriber, logger, `${config.redis.keyPrefix}revocations`);
   // Start degraded rather than not at all: the poller covers revocations until Redis answers.
   await Promise.race([
     bus
@@ -60,7 +60,7 @@ export async function createInfrastructure(
   ]);
   return {
     bus,
-    replayStore: new FallbackReplayStore(new RedisReplayStore(redis, clock), local, logger),
+    replayStore: new FallbackReplayStore(new RedisReplayStore(redis, clock, { keyPrefix: `${config.redis.keyPrefix}dpop:jti:` }), local, logger),
     redis,
     busHealthy: () => bus.healthy,
     health: () => ({ redis: bus.healthy ? "ok" : "down" }),

@@ -2,7 +2,6 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Revocation, RevocationBus } from "./revocation.js";
 
-const CHANNEL = "holdfast:revocations";
 
 /**
  * Revocations over Redis pub/sub: a logout on one instance reaches every other instance's
@@ -19,9 +18,10 @@ export class RedisRevocationBus implements RevocationBus {
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
     private readonly logger: Logger,
+    private readonly channel = "holdfast:revocations",
   ) {
     subscriber.on("message", (channel: string, message: string) => {
-      if (channel !== CHANNEL) return;
+      if (channel !== this.channel) return;
       const revocations = parse(message);
       if (!revocations) {
         logger.warn("ignored a malformed revocation message");
@@ -33,7 +33,7 @@ export class RedisRevocationBus implements RevocationBus {
     // published meanwhile, since pub/sub does not keep messages.
     subscriber.on("ready", () => {
       if (!this.started) return;
-      subscriber.subscribe(CHANNEL).then(
+      subscriber.subscribe(this.channel).then(
         () => {
           for (const listener of this.resyncListeners) listener();
         },
@@ -45,7 +45,7 @@ export class RedisRevocationBus implements RevocationBus {
   /** Subscribes; rejects if Redis cannot be reached now (it is retried when Redis comes back). */
   async start(): Promise<void> {
     this.started = true;
-    await this.subscriber.subscribe(CHANNEL);
+    await this.subscriber.subscribe(this.channel);
   }
 
   get healthy(): boolean {
@@ -55,7 +55,7 @@ export class RedisRevocationBus implements RevocationBus {
   async publish(revocations: readonly Revocation[]): Promise<void> {
     const message = JSON.stringify(revocations.map((r) => ({ s: r.sessionId, u: r.until.getTime() })));
     try {
-      await this.publisher.publish(CHANNEL, message);
+      await this.publisher.publish(this.channel, message);
     } catch (error) {
       // The revocation is committed in the database; other instances pick it up by polling.
       this.logger.warn(
