@@ -213,7 +213,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       "apollo-require-preflight",
       "x-apollo-operation-name",
     ],
-    exposedHeaders: ["www-authenticate", "dpop-nonce"],
+    exposedHeaders: ["www-authenticate", "dpop-nonce", "date"],
     maxAge: 600,
   });
 
