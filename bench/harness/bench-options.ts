@@ -1,0 +1,39 @@
+/** Knobs of one bench run, from BENCH_* variables (the bench is a tool: src/config stays the server's). */
+export interface BenchOptions {
+  /** Measured seconds per scenario. */
+  readonly seconds: number;
+  /** Unmeasured seconds before each measurement, so the server's JIT and caches are warm. */
+  readonly warmupSeconds: number;
+  /** autocannon connections for the HTTP scenarios. */
+  readonly connections: number;
+  /** Times the whole selection runs, interleaved (A B C A B C); the table shows the median. */
+  readonly rounds: number;
+  /** Revoked sessions seeded for the revocation-set scenario. */
+  readonly revokedSessions: number;
+}
+
+function integer(
+  env: Record<string, string | undefined>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+) {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name}: must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+export function benchOptions(env: Record<string, string | undefined>): BenchOptions {
+  return {
+    seconds: integer(env, "BENCH_SECONDS", 6, 1, 600),
+    warmupSeconds: integer(env, "BENCH_WARMUP_SECONDS", 2, 0, 60),
+    connections: integer(env, "BENCH_CONNECTIONS", 10, 1, 1000),
+    rounds: integer(env, "BENCH_ROUNDS", 1, 1, 20),
+    revokedSessions: integer(env, "BENCH_REVOKED_SESSIONS", 10_000, 0, 1_000_000),
+  };
+}
