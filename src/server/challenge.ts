@@ -1,4 +1,5 @@
-import { DpopNonceRequiredError, type UnauthenticatedError } from "../errors/app-error.js";
+import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
+import { DpopNonceRequiredError, UnauthenticatedError } from "../errors/app-error.js";
 
 export const DPOP_ALGS = "EdDSA ES256";
 
@@ -42,4 +43,31 @@ export function challengeHeaders(error: UnauthenticatedError, usedDpop: boolean)
       );
   }
   return headers;
+}
+
+/** Reasons that mean "this request's DPoP proof or key binding is wrong": a 401 wherever they arise. */
+const DPOP_REASONS: ReadonlySet<string> = new Set(["dpop_required", "invalid_dpop_proof", "use_dpop_nonce"]);
+
+/**
+ * The same 401 challenge for DPoP refusals raised after the context phase: `login`, `register` and
+ * `refresh` check the proof's key against the account flow (DPOP=required, a bound refresh family,
+ * RFC 9449 §5), which only a resolver can do. Without this their refusal would be an HTTP 200.
+ */
+export function dpopChallengePlugin(): ApolloServerPlugin<BaseContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, response }) {
+          for (const error of errors) {
+            const original = error.originalError;
+            if (!(original instanceof UnauthenticatedError) || !DPOP_REASONS.has(original.reason)) continue;
+            response.http.status = 401;
+            for (const [name, value] of challengeHeaders(original, true))
+              response.http.headers.set(name, value);
+            return;
+          }
+        },
+      };
+    },
+  };
 }
