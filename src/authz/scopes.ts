@@ -1,17 +1,21 @@
 /**
  * The scope catalogue: every scope Holdfast knows, what it allows, and which roles grant it.
- * A token carries a subset of its user's granted scopes; rules in permissions.ts decide from them.
+ * A token carries a subset of its user's granted scopes; the permission map (permissions.ts)
+ * decides every field from them.
  */
 export const ROLES = ["user", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
 export const SCOPES = {
-  "notes:read": { description: "Read your own notes", roles: ["user", "admin"] },
+  "notes:read": {
+    description: "Reach notes: any note's title and metadata, and the body of your own",
+    roles: ["user", "admin"],
+  },
   "notes:write": { description: "Create, edit and delete your own notes", roles: ["user", "admin"] },
   "sessions:read": { description: "List your own sessions", roles: ["user", "admin"] },
-  "notes:read:any": { description: "Read the body of any user's notes", roles: ["admin"] },
+  "notes:read:any": { description: "Read the body of any user's note", roles: ["admin"] },
   "users:read:email": { description: "Read any user's email address", roles: ["admin"] },
-  "sessions:admin": { description: "Revoke any user's sessions", roles: ["admin"] },
+  "sessions:admin": { description: "Revoke any user's session", roles: ["admin"] },
   "keys:admin": { description: "Rotate the token signing keys", roles: ["admin"] },
 } as const satisfies Record<string, { description: string; roles: readonly Role[] }>;
 
@@ -28,4 +32,10 @@ export function isScope(value: string): value is Scope {
 /** The scopes a role grants, in catalogue order. */
 export function grantedScopes(role: Role): Scope[] {
   return (Object.keys(SCOPES) as Scope[]).filter((s) => (SCOPES[s].roles as readonly Role[]).includes(role));
+}
+
+/** True when no role but `admin` grants the scope: what an admin-only rule may rely on. */
+export function isAdminOnlyScope(scope: Scope): boolean {
+  const roles: readonly Role[] = SCOPES[scope].roles;
+  return roles.length > 0 && roles.every((r) => r === "admin");
 }

@@ -3,6 +3,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
+import { permissions } from "../authz/permissions.js";
+import { type AuthorizationMode, applyPermissions } from "../authz/shield.js";
 import { resolvers } from "./resolvers/index.js";
 
 const schemaDir = join(dirname(fileURLToPath(import.meta.url)), "schema");
@@ -15,6 +17,16 @@ export function loadTypeDefs(): string {
   return files.map((f) => readFileSync(join(schemaDir, f), "utf8")).join("\n");
 }
 
-export function buildSchema(): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
+export interface BuildSchemaOptions {
+  /**
+   * The permission layer (src/authz/permissions.ts), enforced by default. `none` and `naive`
+   * exist for bench/authz.ts only: a code option, never read from the environment.
+   */
+  readonly authorization?: AuthorizationMode;
+}
+
+/** The executable schema with the permission map applied; throws if a field has no rule. */
+export function buildSchema(options: BuildSchemaOptions = {}): GraphQLSchema {
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
+  return applyPermissions(schema, permissions, options.authorization ?? "enforced");
 }

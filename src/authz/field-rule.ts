@@ -1,0 +1,99 @@
+import type { Scope } from "./scopes.js";
+
+/**
+ * An OR of AND-groups: the caller needs every scope of at least one group
+ * (`[["a", "b"], ["c"]]` reads "a and b, or c").
+ */
+export type ScopeRequirement = readonly (readonly Scope[])[];
+
+/**
+ * What the permission map says about one field. A descriptor, not code: the shield layer
+ * (shield.ts) compiles it into a graphql-shield rule, and the permission report prints it.
+ *
+ * - `public`: anyone, anonymous included. Not wrapped at run time.
+ * - `parent`: whoever was allowed to reach the parent object may read this field. Not wrapped.
+ * - `authenticated`: any valid token, whatever its scopes.
+ * - `scopes`: a token satisfying the requirement.
+ * - `admin`: a token with a scope that only the admin role can be granted (checked at build time).
+ * - `owner`: the parent's owner (holding `ownerNeeds`, if given), or a token satisfying `anyOf`.
+ * - `subject`: on AuthPayload.user only: the account that just authenticated counts as its owner.
+ */
+export type FieldRule<Parent = never> =
+  | { readonly kind: "public" }
+  | { readonly kind: "parent" }
+  | { readonly kind: "authenticated" }
+  | { readonly kind: "scopes"; readonly anyOf: ScopeRequirement }
+  | { readonly kind: "admin"; readonly scope: Scope }
+  | OwnerRule<Parent>
+  | { readonly kind: "subject" };
+
+export interface OwnerRule<Parent> {
+  readonly kind: "owner";
+  /** How the report names the owner ("self", "owner"). */
+  readonly label: string;
+  /** The id of the user who owns the parent object; read from the parent, never from the database. */
+  ownerId(parent: Parent): string;
+  /** What the owner's token must also carry; nothing when absent. */
+  readonly ownerNeeds?: ScopeRequirement;
+  /** What lets a token that is not the owner's read the field. */
+  readonly anyOf: ScopeRequirement;
+}
+
+/** Anyone, anonymous included. */
+export const publicField = { kind: "public" } as const satisfies FieldRule;
+
+/** Readable by whoever was allowed to reach the parent object. */
+export const parent = { kind: "parent" } as const satisfies FieldRule;
+
+/** Any valid access token. */
+export const authenticated = { kind: "authenticated" } as const satisfies FieldRule;
+
+/** AuthPayload.user: the account that just registered, logged in or refreshed is its own owner. */
+export const authPayloadSubject = { kind: "subject" } as const satisfies FieldRule;
+
+/** Every scope of at least one group: `hasScope(["a", "b"], ["c"])` is "a and b, or c". */
+export function hasScope(...anyOf: (readonly Scope[])[]): Extract<FieldRule, { kind: "scopes" }> {
+  if (anyOf.length === 0 || anyOf.some((group) => group.length === 0)) {
+    throw new TypeError("hasScope needs at least one non-empty group of scopes");
+  }
+  return { kind: "scopes", anyOf };
+}
+
+/** A scope that only the admin role grants (build fails otherwise). */
+export function adminOnly(scope: Scope): Extract<FieldRule, { kind: "admin" }> {
+  return { kind: "admin", scope };
+}
+
+/** The parent's owner, or a token satisfying `anyOf`. */
+export function ownerOr<Parent>(options: {
+  label: string;
+  ownerId: (parent: Parent) => string;
+  ownerNeeds?: ScopeRequirement;
+  anyOf: ScopeRequirement;
+}): OwnerRule<Parent> {
+  const { label, ownerId, ownerNeeds, anyOf } = options;
+  if (anyOf.length === 0 || anyOf.some((group) => group.length === 0)) {
+    throw new TypeError("ownerOr needs at least one non-empty group of scopes in anyOf");
+  }
+  return { kind: "owner", label, ownerId, anyOf, ...(ownerNeeds ? { ownerNeeds } : {}) };
+}
+
+/** True when the scopes satisfy at least one AND-group of the requirement. */
+export function satisfies(scopes: ReadonlySet<string>, requirement: ScopeRequirement): boolean {
+  for (const group of requirement) {
+    let all = true;
+    for (const scope of group) {
+      if (!scopes.has(scope)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+/** Each alternative reduced to the scopes the caller still lacks: what a FORBIDDEN error reports. */
+export function missingScopes(scopes: ReadonlySet<string>, requirement: ScopeRequirement): string[][] {
+  return requirement.map((group) => group.filter((s) => !scopes.has(s)));
+}

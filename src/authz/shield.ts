@@ -1,0 +1,283 @@
+// The only file that imports graphql-shield. Its defaults are unsafe for us (fallbackRule allow,
+// external errors swallowed, random rule names), so every option is set here, once.
+import { type GraphQLSchema, isIntrospectionType, isObjectType } from "graphql";
+import { applyMiddleware, type IMiddlewareFieldMap, type IMiddlewareTypeMap } from "graphql-middleware";
+import { allow, deny, type or, rule, shield } from "graphql-shield";
+import type { Viewer } from "../auth/viewer.js";
+import { ForbiddenError, UnauthenticatedError } from "../errors/app-error.js";
+import {
+  type FieldRule,
+  missingScopes,
+  type OwnerRule,
+  type ScopeRequirement,
+  satisfies,
+} from "./field-rule.js";
+import type { PermissionMap } from "./permissions.js";
+import { isAdminOnlyScope, isScope } from "./scopes.js";
+
+type ShieldRule = Parameters<typeof or>[number];
+type RuleResult = true | Error;
+
+/**
+ * How buildSchema applies the permission map.
+ * - `enforced`: the map; only fields with a real decision are wrapped. The only production mode.
+ * - `naive`: the same rules with graphql-shield wrapping every field (bench/authz.ts reference).
+ * - `none`: no authorization at all (bench/authz.ts baseline).
+ */
+export type AuthorizationMode = "enforced" | "naive" | "none";
+
+/** Rules read only what the permission layer needs from the request context. */
+interface RuleContext {
+  readonly viewer: Viewer | null;
+}
+
+/** The schema and the permission map disagree: a field without a rule, or a rule without a field. */
+export class PermissionMapError extends Error {
+  constructor(
+    readonly problems: readonly string[],
+    message = `Permission map does not match the schema: ${problems.join("; ")}`,
+  ) {
+    super(message);
+    this.name = "PermissionMapError";
+  }
+}
+
+/** Loosely typed view of the map, for walking it by name. */
+type LooseMap = Readonly<Record<string, Readonly<Record<string, FieldRule<unknown>>>>>;
+
+/** Every `Type.field` of the schema's object types, introspection excluded. */
+export function schemaFields(schema: GraphQLSchema): string[] {
+  const fields: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || isIntrospectionType(type)) continue;
+    for (const field of Object.keys(type.getFields())) fields.push(`${type.name}.${field}`);
+  }
+  return fields.sort();
+}
+
+/**
+ * The build-time guard: every schema field has exactly one rule, every rule names a real field,
+ * root fields decide explicitly (no `parent`), and admin-only rules name admin-only scopes.
+ */
+export function assertPermissionMap(schema: GraphQLSchema, map: PermissionMap | LooseMap): void {
+  const loose = map as LooseMap;
+  const problems: string[] = [];
+  const inSchema = new Set(schemaFields(schema));
+  const roots = new Set(
+    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) =>
+      t ? [t.name] : [],
+    ),
+  );
+  for (const field of inSchema) {
+    const [type, name] = field.split(".") as [string, string];
+    if (!Object.hasOwn(loose, type) || !Object.hasOwn(loose[type]!, name)) {
+      problems.push(`${field} has no rule`);
+    }
+  }
+  for (const [type, fields] of Object.entries(loose)) {
+    for (const [name, fieldRule] of Object.entries(fields)) {
+      const field = `${type}.${name}`;
+      if (!inSchema.has(field)) problems.push(`${field} has a rule but is not in the schema`);
+      if (fieldRule.kind === "parent" && roots.has(type)) {
+        problems.push(`${field} is a root field: its rule cannot be "parent"`);
+      }
+      for (const scope of scopesOf(fieldRule)) {
+        if (!isScope(scope)) problems.push(`${field} names unknown scope ${scope}`);
+      }
+      if (fieldRule.kind === "admin" && isScope(fieldRule.scope) && !isAdminOnlyScope(fieldRule.scope)) {
+        problems.push(`${field} is admin-only but ${fieldRule.scope} is granted to other roles`);
+      }
+      if (fieldRule.kind === "subject" && field !== "AuthPayload.user") {
+        problems.push(`${field}: the subject rule belongs to AuthPayload.user only`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new PermissionMapError(problems);
+}
+
+/** The scopes a rule mentions, for the guard and the report. */
+export function scopesOf(fieldRule: FieldRule<unknown>): string[] {
+  switch (fieldRule.kind) {
+    case "scopes":
+      return fieldRule.anyOf.flat();
+    case "admin":
+      return [fieldRule.scope];
+    case "owner":
+      return [...(fieldRule.ownerNeeds ?? []).flat(), ...fieldRule.anyOf.flat()];
+    default:
+      return [];
+  }
+}
+
+/** True for rules that decide nothing at run time: such fields are left unwrapped. */
+export function isOpen(fieldRule: FieldRule<unknown>): boolean {
+  return fieldRule.kind === "public" || fieldRule.kind === "parent";
+}
+
+// --- decisions (return true or a typed error; never throw) ---
+
+const authenticationRequired = () =>
+  new UnauthenticatedError("authentication_required", "Sign in to read this field");
+
+function decideScopes(viewer: Viewer | null, requirement: ScopeRequirement): RuleResult {
+  if (!viewer) return authenticationRequired();
+  if (satisfies(viewer.scopes, requirement)) return true;
+  return new ForbiddenError(missingScopes(viewer.scopes, requirement), "Missing scope");
+}
+
+// Accounts that authenticated in this request (AuthPayload.user), per request context. A login
+// answer is anonymous, yet the account in it is its own owner (its email is shown to it).
+const subjects = new WeakMap<object, WeakSet<object>>();
+
+function isSubject(context: object, value: object): boolean {
+  return subjects.get(context)?.has(value) ?? false;
+}
+
+function decideOwner(rule: OwnerRule<unknown>, parent: unknown, viewer: Viewer | null, context: object) {
+  const owns =
+    (viewer !== null && viewer.userId === rule.ownerId(parent)) ||
+    (typeof parent === "object" && parent !== null && isSubject(context, parent));
+  if (owns && (rule.ownerNeeds === undefined || (viewer && satisfies(viewer.scopes, rule.ownerNeeds)))) {
+    return true;
+  }
+  if (!viewer) return authenticationRequired();
+  if (satisfies(viewer.scopes, rule.anyOf)) return true;
+  const alternatives = owns ? [...(rule.ownerNeeds ?? []), ...rule.anyOf] : rule.anyOf;
+  return new ForbiddenError(missingScopes(viewer.scopes, alternatives), "Missing scope");
+}
+
+// --- compiling descriptors to graphql-shield rules ---
+
+/**
+ * One graphql-shield rule per distinct decision, named after it: graphql-shield's contextual cache
+ * is keyed by rule name, so two fields with the same requirement share one evaluation per request.
+ */
+function compiler() {
+  const compiled = new Map<string, ShieldRule>();
+  const once = (name: string, make: () => ShieldRule): ShieldRule => {
+    let found = compiled.get(name);
+    if (!found) {
+      found = make();
+      compiled.set(name, found);
+    }
+    return found;
+  };
+  const key = (requirement: ScopeRequirement) => requirement.map((g) => g.join("+")).join("|");
+
+  return (fieldRule: FieldRule<unknown>, field: string): ShieldRule => {
+    switch (fieldRule.kind) {
+      case "public":
+      case "parent":
+        return allow;
+      // Request-invariant: decided once per request (graphql-shield "contextual" cache).
+      case "authenticated":
+        return once("authenticated", () =>
+          rule("authenticated", { cache: "contextual" })((_p, _a, ctx: RuleContext) =>
+            ctx.viewer ? true : authenticationRequired(),
+          ),
+        );
+      case "scopes": {
+        const { anyOf } = fieldRule;
+        return once(`scopes:${key(anyOf)}`, () =>
+          rule(`scopes:${key(anyOf)}`, { cache: "contextual" })((_p, _a, ctx: RuleContext) =>
+            decideScopes(ctx.viewer, anyOf),
+          ),
+        );
+      }
+      case "admin": {
+        const anyOf = [[fieldRule.scope]];
+        return once(`admin:${fieldRule.scope}`, () =>
+          rule(`admin:${fieldRule.scope}`, { cache: "contextual" })((_p, _a, ctx: RuleContext) =>
+            decideScopes(ctx.viewer, anyOf),
+          ),
+        );
+      }
+      // Parent-dependent: evaluated per parent. "strict" would hash the whole parent object on
+      // every call; the check itself is one string comparison and a Set lookup, cheaper than any
+      // cache lookup, so it is not cached at all.
+      case "owner":
+        return once(`owner:${field}`, () =>
+          rule(`owner:${field}`, { cache: "no_cache" })(
+            (parentValue: unknown, _a, ctx: RuleContext & object) =>
+              decideOwner(fieldRule, parentValue, ctx.viewer, ctx),
+          ),
+        );
+      // Records the payload's account as owner of itself for the rest of this request.
+      case "subject":
+        return once("subject", () =>
+          rule("subject", { cache: "no_cache" })((payload: { user?: unknown }, _a, ctx: object) => {
+            if (typeof payload.user === "object" && payload.user !== null) {
+              let set = subjects.get(ctx);
+              if (!set) {
+                set = new WeakSet();
+                subjects.set(ctx, set);
+              }
+              set.add(payload.user);
+            }
+            return true;
+          }),
+        );
+    }
+  };
+}
+
+const shieldOptions = {
+  fallbackRule: deny,
+  // Our rules return typed errors; they must reach the client as they are.
+  allowExternalErrors: true,
+  debug: false,
+  fallbackError: () => new ForbiddenError([], "No permission rule allows this field", "denied_by_default"),
+};
+
+/** The graphql-shield rule tree for every field of the map (open fields map to `allow`). */
+export function ruleTree(map: PermissionMap | LooseMap): Record<string, Record<string, ShieldRule>> {
+  const compile = compiler();
+  const tree: Record<string, Record<string, ShieldRule>> = {};
+  for (const [type, fields] of Object.entries(map as LooseMap)) {
+    const compiledFields: Record<string, ShieldRule> = {};
+    for (const [name, fieldRule] of Object.entries(fields)) {
+      compiledFields[name] = compile(fieldRule, `${type}.${name}`);
+    }
+    tree[type] = compiledFields;
+  }
+  return tree;
+}
+
+/**
+ * graphql-shield's middleware for the map, minus the fields whose rule is open. graphql-shield
+ * gives every field of the schema a middleware (the fallback `deny` for any field the tree leaves
+ * out); only those whose map rule is `public` or `parent` are dropped, so a field missing from the
+ * map keeps its fallback deny even if the guard were skipped.
+ */
+export function decidedMiddleware(schema: GraphQLSchema, map: PermissionMap | LooseMap): IMiddlewareTypeMap {
+  const loose = map as LooseMap;
+  const all = shield(ruleTree(map), shieldOptions).generate(schema) as IMiddlewareTypeMap;
+  const decided: IMiddlewareTypeMap = {};
+  for (const [type, fields] of Object.entries(all)) {
+    const kept: IMiddlewareFieldMap = {};
+    for (const [name, middleware] of Object.entries(fields as IMiddlewareFieldMap)) {
+      const fieldRule = Object.hasOwn(loose, type) ? loose[type]![name] : undefined;
+      if (fieldRule === undefined || !isOpen(fieldRule)) kept[name] = middleware;
+    }
+    if (Object.keys(kept).length > 0) decided[type] = kept;
+  }
+  return decided;
+}
+
+/** Applies the permission map to an executable schema; `enforced` checks the map first. */
+export function applyPermissions(
+  schema: GraphQLSchema,
+  map: PermissionMap | LooseMap,
+  mode: AuthorizationMode = "enforced",
+): GraphQLSchema {
+  switch (mode) {
+    case "none":
+      return schema;
+    case "naive":
+      assertPermissionMap(schema, map);
+      return applyMiddleware(schema, shield(ruleTree(map), shieldOptions));
+    case "enforced":
+      assertPermissionMap(schema, map);
+      return applyMiddleware(schema, decidedMiddleware(schema, map));
+  }
+}

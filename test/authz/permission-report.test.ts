@@ -1,0 +1,53 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ownerOr } from "../../src/authz/field-rule.js";
+import {
+  describeRule,
+  permissionRows,
+  permissionTable,
+  withPermissionTable,
+} from "../../src/authz/permission-report.js";
+import { permissions } from "../../src/authz/permissions.js";
+import { buildSchema } from "../../src/graphql/schema.js";
+
+const docPath = join(import.meta.dirname, "..", "..", "docs", "permissions.md");
+
+describe("permission report", () => {
+  it("docs/permissions.md holds the table generated from the map (run `npm run permissions -- --write`)", () => {
+    const doc = readFileSync(docPath, "utf8");
+    expect(withPermissionTable(doc, permissionTable(permissionRows(buildSchema(), permissions)))).toBe(doc);
+  });
+
+  it("lists every field once, with its scopes", () => {
+    const rows = permissionRows(buildSchema(), permissions);
+    expect(new Set(rows.map((r) => r.field)).size).toBe(rows.length);
+    expect(rows.find((r) => r.field === "Note.body")).toEqual({
+      field: "Note.body",
+      rule: "owner with `notes:read`, or scope `notes:read:any`",
+      checked: true,
+      nullable: true,
+    });
+    expect(rows.find((r) => r.field === "Query.notes")?.rule).toBe("scope `notes:read` or `notes:read:any`");
+  });
+
+  it("detects a stale table", () => {
+    const doc = readFileSync(docPath, "utf8");
+    const stale = doc.replace("| `Note.body` | owner", "| `Note.body` | public, was owner");
+    expect(withPermissionTable(stale, permissionTable(permissionRows(buildSchema(), permissions)))).not.toBe(
+      stale,
+    );
+  });
+
+  it("words AND-groups and owner requirements", () => {
+    expect(
+      describeRule(
+        ownerOr<{ by: string }>({
+          label: "author",
+          ownerId: (p) => p.by,
+          anyOf: [["notes:read:any", "users:read:email"], ["keys:admin"]],
+        }),
+      ),
+    ).toBe("author, or scope `notes:read:any` + `users:read:email` or `keys:admin`");
+  });
+});

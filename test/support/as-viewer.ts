@@ -1,0 +1,156 @@
+// Run an operation as a viewer with given scopes, in one line, for permission tests:
+//
+//   const t = await startTestServer();
+//   const res = await gqlAs(t, { scopes: ["notes:read"] }, "{ notes { edges { node { title } } } }");
+//   expect(authzOutcome(res)).toBe("ok");
+//
+// Users and sessions are written through the services (no register round trip, no rate limit);
+// tokens are signed with the server's own KeyStore, so they pass the real verifier.
+import { createPasswordHasher } from "../../src/auth/passwords.js";
+import { issueAccessToken } from "../../src/auth/tokens/issue-access-token.js";
+import { grantedScopes, type Role } from "../../src/authz/scopes.js";
+import type { NoteModel } from "../../src/notes/note-model.js";
+import { type GraphQLResponse, type RequestOptions, TEST_PASSWORD, type TestServer } from "./test-server.js";
+
+export interface SeededUser {
+  readonly id: string;
+  readonly email: string;
+  readonly role: Role;
+  /** A live session of the user, which tokens from `tokenFor` name as `sid`. */
+  readonly sessionId: string;
+  /** The refresh token of that session (BODY delivery form). */
+  readonly refreshToken: string;
+}
+
+// One argon2 hash of TEST_PASSWORD per server: every seeded user can log in with it.
+const passwordHashes = new WeakMap<TestServer, Promise<string>>();
+
+function passwordHash(t: TestServer): Promise<string> {
+  let hash = passwordHashes.get(t);
+  if (!hash) {
+    hash = createPasswordHasher(t.config.passwords).then((hasher) => hasher.hash(TEST_PASSWORD));
+    passwordHashes.set(t, hash);
+  }
+  return hash;
+}
+
+let counter = 0;
+
+/** A user (password TEST_PASSWORD) with one live session holding the role's granted scopes. */
+export async function seedUser(
+  t: TestServer,
+  options: { role?: Role; displayName?: string; email?: string } = {},
+): Promise<SeededUser> {
+  counter += 1;
+  const role = options.role ?? "user";
+  const user = await t.server.services.users.create({
+    email: options.email ?? `seed${counter}-${process.pid}-${Date.now()}@example.com`,
+    passwordHash: await passwordHash(t),
+    displayName: options.displayName ?? `Seed ${counter}`,
+    role,
+  });
+  const { session, refreshToken } = await t.server.services.sessions.start({
+    userId: user.id,
+    scopes: grantedScopes(role),
+    jkt: null,
+    client: { ip: "127.0.0.1", userAgent: "as-viewer" },
+  });
+  return { id: user.id, email: user.email, role, sessionId: session.id, refreshToken };
+}
+
+/** A note owned by `owner`, written through the service. */
+export function seedNote(
+  t: TestServer,
+  owner: { id: string },
+  input: { title?: string; body?: string } = {},
+): Promise<NoteModel> {
+  counter += 1;
+  return t.server.services.notes.create(owner.id, {
+    title: input.title ?? `Note ${counter}`,
+    body: input.body ?? `Body ${counter}`,
+  });
+}
+
+/** An access token for the user's session with exactly `scopes`, signed by the server's keys. */
+export async function tokenFor(
+  t: TestServer,
+  user: { id: string; sessionId: string },
+  scopes: readonly string[],
+  options: { ttlSeconds?: number; jkt?: string | null } = {},
+): Promise<string> {
+  const { token } = await issueAccessToken(
+    { keys: t.server.keys, clock: t.clock, config: t.config.tokens },
+    {
+      userId: user.id,
+      sessionId: user.sessionId,
+      scopes,
+      jkt: options.jkt ?? null,
+      ...(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}),
+    },
+  );
+  return token;
+}
+
+/**
+ * Who runs the operation: `"anonymous"`, or a user (a fresh one of `role`, default "user", unless
+ * `user` is given) whose token carries `scopes` (default: everything the role grants).
+ */
+export type ViewerSpec =
+  | "anonymous"
+  | { readonly scopes?: readonly string[]; readonly user?: SeededUser; readonly role?: Role };
+
+export interface ActingViewer {
+  readonly user: SeededUser | null;
+  readonly token: string | null;
+  gql<TData = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: Omit<RequestOptions, "variables" | "token">,
+  ): Promise<GraphQLResponse<TData>>;
+}
+
+/** A viewer to run several operations as. */
+export async function asViewer(t: TestServer, spec: ViewerSpec): Promise<ActingViewer> {
+  if (spec === "anonymous") {
+    return {
+      user: null,
+      token: null,
+      gql: (query, variables = {}, options = {}) => t.gql(query, { ...options, variables }),
+    };
+  }
+  const user = spec.user ?? (await seedUser(t, spec.role ? { role: spec.role } : {}));
+  const token = await tokenFor(t, user, spec.scopes ?? grantedScopes(user.role));
+  return {
+    user,
+    token,
+    gql: (query, variables = {}, options = {}) => t.gql(query, { ...options, variables, token }),
+  };
+}
+
+/** One operation as a viewer: the one-liner of a permission test. */
+export async function gqlAs<TData = Record<string, unknown>>(
+  t: TestServer,
+  spec: ViewerSpec,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphQLResponse<TData>> {
+  return (await asViewer(t, spec)).gql<TData>(query, variables);
+}
+
+export type AuthzOutcome = "ok" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND";
+
+/**
+ * What the permission layer (and ownership checks) made of a response: a denial if any error is
+ * one, else "ok". Other errors (bad input, wrong password) mean authorization let the call through.
+ */
+export function authzOutcome(res: GraphQLResponse): AuthzOutcome {
+  const errors = res.body.errors ?? [];
+  const has = (test: (e: (typeof errors)[number]) => boolean) => errors.some(test);
+  if (
+    has((e) => e.extensions?.code === "UNAUTHENTICATED" && e.extensions.reason === "authentication_required")
+  )
+    return "UNAUTHENTICATED";
+  if (has((e) => e.extensions?.code === "FORBIDDEN")) return "FORBIDDEN";
+  if (has((e) => e.extensions?.code === "NOT_FOUND")) return "NOT_FOUND";
+  return "ok";
+}
