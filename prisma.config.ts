@@ -30,7 +30,12 @@ export default defineConfig({
       // allowExitOnIdle: otherwise the CLI waits for the idle pool before exiting.
       return new PrismaPg({ connectionString: databaseUrl, allowExitOnIdle: true, types });
     }
+    const { mkdirSync } = await import("node:fs");
+    const { dirname } = await import("node:path");
     const { PrismaBetterSQLite3 } = await import("@prisma/adapter-better-sqlite3");
-    return new PrismaBetterSQLite3({ url: databaseUrl });
+    // The CLI opens the file even for a datamodel-only diff: make sure its folder exists (fresh clone).
+    const file = databaseUrl.replace(/^file:/, "");
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    return new PrismaBetterSQLite3({ url: file });
   },
 });
