@@ -1,14 +1,29 @@
 // Load benchmark of the real server: `npm run bench [-- <scenario> …]`, `npm run bench -- --list`.
-// Each scenario gets a fresh database and freshly started server process(es) on 127.0.0.1; the load
-// comes from this process (autocannon, or a fetch loop for refresh rotations). See bench/README.md.
+// Every scenario gets a fresh database and its own server process(es) on 127.0.0.1; the load comes
+// from this process (autocannon, or a fetch loop for refresh rotations). All scenarios are prepared
+// first, then measured in turns, slice by slice, so that the noise of a shared machine falls on
+// every row alike. See bench/README.md.
 import { availableParallelism, cpus, loadavg } from "node:os";
-import { createBenchDatabase } from "./harness/bench-database.js";
+import { type BenchDatabase, createBenchDatabase } from "./harness/bench-database.js";
 import { type BenchOptions, benchOptions } from "./harness/bench-options.js";
-import type { Measurement } from "./harness/measurement.js";
+import type { LoadDriver } from "./harness/load-driver.js";
+import { type Sample, summarize } from "./harness/measurement.js";
 import { resultsTable, type ScenarioResult } from "./harness/results-table.js";
 import type { Scenario } from "./harness/scenario.js";
-import { type ServerHandle, startServer, stopAllServers } from "./harness/server-handle.js";
+import { startServer, stopAllServers } from "./harness/server-handle.js";
 import { scenarios } from "./scenarios.js";
+
+// Tokens and seeded revocations live ACCESS_TOKEN_TTL_SECONDS (900 s, BENCH_SERVER_ENV) from setup:
+// a run must end well before that, or the later slices would measure refusals.
+const MAX_MEASURED_SECONDS = 600;
+
+interface Entry {
+  readonly scenario: Scenario;
+  readonly samples: Sample[];
+  driver?: LoadDriver;
+  note?: string;
+  failure?: string;
+}
 
 function select(args: readonly string[]): Scenario[] {
   const names = args.filter((a) => !a.startsWith("-"));
@@ -22,23 +37,28 @@ function select(args: readonly string[]): Scenario[] {
   return names.map((n) => scenarios.find((s) => s.name === n)!);
 }
 
-async function runScenario(scenario: Scenario, options: BenchOptions): Promise<Measurement> {
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
+async function prepare(entry: Entry, options: BenchOptions, databases: BenchDatabase[]): Promise<void> {
+  const { scenario } = entry;
   const database = await createBenchDatabase(scenario.database ?? "sqlite");
-  const servers: ServerHandle[] = [];
+  databases.push(database);
+  const seeding = await database.open();
   try {
-    const seeding = await database.open();
-    try {
-      await scenario.seed?.(seeding.prisma, options);
-    } finally {
-      await seeding.close();
-    }
-    const env = { ...scenario.env, DATABASE_URL: database.url };
-    for (let i = 0; i < (scenario.instances ?? 1); i++) servers.push(await startServer(env));
-    return await scenario.run({ servers, options });
+    await scenario.seed?.(seeding.prisma, options);
   } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-    await database.drop();
+    await seeding.close();
   }
+  const env = { ...scenario.env, DATABASE_URL: database.url };
+  const servers = [];
+  for (let i = 0; i < (scenario.instances ?? 1); i++) servers.push(await startServer(env));
+  const prepared = await scenario.prepare({ servers, options });
+  entry.driver = prepared.driver;
+  if (prepared.note !== undefined) entry.note = prepared.note;
 }
 
 async function main(): Promise<void> {
@@ -49,45 +69,62 @@ async function main(): Promise<void> {
   }
   const selected = select(args);
   const options = benchOptions(process.env);
+  const slices = Math.ceil(options.seconds / options.sliceSeconds);
+  if ((slices * options.sliceSeconds + options.warmupSeconds) * selected.length > MAX_MEASURED_SECONDS) {
+    throw new Error(`too long for one run: select fewer scenarios or lower BENCH_SECONDS`);
+  }
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   console.log(
-    `Holdfast bench ${new Date().toISOString()} · ${availableParallelism()} × ${cpu} · Node ${process.version}` +
-      ` · load average ${loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" ")}`,
+    `Holdfast bench ${new Date().toISOString()} · ${availableParallelism()} × ${cpu} · Node ${process.version}`,
   );
   console.log(
-    `${options.seconds} s measured after ${options.warmupSeconds} s warm-up per scenario, ` +
-      `${options.connections} connections, ${options.rounds} round(s)\n`,
+    `${slices} × ${options.sliceSeconds} s measured per scenario, in turns, after ${options.warmupSeconds} s warm-up; ` +
+      `${options.connections} connections; load average before: ${loadAverage()}`,
   );
 
-  const results = selected.map((scenario) => ({
-    scenario,
-    rounds: [] as Measurement[],
-    failures: [] as string[],
-  })) satisfies ScenarioResult[];
-  for (let round = 1; round <= options.rounds; round++) {
-    for (const result of results) {
-      process.stderr.write(`round ${round}/${options.rounds} · ${result.scenario.name} … `);
+  const entries: Entry[] = selected.map((scenario) => ({ scenario, samples: [] }));
+  const databases: BenchDatabase[] = [];
+  try {
+    for (const entry of entries) {
+      process.stderr.write(`prepare ${entry.scenario.name} … `);
       try {
-        const measurement = await runScenario(result.scenario, options);
-        process.stderr.write(`${measurement.perSecond.toFixed(0)} ops/s\n`);
-        result.rounds.push(measurement);
+        await prepare(entry, options, databases);
+        process.stderr.write("ready\n");
       } catch (error) {
         // One broken scenario (the tree under test may be mid-change) must not lose the others.
-        const reason = error instanceof Error ? error.message : String(error);
-        process.stderr.write(`failed: ${reason}\n`);
-        result.failures.push(reason.split("\n")[0]!.slice(0, 300));
+        entry.failure = reasonOf(error).slice(0, 300);
+        process.stderr.write(`failed: ${entry.failure}\n`);
       }
     }
+    const live = () => entries.filter((e) => e.driver !== undefined && e.failure === undefined);
+    for (const entry of live()) {
+      if (options.warmupSeconds > 0) await entry.driver!.run(options.warmupSeconds);
+    }
+    for (let slice = 1; slice <= slices; slice++) {
+      process.stderr.write(`slice ${slice}/${slices}\r`);
+      for (const entry of live()) {
+        try {
+          entry.samples.push(await entry.driver!.run(options.sliceSeconds));
+        } catch (error) {
+          entry.failure = reasonOf(error).slice(0, 300);
+        }
+      }
+    }
+    process.stderr.write("\n");
+  } finally {
+    await stopAllServers();
+    await Promise.all(databases.map((d) => d.drop()));
   }
+
+  const results: ScenarioResult[] = entries.map((e) => ({
+    scenario: e.scenario,
+    ...(e.samples.length > 0 && e.failure === undefined ? { measurement: summarize(e.samples) } : {}),
+    ...(e.note !== undefined ? { note: e.note } : {}),
+    ...(e.failure !== undefined ? { failure: e.failure } : {}),
+  }));
   console.log(`\n${resultsTable(results)}`);
-  console.log(
-    `\nload average after the run: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" ")}`,
-  );
-  if (results.some((r) => r.failures.length > 0)) process.exitCode = 1;
+  console.log(`\nload average after: ${loadAverage()}`);
+  if (entries.some((e) => e.failure !== undefined)) process.exitCode = 1;
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

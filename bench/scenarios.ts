@@ -2,18 +2,19 @@
 //
 // To add one, append an object implementing Scenario (bench/harness/scenario.ts). The harness gives it
 // a fresh database (`database: "postgres"` for PostgreSQL), seeds it through `seed`, starts
-// `instances` server processes with `env`, and calls `run`. Drive HTTP load with runHttpLoad
-// (autocannon) or write a loop like runRotationLoad when every request depends on the last answer.
+// `instances` server processes with `env`, calls `prepare`, and runs the returned driver in slices,
+// taking turns with the other scenarios. Drive HTTP with httpLoad (autocannon), or write a driver
+// like rotationLoad when every request depends on the previous answer.
 // Planned: a DPoP-bound `me` (a fresh proof per request: autocannon's `setupRequest` can set the
 // header), refresh rotations on PostgreSQL (`database: "postgres"`), and two instances sharing one
 // database and a Redis revocation bus (`instances: 2`, env REDIS_URL).
 import type { Prisma } from "../src/db/database.js";
 import type { BenchOptions } from "./harness/bench-options.js";
 import { type BenchUser, gql, registerUser } from "./harness/graphql-client.js";
-import { runHttpLoad } from "./harness/http-load.js";
-import type { Measurement } from "./harness/measurement.js";
-import { runRotationLoad } from "./harness/rotation-load.js";
-import type { Scenario, ScenarioContext } from "./harness/scenario.js";
+import { httpLoad } from "./harness/http-load.js";
+import type { LoadDriver } from "./harness/load-driver.js";
+import { rotationLoad } from "./harness/rotation-load.js";
+import type { PreparedScenario, Scenario, ScenarioContext } from "./harness/scenario.js";
 import { seedRevokedSessions, seedUsers } from "./harness/seed.js";
 
 const ME = "{ me { id } }";
@@ -33,16 +34,13 @@ function load(
   query: string,
   expectBody: (body: string) => boolean,
   headers: Record<string, string> = {},
-): Promise<Measurement> {
-  const { seconds, warmupSeconds, connections } = context.options;
-  return runHttpLoad({
+): LoadDriver {
+  return httpLoad({
     url: context.servers[0]!.graphqlUrl,
+    connections: context.options.connections,
     query,
     headers,
     expectBody,
-    seconds,
-    warmupSeconds,
-    connections,
   });
 }
 
@@ -57,68 +55,70 @@ async function authenticatedUser(context: ScenarioContext): Promise<BenchUser> {
   return user;
 }
 
-async function meWithToken(context: ScenarioContext): Promise<Measurement> {
+async function meWithToken(context: ScenarioContext): Promise<PreparedScenario> {
   const user = await authenticatedUser(context);
-  return load(context, ME, dataBody('{"data":{"me":{', `"id":"${user.userId}"`), {
+  const driver = load(context, ME, dataBody('{"data":{"me":{', `"id":"${user.userId}"`), {
     authorization: `Bearer ${user.accessToken}`,
   });
+  return { driver };
 }
 
-async function pingWithToken(context: ScenarioContext): Promise<Measurement> {
+async function pingWithToken(context: ScenarioContext): Promise<PreparedScenario> {
   const user = await authenticatedUser(context);
-  return load(context, PING, dataBody('{"data":{"__typename":"Query"}'), {
+  const driver = load(context, PING, dataBody('{"data":{"__typename":"Query"}'), {
     authorization: `Bearer ${user.accessToken}`,
   });
+  return { driver };
 }
 
-/** Seeds revoked sessions, then checks that the server under test loaded them all at start. */
+/** Seeds revoked sessions, and checks that the server under test loaded them all at start. */
 const revokedSessions = {
   seed: (prisma: Prisma, options: BenchOptions) => seedRevokedSessions(prisma, options.revokedSessions),
-  withCheck:
-    (run: (context: ScenarioContext) => Promise<Measurement>) =>
-    async (context: ScenarioContext): Promise<Measurement> => {
+  checked:
+    (prepare: (context: ScenarioContext) => Promise<PreparedScenario>) =>
+    async (context: ScenarioContext): Promise<PreparedScenario> => {
       const loaded = context.servers[0]!.revocationsAtStart;
       if (loaded < context.options.revokedSessions) {
         throw new Error(`server loaded ${loaded} revocations, expected ${context.options.revokedSessions}`);
       }
-      return { ...(await run(context)), note: `RevocationSet held ${loaded} sessions at start` };
+      return { ...(await prepare(context)), note: `RevocationSet held ${loaded} sessions at start` };
     },
 };
 
-async function rotations(context: ScenarioContext, clients: number): Promise<Measurement> {
+async function rotations(context: ScenarioContext, clients: number): Promise<PreparedScenario> {
   const url = context.servers[0]!.graphqlUrl;
   const users: BenchUser[] = [];
-  // Sequential: registering hashes a password, and these are setup, not load.
+  // One at a time: registering hashes a password, and this is setup, not load.
   for (let i = 0; i < clients; i++) users.push(await registerUser(url));
-  const { seconds, warmupSeconds } = context.options;
-  const measurement = await runRotationLoad({
-    graphqlUrl: url,
-    refreshTokens: users.map((u) => u.refreshToken),
-    seconds,
-    warmupSeconds,
-  });
-  return { ...measurement, note: `${clients} client(s), one session each, BODY delivery` };
+  return {
+    driver: rotationLoad(
+      url,
+      users.map((u) => u.refreshToken),
+    ),
+    note: `${clients} client(s), each rotating its own session (BODY delivery)`,
+  };
 }
 
 export const scenarios: readonly Scenario[] = [
   {
     name: "me-anon",
     issue: 2,
-    summary: "`{ me { id } }` without a token (small query, anonymous viewer)",
-    run: (context) => load(context, ME, dataBody('{"data":{"me":null}')),
+    summary: "`{ me { id } }` without a token (the small query; anonymous viewer, no database read)",
+    prepare: async (context) => ({ driver: load(context, ME, dataBody('{"data":{"me":null}')) }),
   },
   {
     name: "list-100",
     issue: 2,
-    summary: "`users(first: 100) { edges { node { id displayName createdAt } } }`, anonymous",
+    summary:
+      "`users(first: 100) { edges { node { id displayName createdAt } } }`, anonymous, 150 users seeded",
     seed: async (prisma) => {
       await seedUsers(prisma, 150, 3);
     },
-    run: async (context) => {
+    prepare: async (context) => {
       const check = await gql<{ users: { edges: unknown[] } }>(context.servers[0]!.graphqlUrl, LIST_100);
       const rows = check.data?.users.edges.length;
       if (rows !== 100) throw new Error(`list-100 answered ${rows} rows: ${JSON.stringify(check.errors)}`);
-      return load(context, LIST_100, dataBody('{"data":{"users":{"edges":['));
+      return { driver: load(context, LIST_100, dataBody('{"data":{"users":{"edges":[')) };
     },
   },
   {
@@ -126,7 +126,7 @@ export const scenarios: readonly Scenario[] = [
     issue: 3,
     summary: "`{ me { id } }` with a valid Bearer token, verified-token cache on (default size)",
     compareWith: "me-anon",
-    run: meWithToken,
+    prepare: meWithToken,
   },
   {
     name: "me-token-nocache",
@@ -134,29 +134,28 @@ export const scenarios: readonly Scenario[] = [
     summary: "the same with the verified-token cache off (TOKEN_CACHE_SIZE=0): EdDSA verify per request",
     env: { TOKEN_CACHE_SIZE: "0" },
     compareWith: "me-token",
-    run: meWithToken,
+    prepare: meWithToken,
   },
   {
     name: "me-token-revoked",
     issue: 4,
-    summary:
-      "me-token against a server whose RevocationSet holds BENCH_REVOKED_SESSIONS (10,000) revoked sessions",
+    summary: "me-token against a server whose RevocationSet holds BENCH_REVOKED_SESSIONS revoked sessions",
     compareWith: "me-token",
     seed: revokedSessions.seed,
-    run: revokedSessions.withCheck(meWithToken),
+    prepare: revokedSessions.checked(meWithToken),
   },
   {
     name: "ping-anon",
     issue: 3,
     summary: "`{ __typename }` without a token: the request path with no resolver work and no database",
-    run: (context) => load(context, PING, dataBody('{"data":{"__typename":"Query"}')),
+    prepare: async (context) => ({ driver: load(context, PING, dataBody('{"data":{"__typename":"Query"}')) }),
   },
   {
     name: "ping-token",
     issue: 3,
     summary: "`{ __typename }` with a valid Bearer token, cache on: authentication alone, no database read",
     compareWith: "ping-anon",
-    run: pingWithToken,
+    prepare: pingWithToken,
   },
   {
     name: "ping-token-nocache",
@@ -164,7 +163,7 @@ export const scenarios: readonly Scenario[] = [
     summary: "the same with the verified-token cache off (TOKEN_CACHE_SIZE=0)",
     env: { TOKEN_CACHE_SIZE: "0" },
     compareWith: "ping-token",
-    run: pingWithToken,
+    prepare: pingWithToken,
   },
   {
     name: "ping-token-revoked",
@@ -172,19 +171,19 @@ export const scenarios: readonly Scenario[] = [
     summary: "ping-token against a server whose RevocationSet holds BENCH_REVOKED_SESSIONS revoked sessions",
     compareWith: "ping-token",
     seed: revokedSessions.seed,
-    run: revokedSessions.withCheck(pingWithToken),
+    prepare: revokedSessions.checked(pingWithToken),
   },
   {
     name: "refresh-seq",
     issue: 4,
     summary: "refresh rotations, 1 client (sequential), embedded SQLite",
-    run: (context) => rotations(context, 1),
+    prepare: (context) => rotations(context, 1),
   },
   {
     name: "refresh-10",
     issue: 4,
     summary: "refresh rotations, 10 concurrent clients on distinct sessions, embedded SQLite",
     compareWith: "refresh-seq",
-    run: (context) => rotations(context, 10),
+    prepare: (context) => rotations(context, 10),
   },
 ];

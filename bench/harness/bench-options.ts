@@ -1,14 +1,14 @@
 /** Knobs of one bench run, from BENCH_* variables (the bench is a tool: src/config stays the server's). */
 export interface BenchOptions {
-  /** Measured seconds per scenario. */
+  /** Measured seconds per scenario, in slices. */
   readonly seconds: number;
-  /** Unmeasured seconds before each measurement, so the server's JIT and caches are warm. */
+  /** Length of one slice: scenarios take turns slice by slice. */
+  readonly sliceSeconds: number;
+  /** Unmeasured seconds per scenario before the first slice (JIT, caches, connection pools). */
   readonly warmupSeconds: number;
   /** autocannon connections for the HTTP scenarios. */
   readonly connections: number;
-  /** Times the whole selection runs, interleaved (A B C A B C); the table shows the median. */
-  readonly rounds: number;
-  /** Revoked sessions seeded for the revocation-set scenario. */
+  /** Revoked sessions seeded for the revocation-set scenarios. */
   readonly revokedSessions: number;
 }
 
@@ -30,10 +30,10 @@ function integer(
 
 export function benchOptions(env: Record<string, string | undefined>): BenchOptions {
   return {
-    seconds: integer(env, "BENCH_SECONDS", 6, 1, 600),
+    seconds: integer(env, "BENCH_SECONDS", 8, 1, 120),
+    sliceSeconds: integer(env, "BENCH_SLICE_SECONDS", 1, 1, 60),
     warmupSeconds: integer(env, "BENCH_WARMUP_SECONDS", 2, 0, 60),
     connections: integer(env, "BENCH_CONNECTIONS", 10, 1, 1000),
-    rounds: integer(env, "BENCH_ROUNDS", 1, 1, 20),
     revokedSessions: integer(env, "BENCH_REVOKED_SESSIONS", 10_000, 0, 1_000_000),
   };
 }

@@ -1,10 +1,9 @@
+import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
-import { type Measurement, percentile } from "./measurement.js";
+import type { LoadDriver } from "./load-driver.js";
 
 export interface HttpLoad {
   readonly url: string;
-  readonly seconds: number;
-  readonly warmupSeconds: number;
   readonly connections: number;
   /** One GraphQL operation, sent as a JSON POST on every request. */
   readonly query: string;
@@ -13,8 +12,8 @@ export interface HttpLoad {
   readonly expectBody: (body: string) => boolean;
 }
 
-/** Drives the server with autocannon: an unmeasured warm-up, then the measured window. */
-export async function runHttpLoad(load: HttpLoad): Promise<Measurement> {
+/** Drives the server with autocannon, one run per slice. */
+export function httpLoad(load: HttpLoad): LoadDriver {
   const request = {
     url: load.url,
     method: "POST" as const,
@@ -26,25 +25,29 @@ export async function runHttpLoad(load: HttpLoad): Promise<Measurement> {
     timeout: 10,
     verifyBody: load.expectBody,
   };
-  if (load.warmupSeconds > 0) await autocannon({ ...request, duration: load.warmupSeconds });
-  // autocannon's own histogram keeps whole milliseconds; its response events carry the exact time.
-  const latencies: number[] = [];
-  const instance = autocannon({ ...request, duration: load.seconds });
-  instance.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
-    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
-  });
-  const result = await instance;
-  latencies.sort((a, b) => a - b);
-  // autocannon checks every body, whatever its status: a non-2xx answer is a mismatch as well
-  // (its body is an error), so the 2xx answers with a wrong body are the difference.
-  const bad2xx = Math.max(0, result.mismatches - result.non2xx);
   return {
-    perSecond: (result["2xx"] - bad2xx) / result.duration,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    total: result["2xx"] + result.non2xx,
-    // result.errors already counts timeouts.
-    errors: result.errors + bad2xx,
-    non2xx: result.non2xx,
+    async run(seconds) {
+      // autocannon's own histogram keeps whole milliseconds; its response events carry the exact time.
+      const latencies: number[] = [];
+      const started = performance.now();
+      const instance = autocannon({ ...request, duration: seconds });
+      instance.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
+        if (statusCode >= 200 && statusCode < 300) latencies.push(responseTimeMs);
+      });
+      const result = await instance;
+      const wall = (performance.now() - started) / 1000;
+      // autocannon checks every body, whatever its status: a non-2xx answer is a mismatch as well
+      // (its body is an error), so the 2xx answers with a wrong body are the difference.
+      const bad2xx = Math.max(0, result.mismatches - result.non2xx);
+      return {
+        ok: result["2xx"] - bad2xx,
+        // Latencies of the bad 2xx answers cannot be told apart; they are rare or the row is void.
+        latenciesMs: latencies,
+        // result.errors already counts timeouts.
+        errors: result.errors + bad2xx,
+        non2xx: result.non2xx,
+        seconds: wall,
+      };
+    },
   };
 }

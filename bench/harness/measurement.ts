@@ -1,16 +1,27 @@
-/** What a scenario reports: one row of the results table. */
-export interface Measurement {
-  /** Successful operations per second over the measured window. */
-  readonly perSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** Operations completed in the measured window (successful or not). */
-  readonly total: number;
+/** What one load slice saw. */
+export interface Sample {
+  /** Operations whose answer was the expected one. */
+  readonly ok: number;
+  /** Of the ok operations, in milliseconds. */
+  readonly latenciesMs: readonly number[];
   /** Socket errors, timeouts, and 2xx answers whose body was not the expected one (GraphQL errors). */
   readonly errors: number;
   readonly non2xx: number;
-  /** A short note printed under the table (what was checked, what was loaded). */
-  readonly note?: string;
+  /** Wall time of the slice. */
+  readonly seconds: number;
+}
+
+/** One row of the results table: a scenario's slices taken together. */
+export interface Measurement {
+  /** Median of the per-slice rates of ok operations: one burst of outside noise moves it little. */
+  readonly perSecond: number;
+  readonly slowestSlice: number;
+  readonly fastestSlice: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly ok: number;
+  readonly errors: number;
+  readonly non2xx: number;
 }
 
 /** Nearest-rank percentile of an ascending array. */
@@ -18,4 +29,26 @@ export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function summarize(samples: readonly Sample[]): Measurement {
+  const rates = samples.map((s) => s.ok / s.seconds);
+  const latencies = samples.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+  return {
+    perSecond: median(rates),
+    slowestSlice: Math.min(...rates),
+    fastestSlice: Math.max(...rates),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    ok: samples.reduce((n, s) => n + s.ok, 0),
+    errors: samples.reduce((n, s) => n + s.errors, 0),
+    non2xx: samples.reduce((n, s) => n + s.non2xx, 0),
+  };
 }

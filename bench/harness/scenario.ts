@@ -1,18 +1,19 @@
 import type { Prisma } from "../../src/db/database.js";
 import type { BenchProvider } from "./bench-database.js";
 import type { BenchOptions } from "./bench-options.js";
-import type { Measurement } from "./measurement.js";
+import type { LoadDriver } from "./load-driver.js";
 import type { ServerHandle } from "./server-handle.js";
 
 /**
- * One row of the bench table. The harness gives every scenario its own throwaway database and its
- * own freshly started server process(es), so scenarios never share state or warm caches:
- *   database created and migrated → seed(prisma) → database closed → servers started with env → run.
+ * One row of the bench table. Every scenario gets its own throwaway database and its own server
+ * process(es), so scenarios share no state and no warm cache:
+ *   database created and migrated → seed(prisma) → database closed → servers started with env →
+ *   prepare (register users, check one answer) → driver.run(slice) in turns with the other rows.
  */
 export interface Scenario {
   /** The CLI name: `npm run bench -- <name> …`. */
   readonly name: string;
-  /** One line for the table's footnotes and `--list`. */
+  /** One line for the notes under the table and `--list`. */
   readonly summary: string;
   /** The issue whose "Benchmark" section asks for it. */
   readonly issue: number;
@@ -28,11 +29,17 @@ export interface Scenario {
   readonly compareWith?: string;
   /** Rows written straight to the database before any server starts. */
   seed?(prisma: Prisma, options: BenchOptions): Promise<void>;
-  /** Sets up (register users, check one answer), drives the load, returns the measurement. */
-  run(context: ScenarioContext): Promise<Measurement>;
+  /** Sets up through the API and returns the load; throws when the server does not answer as expected. */
+  prepare(context: ScenarioContext): Promise<PreparedScenario>;
 }
 
 export interface ScenarioContext {
   readonly servers: readonly ServerHandle[];
   readonly options: BenchOptions;
+}
+
+export interface PreparedScenario {
+  readonly driver: LoadDriver;
+  /** Printed under the table (what was checked or loaded). */
+  readonly note?: string;
 }

@@ -23,6 +23,9 @@ export const BENCH_SERVER_ENV: Readonly<Record<string, string>> = {
   // measured) but must not refuse a load that is one client address by construction.
   RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",
   RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000",
+  // The longest lifetime (900 s): tokens registered while the servers start, and revocations
+  // seeded before, stay valid through every slice of a run (run.ts bounds a run below that).
+  ACCESS_TOKEN_TTL_SECONDS: "900",
 };
 
 export interface ServerHandle {
