@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 for (const path of ["graphql/schema", "db/generated"]) {
   const from = join(root, "src", path);
-  if (!existsSync(from)) throw new Error(`missing ${from}: run npm install (it generates the Prisma clients)`);
+  if (!existsSync(from))
+    throw new Error(`missing ${from}: run npm install (it generates the Prisma clients)`);
   cpSync(from, join(root, "dist", path), { recursive: true });
 }

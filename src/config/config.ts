@@ -27,7 +27,10 @@ const envSchema = z.object({
     .default("file:./data/holdfast.db"),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_AUTO_MIGRATE: bool.optional(),
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, : _ - only").default("holdfast:"),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, : _ - only")
+    .default("holdfast:"),
   REVOCATION_POLL_SECONDS: seconds(1, 300).default(5),
   REDIS_URL: z
     .string()
@@ -63,11 +66,15 @@ const envSchema = z.object({
     .default("__Host-holdfast_rt"),
 
   CORS_ORIGINS: csv.default([]),
-  // Which peer may tell us the client's address in X-Forwarded-For: a hop count or proxy addresses/CIDRs.
-  // Never "any": a client could then pick its own IP and step around every per-IP limit.
+  // Which peers may tell us the client's address in X-Forwarded-For: the proxies' addresses/CIDRs
+  // (or loopback, linklocal, uniquelocal). Never "any": a client could then pick its own address
+  // and step around every per-IP limit.
   TRUST_PROXY: z
     .string()
-    .regex(/^([1-9]|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, "must be a hop count (1-9) or IP addresses/CIDRs")
+    .regex(
+      /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?))*$/,
+      "must be a comma-separated list of proxy addresses or CIDRs",
+    )
     .optional(),
   INTROSPECTION: bool.optional(),
   DEMO: bool.optional(),
@@ -83,7 +90,9 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: z.coerce.number().int().min(100).max(1_000_000).default(5000),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
-  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(100_000).default(1000),
+  // At most 2000: the parser recurses once per nesting level, and ~2000 levels (4000 tokens)
+  // exhaust Node's default stack; 2000 tokens allow at most 1000.
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(2000).default(1000),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -127,8 +136,8 @@ export interface Config {
     corsOrigins: readonly string[];
     introspection: boolean;
     demo: boolean;
-    /** Fastify's trustProxy: false, a hop count, or the proxies' addresses/CIDRs. */
-    trustProxy: false | number | readonly string[];
+    /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy), or false. */
+    trustProxy: false | readonly string[];
   };
   readonly rateLimits: {
     loginFailuresPerAccount: number;
@@ -254,8 +263,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   });
 }
 
-function parseTrustProxy(value: string | undefined): false | number | readonly string[] {
-  if (value === undefined) return false;
-  if (/^[1-9]$/.test(value)) return Number(value);
-  return value.split(",").map((s) => s.trim());
+function parseTrustProxy(value: string | undefined): false | readonly string[] {
+  return value === undefined ? false : value.split(",").map((s) => s.trim());
 }

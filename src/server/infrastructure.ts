@@ -60,7 +60,11 @@ export async function createInfrastructure(
   ]);
   return {
     bus,
-    replayStore: new FallbackReplayStore(new RedisReplayStore(redis, clock, { keyPrefix: `${config.redis.keyPrefix}dpop:jti:` }), local, logger),
+    replayStore: new FallbackReplayStore(
+      new RedisReplayStore(redis, clock, { keyPrefix: `${config.redis.keyPrefix}dpop:jti:` }),
+      local,
+      logger,
+    ),
     redis,
     busHealthy: () => bus.healthy,
     health: () => ({ redis: bus.healthy ? "ok" : "down" }),

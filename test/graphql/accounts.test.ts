@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorOf, LOGIN, REGISTER, registerUser, startTestServer, TEST_PASSWORD, type TestServer } from "../support/test-server.js";
+import {
+  errorOf,
+  LOGIN,
+  REGISTER,
+  registerUser,
+  startTestServer,
+  TEST_PASSWORD,
+  type TestServer,
+} from "../support/test-server.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -15,9 +23,15 @@ function register(input: Record<string, unknown>) {
 
 describe("register", () => {
   it("normalises the email (trim, lower-case) and never stores the password", async () => {
-    const res = await register({ email: "  Mixed.Case@Example.COM ", password: TEST_PASSWORD, displayName: " Mixed " });
+    const res = await register({
+      email: "  Mixed.Case@Example.COM ",
+      password: TEST_PASSWORD,
+      displayName: " Mixed ",
+    });
     expect(errorOf(res)).toBeUndefined();
-    const row = await t.database.prisma.user.findUniqueOrThrow({ where: { email: "mixed.case@example.com" } });
+    const row = await t.database.prisma.user.findUniqueOrThrow({
+      where: { email: "mixed.case@example.com" },
+    });
     expect(row.displayName).toBe("Mixed");
     expect(row.passwordHash).toMatch(/^\$argon2id\$/);
     expect(row.passwordHash).not.toContain(TEST_PASSWORD);
@@ -35,7 +49,12 @@ describe("register", () => {
     ["malformed email", { email: "not-an-email" }, "invalid_email"],
     ["blank display name", { displayName: "   " }, "invalid_display_name"],
   ])("refuses a %s", async (_name, override, reason) => {
-    const res = await register({ email: `r${Math.random()}@example.com`, password: TEST_PASSWORD, displayName: "R", ...override });
+    const res = await register({
+      email: `r${Math.random()}@example.com`,
+      password: TEST_PASSWORD,
+      displayName: "R",
+      ...override,
+    });
     expect(errorOf(res)).toEqual({ code: "BAD_USER_INPUT", reason });
   });
 
@@ -48,8 +67,12 @@ describe("register", () => {
 describe("login", () => {
   it("answers a wrong password and an unknown email with the same error", async () => {
     const user = await registerUser(t);
-    const wrong = await t.gql(LOGIN, { variables: { input: { email: user.user.email, password: "wrong password 123" } } });
-    const unknown = await t.gql(LOGIN, { variables: { input: { email: "nobody@example.com", password: "wrong password 123" } } });
+    const wrong = await t.gql(LOGIN, {
+      variables: { input: { email: user.user.email, password: "wrong password 123" } },
+    });
+    const unknown = await t.gql(LOGIN, {
+      variables: { input: { email: "nobody@example.com", password: "wrong password 123" } },
+    });
     expect(errorOf(wrong)).toEqual({ code: "UNAUTHENTICATED", reason: "invalid_credentials" });
     expect(unknown.body.errors).toEqual(wrong.body.errors);
     expect(unknown.status).toBe(wrong.status);
@@ -61,20 +84,32 @@ describe("login", () => {
       variables: { input: { email: user.user.email, password: TEST_PASSWORD, scopes: ["notes:read"] } },
     });
     expect(ok.body.data!.login.scopes).toEqual(["notes:read"]);
-    const claims = JSON.parse(Buffer.from(ok.body.data!.login.accessToken.split(".")[1]!, "base64url").toString());
+    const claims = JSON.parse(
+      Buffer.from(ok.body.data!.login.accessToken.split(".")[1]!, "base64url").toString(),
+    );
     expect(claims.scope).toBe("notes:read");
     const bad = await t.gql(LOGIN, {
-      variables: { input: { email: user.user.email, password: TEST_PASSWORD, scopes: ["notes:read", "keys:admin"] } },
+      variables: {
+        input: { email: user.user.email, password: TEST_PASSWORD, scopes: ["notes:read", "keys:admin"] },
+      },
     });
     expect(errorOf(bad)).toEqual({ code: "BAD_USER_INPUT", reason: "invalid_scope" });
   });
 
   it("issues a short-lived EdDSA access token in the RFC 9068 shape", async () => {
     const user = await registerUser(t);
-    const [header, payload] = user.accessToken.split(".").slice(0, 2).map((p) => JSON.parse(Buffer.from(p, "base64url").toString()));
+    const [header, payload] = user.accessToken
+      .split(".")
+      .slice(0, 2)
+      .map((p) => JSON.parse(Buffer.from(p, "base64url").toString()));
     expect(header).toMatchObject({ alg: "EdDSA", typ: "at+jwt" });
     expect(typeof header.kid).toBe("string");
-    expect(payload).toMatchObject({ sub: user.user.id, sid: user.session.id, aud: "holdfast", iss: "http://localhost:4000" });
+    expect(payload).toMatchObject({
+      sub: user.user.id,
+      sid: user.session.id,
+      aud: "holdfast",
+      iss: "http://localhost:4000",
+    });
     expect(payload.exp - payload.iat).toBe(300);
     expect(new Date(user.expiresAt).getTime()).toBe(payload.exp * 1000);
   });

@@ -20,26 +20,38 @@ describe("notes", () => {
     });
     const note = created.body.data!.createNote;
     expect(note).toMatchObject({ title: "Groceries", body: "milk", owner: { id: alice.user.id } });
-    const edited = await t.gql(`mutation($id: ID!) { updateNote(id: $id, input: { body: "oat milk" }) { body title } }`, {
+    const edited = await t.gql(
+      `mutation($id: ID!) { updateNote(id: $id, input: { body: "oat milk" }) { body title } }`,
+      {
+        token: alice.accessToken,
+        variables: { id: note.id },
+      },
+    );
+    expect(edited.body.data).toEqual({ updateNote: { body: "oat milk", title: "Groceries" } });
+    const deleted = await t.gql(`mutation($id: ID!) { deleteNote(id: $id) }`, {
       token: alice.accessToken,
       variables: { id: note.id },
     });
-    expect(edited.body.data).toEqual({ updateNote: { body: "oat milk", title: "Groceries" } });
-    const deleted = await t.gql(`mutation($id: ID!) { deleteNote(id: $id) }`, { token: alice.accessToken, variables: { id: note.id } });
     expect(deleted.body.data).toEqual({ deleteNote: true });
   });
 
   it("does not let another user edit or delete a note, and leaves it intact", async () => {
     const alice = await registerUser(t);
     const mallory = await registerUser(t);
-    const { body } = await t.gql<{ createNote: { id: string } }>(CREATE, { token: alice.accessToken, variables: { i: { title: "Mine", body: "secret" } } });
+    const { body } = await t.gql<{ createNote: { id: string } }>(CREATE, {
+      token: alice.accessToken,
+      variables: { i: { title: "Mine", body: "secret" } },
+    });
     const id = body.data!.createNote.id;
     const edit = await t.gql(`mutation($id: ID!) { updateNote(id: $id, input: { body: "pwned" }) { id } }`, {
       token: mallory.accessToken,
       variables: { id },
     });
     expect(errorOf(edit)?.code).toBe("NOT_FOUND");
-    const del = await t.gql(`mutation($id: ID!) { deleteNote(id: $id) }`, { token: mallory.accessToken, variables: { id } });
+    const del = await t.gql(`mutation($id: ID!) { deleteNote(id: $id) }`, {
+      token: mallory.accessToken,
+      variables: { id },
+    });
     expect(errorOf(del)?.code).toBe("NOT_FOUND");
     const row = await t.database.prisma.note.findUniqueOrThrow({ where: { id } });
     expect(row.body).toBe("secret");
@@ -53,13 +65,20 @@ describe("notes", () => {
   it("refuses an empty title and an oversized body without writing", async () => {
     const alice = await registerUser(t);
     const before = await t.database.prisma.note.count();
-    expect(errorOf(await t.gql(CREATE, { token: alice.accessToken, variables: { i: { title: "  ", body: "" } } }))).toEqual({
+    expect(
+      errorOf(await t.gql(CREATE, { token: alice.accessToken, variables: { i: { title: "  ", body: "" } } })),
+    ).toEqual({
       code: "BAD_USER_INPUT",
       reason: "invalid_title",
     });
-    expect(errorOf(await t.gql(CREATE, { token: alice.accessToken, variables: { i: { title: "t", body: "x".repeat(20_001) } } }))?.reason).toBe(
-      "invalid_body",
-    );
+    expect(
+      errorOf(
+        await t.gql(CREATE, {
+          token: alice.accessToken,
+          variables: { i: { title: "t", body: "x".repeat(20_001) } },
+        }),
+      )?.reason,
+    ).toBe("invalid_body");
     expect(await t.database.prisma.note.count()).toBe(before);
   });
 });
@@ -71,10 +90,21 @@ describe("cursor pagination", () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const res: { body: { data?: { users: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null } } =
-        await t.gql(`query($after: String) { users(first: 3, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`, {
+      const res: {
+        body: {
+          data?: {
+            users: {
+              edges: { node: { id: string } }[];
+              pageInfo: { hasNextPage: boolean; endCursor: string | null };
+            };
+          } | null;
+        };
+      } = await t.gql(
+        `query($after: String) { users(first: 3, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+        {
           variables: { after },
-        });
+        },
+      );
       const page = res.body.data!.users;
       seen.push(...page.edges.map((e) => e.node.id));
       if (!page.pageInfo.hasNextPage) break;
@@ -85,8 +115,15 @@ describe("cursor pagination", () => {
   });
 
   it("caps first at 100 and refuses a forged cursor", async () => {
-    expect(errorOf(await t.gql("{ users(first: 101) { edges { cursor } } }"))).toEqual({ code: "BAD_USER_INPUT", reason: "invalid_page_size" });
-    expect(errorOf(await t.gql("{ users(first: 0) { edges { cursor } } }"))?.reason).toBe("invalid_page_size");
-    expect(errorOf(await t.gql(`{ users(after: "Jyk7IERST1A=") { edges { cursor } } }`))?.reason).toBe("invalid_cursor");
+    expect(errorOf(await t.gql("{ users(first: 101) { edges { cursor } } }"))).toEqual({
+      code: "BAD_USER_INPUT",
+      reason: "invalid_page_size",
+    });
+    expect(errorOf(await t.gql("{ users(first: 0) { edges { cursor } } }"))?.reason).toBe(
+      "invalid_page_size",
+    );
+    expect(errorOf(await t.gql(`{ users(after: "Jyk7IERST1A=") { edges { cursor } } }`))?.reason).toBe(
+      "invalid_cursor",
+    );
   });
 });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerUser, startTestServer, type TestServer } from "../support/test-server.js";
 
 let t: TestServer;
@@ -32,7 +32,11 @@ describe("HTTP surface", () => {
   });
 
   it("answers a malformed GraphQL request with a clean error, not a stack trace", async () => {
-    const res = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query": "{ me { id "}' });
+    const res = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"query": "{ me { id "}',
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
     expect(body.errors[0]!.extensions.code).toBe("GRAPHQL_PARSE_FAILED");
@@ -40,19 +44,31 @@ describe("HTTP surface", () => {
   });
 
   it("answers invalid JSON with a 400, not a crash", async () => {
-    const res = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{nope" });
+    const res = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{nope",
+    });
     expect(res.status).toBe(400);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
   it("marks GraphQL responses no-store and nosniff", async () => {
-    const res = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ me { id } }"}' });
+    const res = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"query":"{ me { id } }"}',
+    });
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
   });
 
   it("keeps introspection off outside development", async () => {
-    const res = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __schema { types { name } } }"}' });
+    const res = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"query":"{ __schema { types { name } } }"}',
+    });
     const body = (await res.json()) as { errors?: unknown[] };
     expect(body.errors?.length).toBeGreaterThan(0);
   });
@@ -60,10 +76,14 @@ describe("HTTP surface", () => {
   it("refuses two Authorization headers, even when both carry a valid token", async () => {
     const user = await registerUser(t);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        `${base}/graphql`,
+        { method: "POST", headers: { "content-type": "application/json" } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       // An array value goes out as two header lines.
       req.setHeader("authorization", [`Bearer ${user.accessToken}`, `Bearer ${user.accessToken}`]);
       req.on("error", reject);

@@ -45,7 +45,9 @@ describe("embedded migration runner", () => {
     db.prepare(
       "INSERT INTO User (id, email, passwordHash, displayName, role, createdAt) VALUES ('u1', 'a@b.co', 'h', 'A', 'user', ?)",
     ).run(now);
-    db.prepare("INSERT INTO Note (id, ownerId, title, body, createdAt) VALUES ('n1', 'u1', 't', 'b', ?)").run(now);
+    db.prepare("INSERT INTO Note (id, ownerId, title, body, createdAt) VALUES ('n1', 'u1', 't', 'b', ?)").run(
+      now,
+    );
     db.close();
     migrateSqlite(`file:${file}`);
     const again = new Sqlite(file);

@@ -2,7 +2,6 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Revocation, RevocationBus } from "./revocation.js";
 
-
 /**
  * Revocations over Redis pub/sub: a logout on one instance reaches every other instance's
  * in-memory set within milliseconds. Redis keeps nothing here — the database is the record — so a
@@ -45,6 +44,22 @@ export class RedisRevocationBus implements RevocationBus {
   /** Subscribes; rejects if Redis cannot be reached now (it is retried when Redis comes back). */
   async start(): Promise<void> {
     this.started = true;
+    // The connection is still being made right after construction, and without an offline queue a
+    // command sent before "ready" fails at once: wait for the connection or for its first error.
+    if (this.subscriber.status !== "ready") {
+      await new Promise<void>((resolve, reject) => {
+        const ready = () => {
+          this.subscriber.off("error", failed);
+          resolve();
+        };
+        const failed = (error: Error) => {
+          this.subscriber.off("ready", ready);
+          reject(error);
+        };
+        this.subscriber.once("ready", ready);
+        this.subscriber.once("error", failed);
+      });
+    }
     await this.subscriber.subscribe(this.channel);
   }
 

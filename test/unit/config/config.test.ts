@@ -16,7 +16,11 @@ describe("configuration", () => {
     const config = loadConfig({});
     expect(config.env).toBe("production");
     expect(config.database).toMatchObject({ provider: "sqlite", autoMigrate: true });
-    expect(config.tokens).toMatchObject({ alg: "EdDSA", accessTokenTtlSeconds: 300, clockToleranceSeconds: 5 });
+    expect(config.tokens).toMatchObject({
+      alg: "EdDSA",
+      accessTokenTtlSeconds: 300,
+      clockToleranceSeconds: 5,
+    });
     expect(config.http.introspection).toBe(false);
     expect(config.http.demo).toBe(false);
     expect(config.refresh).toMatchObject({ reuseGraceSeconds: 10, cookieName: "__Host-holdfast_rt" });
@@ -28,8 +32,18 @@ describe("configuration", () => {
   });
 
   it("names every bad variable at once", () => {
-    const found = problems({ PORT: "http", ACCESS_TOKEN_TTL_SECONDS: "30", DATABASE_URL: "mysql://x", JWT_ALG: "HS256" });
-    expect(found.map((p) => p.split(":")[0]).sort()).toEqual(["ACCESS_TOKEN_TTL_SECONDS", "DATABASE_URL", "JWT_ALG", "PORT"]);
+    const found = problems({
+      PORT: "http",
+      ACCESS_TOKEN_TTL_SECONDS: "30",
+      DATABASE_URL: "mysql://x",
+      JWT_ALG: "HS256",
+    });
+    expect(found.map((p) => p.split(":")[0]).sort()).toEqual([
+      "ACCESS_TOKEN_TTL_SECONDS",
+      "DATABASE_URL",
+      "JWT_ALG",
+      "PORT",
+    ]);
   });
 
   it("keeps the access-token lifetime between 60 s and 15 min", () => {
@@ -39,7 +53,9 @@ describe("configuration", () => {
   });
 
   it("refuses an idle lifetime longer than the absolute one", () => {
-    expect(problems({ REFRESH_IDLE_TTL_SECONDS: "7200", REFRESH_ABSOLUTE_TTL_SECONDS: "3600" })[0]).toMatch(/^REFRESH_IDLE_TTL_SECONDS/);
+    expect(problems({ REFRESH_IDLE_TTL_SECONDS: "7200", REFRESH_ABSOLUTE_TTL_SECONDS: "3600" })[0]).toMatch(
+      /^REFRESH_IDLE_TTL_SECONDS/,
+    );
   });
 
   it("refuses a refresh cookie without a __Host- or __Secure- prefix", () => {
