@@ -64,18 +64,16 @@ export function permissionRows(schema: GraphQLSchema, map: PermissionMap): Permi
   return rows;
 }
 
-/** A Markdown table of the rows. */
+/** A Markdown table of the rows, columns padded as the formatter (Biome) lays them out. */
 export function permissionTable(rows: readonly PermissionRow[]): string {
-  const lines = [
-    "| Field | Who may read or call it | Checked per call | Nullable |",
-    "| --- | --- | --- | --- |",
+  const cells = [
+    ["Field", "Who may read or call it", "Checked per call", "Nullable"],
+    ...rows.map((r) => [`\`${r.field}\``, r.rule, r.checked ? "yes" : "no", r.nullable ? "yes" : "no"]),
   ];
-  for (const row of rows) {
-    lines.push(
-      `| \`${row.field}\` | ${row.rule} | ${row.checked ? "yes" : "no"} | ${row.nullable ? "yes" : "no"} |`,
-    );
-  }
-  return lines.join("\n");
+  const widths = cells[0]!.map((_, i) => Math.max(3, ...cells.map((row) => row[i]!.length)));
+  const line = (row: readonly string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const [header, ...body] = cells;
+  return [line(header!), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
 /** `document` with its generated section replaced by `table`; throws if the markers are missing. */

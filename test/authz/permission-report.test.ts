@@ -33,10 +33,11 @@ describe("permission report", () => {
 
   it("detects a stale table", () => {
     const doc = readFileSync(docPath, "utf8");
-    const stale = doc.replace("| `Note.body` | owner", "| `Note.body` | public, was owner");
-    expect(withPermissionTable(stale, permissionTable(permissionRows(buildSchema(), permissions)))).not.toBe(
-      stale,
-    );
+    const stale = doc.replace("owner with `notes:read`, or scope `notes:read:any`", "public");
+    expect(stale).not.toBe(doc);
+    const fresh = withPermissionTable(stale, permissionTable(permissionRows(buildSchema(), permissions)));
+    expect(fresh).not.toBe(stale);
+    expect(fresh).toBe(doc);
   });
 
   it("words AND-groups and owner requirements", () => {

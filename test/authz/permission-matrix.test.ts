@@ -1,0 +1,259 @@
+// The permission matrix: for every field of the schema, what each kind of caller gets.
+// One cell = one fresh world (alice owns a note; bob and an admin exist) and one request.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grantedScopes, type Scope } from "../../src/authz/scopes.js";
+import { schemaFields } from "../../src/authz/shield.js";
+import { buildSchema } from "../../src/graphql/schema.js";
+import type { NoteModel } from "../../src/notes/note-model.js";
+import {
+  type AuthzOutcome,
+  authzOutcome,
+  type SeededUser,
+  seedNote,
+  seedUser,
+  tokenFor,
+} from "../support/as-viewer.js";
+import { startTestServer, TEST_PASSWORD, type TestServer } from "../support/test-server.js";
+
+const ACTORS = ["anonymous", "noScope", "withScope", "owner", "nonOwner", "admin"] as const;
+type Actor = (typeof ACTORS)[number];
+
+interface World {
+  alice: SeededUser;
+  note: NoteModel;
+}
+
+interface Probe {
+  query: string;
+  variables?: Record<string, unknown>;
+}
+
+interface Row {
+  field: string;
+  /** The scopes of `withScope`: bob (not the owner) holding just what the field names. */
+  scopes?: Scope[];
+  probe: (w: World) => Probe;
+  expected: Record<Actor, AuthzOutcome>;
+}
+
+/** "U F + + F +" in ACTORS order: U unauthenticated, F forbidden, N not found, + allowed. */
+function outcomes(spec: string): Record<Actor, AuthzOutcome> {
+  const codes = spec.split(" ");
+  if (codes.length !== ACTORS.length) throw new Error(`bad outcome spec ${spec}`);
+  const meaning: Record<string, AuthzOutcome> = {
+    U: "UNAUTHENTICATED",
+    F: "FORBIDDEN",
+    N: "NOT_FOUND",
+    "+": "ok",
+  };
+  return Object.fromEntries(ACTORS.map((a, i) => [a, meaning[codes[i]!]!])) as Record<Actor, AuthzOutcome>;
+}
+
+const ALL = outcomes("+ + + + + +");
+const SIGNED_IN = outcomes("U + + + + +");
+const SCOPED = outcomes("U F + + + +");
+const OWNED = outcomes("U F + + F +");
+
+const q = {
+  root: (query: string) => () => ({ query }),
+  user: (sel: string) => (w: World) => ({
+    query: `query($id: ID!) { user(id: $id) { ${sel} } }`,
+    variables: { id: w.alice.id },
+  }),
+  users: (sel: string) => () => ({ query: `{ users(first: 2) { ${sel} } }` }),
+  note: (sel: string) => (w: World) => ({
+    query: `query($id: ID!) { note(id: $id) { ${sel} } }`,
+    variables: { id: w.note.id },
+  }),
+  notes: (sel: string) => () => ({ query: `{ notes(first: 2) { ${sel} } }` }),
+  sessions: (sel: string) => () => ({ query: `{ sessions { ${sel} } }` }),
+  refresh: (sel: string) => (w: World) => ({
+    query: `mutation($t: String) { refresh(refreshToken: $t) { ${sel} } }`,
+    variables: { t: w.alice.refreshToken },
+  }),
+  narrow: (sel: string) => () => ({ query: `mutation { narrowToken(scopes: []) { ${sel} } }` }),
+};
+
+let registered = 0;
+
+const ROWS: Row[] = [
+  { field: "Query.me", probe: q.root("{ me { id } }"), expected: ALL },
+  { field: "Query.user", probe: q.user("id"), expected: ALL },
+  { field: "Query.users", probe: q.users("pageInfo { hasNextPage }"), expected: ALL },
+  { field: "Query.note", scopes: ["notes:read"], probe: q.note("id"), expected: SCOPED },
+  {
+    field: "Query.notes",
+    scopes: ["notes:read"],
+    probe: q.notes("pageInfo { hasNextPage }"),
+    expected: SCOPED,
+  },
+  { field: "Query.sessions", scopes: ["sessions:read"], probe: q.sessions("id"), expected: SCOPED },
+  {
+    field: "Mutation.register",
+    probe: () => {
+      registered += 1;
+      return {
+        query: "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }",
+        variables: {
+          i: { email: `matrix${registered}@example.com`, password: TEST_PASSWORD, displayName: "M" },
+        },
+      };
+    },
+    expected: ALL,
+  },
+  {
+    field: "Mutation.login",
+    probe: (w) => ({
+      query: "mutation($i: LoginInput!) { login(input: $i) { accessToken } }",
+      variables: { i: { email: w.alice.email, password: TEST_PASSWORD } },
+    }),
+    expected: ALL,
+  },
+  { field: "Mutation.refresh", probe: q.refresh("accessToken"), expected: ALL },
+  { field: "Mutation.logout", probe: q.root("mutation { logout }"), expected: SIGNED_IN },
+  { field: "Mutation.logoutEverywhere", probe: q.root("mutation { logoutEverywhere }"), expected: SIGNED_IN },
+  {
+    // Ownership of a session is SessionService's check: a stranger's session is NOT_FOUND.
+    field: "Mutation.revokeSession",
+    probe: (w) => ({
+      query: "mutation($id: ID!) { revokeSession(id: $id) }",
+      variables: { id: w.alice.sessionId },
+    }),
+    expected: outcomes("U N N + N +"),
+  },
+  {
+    field: "Mutation.changePassword",
+    probe: q.root(
+      `mutation { changePassword(currentPassword: "${TEST_PASSWORD}", newPassword: "another long passphrase") }`,
+    ),
+    expected: SIGNED_IN,
+  },
+  { field: "Mutation.narrowToken", probe: q.narrow("scopes"), expected: SIGNED_IN },
+  {
+    field: "Mutation.createNote",
+    scopes: ["notes:write"],
+    probe: q.root('mutation { createNote(input: { title: "t", body: "b" }) { id } }'),
+    expected: SCOPED,
+  },
+  {
+    // NoteService writes only the caller's own notes; no scope edits someone else's.
+    field: "Mutation.updateNote",
+    scopes: ["notes:write"],
+    probe: (w) => ({
+      query: 'mutation($id: ID!) { updateNote(id: $id, input: { title: "x" }) { id } }',
+      variables: { id: w.note.id },
+    }),
+    expected: outcomes("U F N + N N"),
+  },
+  {
+    field: "Mutation.deleteNote",
+    scopes: ["notes:write"],
+    probe: (w) => ({ query: "mutation($id: ID!) { deleteNote(id: $id) }", variables: { id: w.note.id } }),
+    expected: outcomes("U F N + N N"),
+  },
+  { field: "User.id", probe: q.user("id"), expected: ALL },
+  { field: "User.displayName", probe: q.user("displayName"), expected: ALL },
+  { field: "User.role", probe: q.user("role"), expected: ALL },
+  { field: "User.createdAt", probe: q.user("createdAt"), expected: ALL },
+  { field: "User.email", scopes: ["users:read:email"], probe: q.user("email"), expected: OWNED },
+  {
+    field: "User.notes",
+    scopes: ["notes:read"],
+    probe: q.user("notes(first: 1) { pageInfo { hasNextPage } }"),
+    expected: SCOPED,
+  },
+  { field: "UserEdge.cursor", probe: q.users("edges { cursor }"), expected: ALL },
+  { field: "UserEdge.node", probe: q.users("edges { node { id } }"), expected: ALL },
+  { field: "UserConnection.edges", probe: q.users("edges { cursor }"), expected: ALL },
+  { field: "UserConnection.pageInfo", probe: q.users("pageInfo { hasNextPage }"), expected: ALL },
+  { field: "Note.id", scopes: ["notes:read"], probe: q.note("id"), expected: SCOPED },
+  { field: "Note.title", scopes: ["notes:read"], probe: q.note("title"), expected: SCOPED },
+  { field: "Note.createdAt", scopes: ["notes:read"], probe: q.note("createdAt"), expected: SCOPED },
+  { field: "Note.owner", scopes: ["notes:read"], probe: q.note("owner { id }"), expected: SCOPED },
+  { field: "Note.body", scopes: ["notes:read:any"], probe: q.note("body"), expected: OWNED },
+  { field: "NoteEdge.cursor", scopes: ["notes:read"], probe: q.notes("edges { cursor }"), expected: SCOPED },
+  {
+    field: "NoteEdge.node",
+    scopes: ["notes:read"],
+    probe: q.notes("edges { node { id } }"),
+    expected: SCOPED,
+  },
+  {
+    field: "NoteConnection.edges",
+    scopes: ["notes:read"],
+    probe: q.notes("edges { cursor }"),
+    expected: SCOPED,
+  },
+  {
+    field: "NoteConnection.pageInfo",
+    scopes: ["notes:read"],
+    probe: q.notes("pageInfo { endCursor }"),
+    expected: SCOPED,
+  },
+  { field: "PageInfo.hasNextPage", probe: q.users("pageInfo { hasNextPage }"), expected: ALL },
+  { field: "PageInfo.endCursor", probe: q.users("pageInfo { endCursor }"), expected: ALL },
+  ...(
+    ["id", "createdAt", "lastUsedAt", "expiresAt", "userAgent", "ip", "current", "boundToKey"] as const
+  ).map(
+    (f): Row => ({
+      field: `Session.${f}`,
+      scopes: ["sessions:read"],
+      probe: q.sessions(f),
+      expected: SCOPED,
+    }),
+  ),
+  ...(["accessToken", "tokenType", "expiresAt", "scopes", "refreshToken"] as const).map(
+    (f): Row => ({ field: `AuthPayload.${f}`, probe: q.refresh(f), expected: ALL }),
+  ),
+  { field: "AuthPayload.session", probe: q.refresh("session { id }"), expected: ALL },
+  { field: "AuthPayload.user", probe: q.refresh("user { id email }"), expected: ALL },
+  ...(["accessToken", "tokenType", "expiresAt", "scopes"] as const).map(
+    (f): Row => ({ field: `NarrowedToken.${f}`, probe: q.narrow(f), expected: SIGNED_IN }),
+  ),
+];
+
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startTestServer({ RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000" });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** The token of one cell's caller; bob and the admin are seeded only when a cell needs them. */
+async function tokenOf(actor: Actor, row: Row, world: World): Promise<string | undefined> {
+  switch (actor) {
+    case "anonymous":
+      return undefined;
+    case "noScope":
+      return tokenFor(t, await seedUser(t), []);
+    case "withScope":
+      return tokenFor(t, await seedUser(t), row.scopes ?? []);
+    case "owner":
+      return tokenFor(t, world.alice, grantedScopes("user"));
+    case "nonOwner":
+      return tokenFor(t, await seedUser(t), grantedScopes("user"));
+    case "admin":
+      return tokenFor(t, await seedUser(t, { role: "admin" }), grantedScopes("admin"));
+  }
+}
+
+describe("permission matrix", () => {
+  it("has a row for every field of the schema", () => {
+    expect(ROWS.map((r) => r.field).sort()).toEqual(schemaFields(buildSchema()));
+  });
+
+  describe.each(ROWS)("$field", (row) => {
+    it.each(ACTORS)(`%s`, async (actor) => {
+      const alice = await seedUser(t);
+      const world: World = { alice, note: await seedNote(t, alice) };
+      const token = await tokenOf(actor, row, world);
+      const { query, variables } = row.probe(world);
+      const res = await t.gql(query, { ...(variables ? { variables } : {}), ...(token ? { token } : {}) });
+      // Field-level denials never turn the answer into a 401/403: the rest of it still resolves.
+      expect(res.status).toBe(200);
+      expect(authzOutcome(res), JSON.stringify(res.body.errors)).toBe(row.expected[actor]);
+    });
+  });
+});
