@@ -18,6 +18,8 @@ try {
       encryptionSecret: config.keys.encryptionSecret,
       accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
       clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+      // Without it the key store's 60 s default applied, whatever KEY_PUBLISH_DELAY_SECONDS said.
+      publishDelaySeconds: config.keys.publishDelaySeconds,
     },
   });
   const { kid, activatesAt } = await keys.rotate({ immediate });

@@ -1,0 +1,357 @@
+// Helpers for the scale-out tests: real server processes (test/support/server-process.ts) on one
+// throwaway PostgreSQL database and one Redis key prefix, spoken to over HTTP like a load balancer would.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import pg from "pg";
+import { migratePostgres } from "../../src/db/migrate.js";
+
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SERVER_PROCESS = fileURLToPath(new URL("../support/server-process.ts", import.meta.url));
+export const SHARED_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
+export const SHARED_REDIS_URL = "redis://127.0.0.1:6379";
+
+/**
+ * The address clients use, the same for every instance (as behind a load balancer): tokens are
+ * issued for it (`iss`) and DPoP proofs name it (`htu`), so any instance accepts any client.
+ */
+export const PUBLIC_URL = "http://holdfast.test";
+export const GRAPHQL_URL = `${PUBLIC_URL}/graphql`;
+
+/** Settings every instance starts from: production mode, cheap argon2, short timers. */
+export const CLUSTER_ENV: Readonly<Record<string, string>> = {
+  NODE_ENV: "production",
+  LOG_LEVEL: "warn",
+  PUBLIC_URL,
+  ARGON2_MEMORY_KIB: "1024",
+  ARGON2_TIME_COST: "1",
+  KEY_PUBLISH_DELAY_SECONDS: "3",
+  KEY_RELOAD_INTERVAL_SECONDS: "1",
+  REVOCATION_POLL_SECONDS: "1",
+  // Every test client is 127.0.0.1: per-IP limits would otherwise refuse the load itself.
+  RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",
+  RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000",
+  RATE_LIMIT_LOGIN_FAILURES_PER_IP_PER_HOUR: "1000000",
+};
+
+export interface ThrowawayDatabase {
+  readonly url: string;
+  /** For the tests' own queries (consistency checks, counts). */
+  readonly pool: pg.Pool;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database on a PostgreSQL server, migrated with the project's runner (PostgreSQL is never
+ * migrated implicitly), dropped with FORCE so that a killed instance's connections do not block it.
+ */
+export async function createThrowawayDatabase(
+  adminUrl = SHARED_POSTGRES_ADMIN_URL,
+): Promise<ThrowawayDatabase> {
+  const name = `holdfast_scale_${randomBytes(6).toString("hex")}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  try {
+    await migratePostgres(url.href);
+  } catch (error) {
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    throw error;
+  }
+  const pool = new pg.Pool({ connectionString: url.href, max: 3 });
+  // A private server stopped on purpose drops the pool's idle connections: not a test failure.
+  pool.on("error", () => {});
+  let dropped: Promise<void> | undefined;
+  return {
+    url: url.href,
+    pool,
+    drop() {
+      dropped ??= pool
+        .end()
+        .catch(() => {})
+        .then(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      return dropped;
+    },
+  };
+}
+
+/** A Redis key prefix (and revocation channel) no other test uses. */
+export function uniqueRedisPrefix(): string {
+  return `holdfast-test-${randomBytes(6).toString("hex")}:`;
+}
+
+/** Deletes a test's keys from the shared Redis. */
+export async function clearRedisPrefix(prefix: string, url = SHARED_REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface GraphQLAnswer<TData = Record<string, unknown>> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly data: TData | null | undefined;
+  readonly errors: readonly { message: string; extensions?: Record<string, unknown> }[] | undefined;
+}
+
+export interface GqlOptions {
+  variables?: Record<string, unknown>;
+  /** Sent as `Authorization: Bearer <token>` unless `authorization` is given. */
+  token?: string;
+  authorization?: string;
+  dpop?: string;
+  signal?: AbortSignal;
+}
+
+export interface Instance {
+  readonly name: string;
+  readonly origin: string;
+  readonly pid: number;
+  /** Log lines (pino JSON) the process wrote so far. */
+  readonly logs: string[];
+  /** Settles when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  gql<TData = Record<string, unknown>>(query: string, options?: GqlOptions): Promise<GraphQLAnswer<TData>>;
+  get(path: string): Promise<{ status: number; body: unknown }>;
+  /** SIGTERM (graceful), SIGKILL after 10 s. */
+  stop(): Promise<void>;
+  /** SIGKILL: the process dies mid-work, as in a crash or an OOM kill. */
+  kill(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 60_000;
+const running = new Set<Instance>();
+process.once("exit", () => {
+  for (const instance of running) {
+    try {
+      process.kill(instance.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
+/** Starts one Holdfast process with CLUSTER_ENV + `env` and waits until it listens. */
+export async function startInstance(name: string, env: Readonly<Record<string, string>>): Promise<Instance> {
+  const child = spawn(process.execPath, ["--import", "tsx", SERVER_PROCESS], {
+    cwd: PROJECT_ROOT,
+    // Only what the test gives: the caller's shell (or vitest's NODE_ENV) cannot change the config.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...CLUSTER_ENV, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const port = await waitForPort(child, logs);
+  const origin = `http://127.0.0.1:${port}`;
+  const instance: Instance = {
+    name,
+    origin,
+    pid: child.pid!,
+    logs,
+    exited,
+    gql: (query, options) => gql(origin, query, options),
+    async get(path) {
+      const response = await fetch(`${origin}${path}`);
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    },
+    async stop() {
+      running.delete(instance);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+    async kill() {
+      running.delete(instance);
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+  running.add(instance);
+  return instance;
+}
+
+function waitForPort(child: ChildProcess, logs: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms: ${stderr}`));
+    }, START_TIMEOUT_MS);
+    let ready = false;
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (!ready && line.startsWith('{"port":')) {
+        ready = true;
+        clearTimeout(timer);
+        resolve((JSON.parse(line) as { port: number }).port);
+        return;
+      }
+      logs.push(line);
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (!ready) reject(new Error(`server exited before listening (${code ?? signal}): ${stderr}`));
+    });
+  });
+}
+
+export async function gql<TData = Record<string, unknown>>(
+  origin: string,
+  query: string,
+  options: GqlOptions = {},
+): Promise<GraphQLAnswer<TData>> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (options.authorization) headers.authorization = options.authorization;
+  else if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.dpop) headers.dpop = options.dpop;
+  const response = await fetch(`${origin}/graphql`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ query, variables: options.variables ?? {} }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const body = (await response.json()) as {
+    data?: TData | null;
+    errors?: GraphQLAnswer<TData>["errors"];
+  };
+  return { status: response.status, headers: response.headers, data: body.data, errors: body.errors };
+}
+
+/** The first error's code and reason (what the tests assert, never message text). */
+export function errorOf(answer: GraphQLAnswer<unknown>): { code: unknown; reason: unknown } | undefined {
+  const first = answer.errors?.[0];
+  return first ? { code: first.extensions?.code, reason: first.extensions?.reason } : undefined;
+}
+
+/**
+ * Waits until every instance publishes the same JWKS, i.e. has loaded the same signing keys: on a
+ * brand-new database instances started together may each create a first key, and they agree on one
+ * after their next key reload (KEY_RELOAD_INTERVAL_SECONDS).
+ */
+export async function waitForSameKeys(instances: readonly Instance[], timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const sets = await Promise.all(
+      instances.map(async (i) => {
+        const { body } = await i.get("/.well-known/jwks.json");
+        return JSON.stringify(((body as { keys: { kid: string }[] }).keys ?? []).map((k) => k.kid).sort());
+      }),
+    );
+    if (sets.every((s) => s === sets[0])) return;
+    if (Date.now() > deadline) throw new Error(`instances publish different keys: ${sets.join(" vs ")}`);
+    await sleep(100);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` every `everyMs` until it returns true; returns the elapsed ms, or null on timeout. */
+export async function within(
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  everyMs = 50,
+): Promise<number | null> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started >= timeoutMs) return null;
+    await sleep(everyMs);
+  }
+}
+
+export const REGISTER = `mutation Register($input: RegisterInput!) {
+  register(input: $input) { accessToken tokenType refreshToken session { id } user { id } }
+}`;
+export const LOGIN = `mutation Login($input: LoginInput!) {
+  login(input: $input) { accessToken tokenType refreshToken session { id } user { id } }
+}`;
+export const REFRESH = `mutation Refresh($token: String) {
+  refresh(refreshToken: $token) { accessToken tokenType refreshToken session { id } }
+}`;
+export const PASSWORD = "correct horse battery staple";
+
+export interface Tokens {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly email: string;
+}
+
+let registered = 0;
+
+/** Registers a fresh user on `instance` (BODY delivery) and returns its first session's tokens. */
+export async function registerUser(instance: Instance, dpop?: string): Promise<Tokens> {
+  registered += 1;
+  const email = `scale${registered}-${randomBytes(4).toString("hex")}@example.com`;
+  const answer = await instance.gql<{
+    register: { accessToken: string; refreshToken: string; session: { id: string }; user: { id: string } };
+  }>(REGISTER, {
+    variables: { input: { email, password: PASSWORD, displayName: email, refreshTokenDelivery: "BODY" } },
+    ...(dpop ? { dpop } : {}),
+  });
+  const payload = answer.data?.register;
+  if (!payload) throw new Error(`register failed: ${JSON.stringify(answer.errors)}`);
+  return {
+    accessToken: payload.accessToken,
+    refreshToken: payload.refreshToken,
+    sessionId: payload.session.id,
+    userId: payload.user.id,
+    email,
+  };
+}
+
+export async function login(instance: Instance, email: string, dpop?: string): Promise<Tokens> {
+  const answer = await instance.gql<{
+    login: { accessToken: string; refreshToken: string; session: { id: string }; user: { id: string } };
+  }>(LOGIN, {
+    variables: { input: { email, password: PASSWORD, refreshTokenDelivery: "BODY" } },
+    ...(dpop ? { dpop } : {}),
+  });
+  const payload = answer.data?.login;
+  if (!payload) throw new Error(`login failed: ${JSON.stringify(answer.errors)}`);
+  return {
+    accessToken: payload.accessToken,
+    refreshToken: payload.refreshToken,
+    sessionId: payload.session.id,
+    userId: payload.user.id,
+    email,
+  };
+}
+
+/** The `kid` in a compact JWT's protected header. */
+export function kidOf(jwt: string): string {
+  const header = JSON.parse(Buffer.from(jwt.split(".")[0]!, "base64url").toString()) as { kid?: string };
+  if (typeof header.kid !== "string") throw new Error("token has no kid");
+  return header.kid;
+}

@@ -1,0 +1,138 @@
+// kill -9 of an instance while it rotates many sessions: every family is left rotated or not, never
+// half, and every client carries on at the other instance with the last token it holds.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  clearRedisPrefix,
+  createThrowawayDatabase,
+  errorOf,
+  type Instance,
+  REFRESH,
+  registerUser,
+  SHARED_REDIS_URL,
+  sleep,
+  startInstance,
+  type ThrowawayDatabase,
+  type Tokens,
+  uniqueRedisPrefix,
+  waitForSameKeys,
+} from "./cluster.js";
+import { familyViolations } from "./family-consistency.js";
+
+const SESSIONS = 40;
+// Rotations to let through before the kill, so that it lands in the middle of a busy stream.
+const ROTATIONS_BEFORE_KILL = 200;
+
+let db: ThrowawayDatabase;
+let prefix: string;
+let a: Instance;
+let b: Instance;
+
+beforeAll(async () => {
+  db = await createThrowawayDatabase();
+  prefix = uniqueRedisPrefix();
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    // The default grace: a client whose answer was lost in the crash gets the same successor.
+    REFRESH_REUSE_GRACE_SECONDS: "10",
+  };
+  [a, b] = await Promise.all([startInstance("A", env), startInstance("B", env)]);
+  await waitForSameKeys([a, b]);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([a?.kill(), b?.stop()]);
+  await db?.drop();
+  if (prefix) await clearRedisPrefix(prefix);
+});
+
+describe("kill -9 in the middle of a stream of refreshes", () => {
+  it("leaves every family rotated or not, never half, and every client continues on the other instance", async () => {
+    const sessions: Tokens[] = [];
+    while (sessions.length < SESSIONS)
+      sessions.push(...(await Promise.all(Array.from({ length: 10 }, () => registerUser(b)))));
+    // What each client last received: the token it will present next.
+    const held = sessions.map((s) => s.refreshToken);
+    let rotations = 0;
+    let killed = false;
+    let socketErrors = 0;
+
+    const client = async (index: number) => {
+      while (!killed) {
+        try {
+          const answer = await a.gql<{ refresh: { refreshToken: string } }>(REFRESH, {
+            variables: { token: held[index] },
+          });
+          const next = answer.data?.refresh.refreshToken;
+          if (!next) throw new Error(`refresh refused before the kill: ${JSON.stringify(errorOf(answer))}`);
+          held[index] = next;
+          rotations += 1;
+        } catch (error) {
+          // The connection died with the process: this client's answer (if any) is lost.
+          if (!killed) throw error;
+          socketErrors += 1;
+        }
+      }
+    };
+    const stream = Promise.all(sessions.map((_, i) => client(i)));
+    while (rotations < ROTATIONS_BEFORE_KILL) await sleep(5);
+    killed = true;
+    await a.kill();
+    await stream;
+    expect((await a.exited).signal).toBe("SIGKILL");
+    // Requests were in flight when the process died (otherwise the kill proved nothing).
+    expect(socketErrors).toBeGreaterThan(0);
+
+    // PostgreSQL rolled back whatever A had half-sent; what committed is whole.
+    expect(await familyViolations(db.pool)).toEqual([]);
+
+    // Each client carries on at B with the token it holds: either it was never rotated, or its
+    // rotation committed but the answer was lost, and the grace interval hands out the same successor.
+    for (let i = 0; i < SESSIONS; i++) {
+      const answer = await b.gql<{ refresh: { refreshToken: string } }>(REFRESH, {
+        variables: { token: held[i] },
+      });
+      expect(errorOf(answer), `session ${i}`).toBeUndefined();
+      held[i] = answer.data!.refresh.refreshToken;
+    }
+    const { rows } = await db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL`,
+    );
+    expect(Number(rows[0]!.n)).toBe(0);
+    expect(await familyViolations(db.pool)).toEqual([]);
+  });
+
+  it("the consistency query does find half-written families (it is not vacuous)", async () => {
+    const [user, other] = [await registerUser(b), await registerUser(b)];
+    const client = await db.pool.connect();
+    try {
+      // Corruptions made inside a transaction that is rolled back, so the database stays clean.
+      await client.query("BEGIN");
+      // A tip consumed without a successor: the family has no tip left.
+      await client.query(
+        `UPDATE "RefreshToken" SET "consumedAt" = now() WHERE "sessionId" = $1 AND "consumedAt" IS NULL`,
+        [user.sessionId],
+      );
+      // A child whose parent is in another session.
+      await client.query(
+        `INSERT INTO "RefreshToken" (id, "sessionId", "tokenHash", "parentId", "createdAt")
+         SELECT 'orphan-test', $1, 'orphan-hash', id, now() FROM "RefreshToken" WHERE "sessionId" = $2`,
+        [other.sessionId, user.sessionId],
+      );
+      const problems = (await familyViolations(client)).map((v) => v.problem);
+      expect(problems).toEqual(
+        expect.arrayContaining([
+          "consumed_without_sealed_successor",
+          "orphan_child",
+          "rotations_without_one_audit_event",
+          "session_without_one_tip",
+        ]),
+      );
+    } finally {
+      await client.query("ROLLBACK");
+      client.release();
+    }
+    expect(await familyViolations(db.pool)).toEqual([]);
+  });
+});

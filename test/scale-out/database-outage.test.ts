@@ -1,0 +1,121 @@
+// PostgreSQL stopped under a running instance (a private server: the shared one serves other tests).
+//
+// What a user should expect while the database is away: they stay signed in. Their access token is
+// still accepted (verification needs no database), so nothing answers 401 and no client logs out.
+// What needs stored data cannot be served: `me` (the user row), `sessions`, `login`, `refresh` answer
+// HTTP 503 SERVICE_UNAVAILABLE with `retryable: true`, and the client retries with backoff. A refresh
+// that failed consumed nothing: the same refresh token works once the database is back.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type PrivatePostgres, startPrivatePostgres } from "../support/private-services.js";
+import {
+  clearRedisPrefix,
+  createThrowawayDatabase,
+  errorOf,
+  type GraphQLAnswer,
+  type Instance,
+  LOGIN,
+  PASSWORD,
+  REFRESH,
+  registerUser,
+  SHARED_REDIS_URL,
+  startInstance,
+  type ThrowawayDatabase,
+  uniqueRedisPrefix,
+  within,
+} from "./cluster.js";
+import { familyViolations } from "./family-consistency.js";
+
+let postgres: PrivatePostgres;
+let db: ThrowawayDatabase;
+let prefix: string;
+let instance: Instance;
+
+beforeAll(async () => {
+  postgres = await startPrivatePostgres();
+  db = await createThrowawayDatabase(postgres.url());
+  prefix = uniqueRedisPrefix();
+  instance = await startInstance("A", {
+    DATABASE_URL: db.url,
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+  });
+});
+
+afterAll(async () => {
+  await instance?.stop();
+  // The throwaway database goes with the private server.
+  await db?.pool.end().catch(() => {});
+  await postgres?.destroy();
+  if (prefix) await clearRedisPrefix(prefix);
+});
+
+function expectRetryable503(answer: GraphQLAnswer<unknown>, what: string): void {
+  expect(answer.status, what).toBe(503);
+  expect(answer.headers.get("retry-after"), what).not.toBeNull();
+  expect(answer.errors?.length, what).toBeGreaterThan(0);
+  for (const error of answer.errors ?? []) {
+    expect(error.extensions, what).toMatchObject({ code: "SERVICE_UNAVAILABLE", retryable: true });
+  }
+}
+
+describe("PostgreSQL stopped during a run", () => {
+  it("keeps access tokens valid, answers 503 retryable where data is needed, and resumes by itself", async () => {
+    const user = await registerUser(instance);
+    const revoked = await registerUser(instance);
+    expect(
+      (await instance.gql("mutation { logout }", { token: revoked.accessToken })).errors,
+    ).toBeUndefined();
+
+    await postgres.stop("fast");
+
+    // Authentication needs no database: a token-only operation succeeds…
+    const narrowed = await instance.gql<{ narrowToken: { accessToken: string } }>(
+      `mutation { narrowToken(scopes: ["notes:read"], expiresInSeconds: 30) { accessToken } }`,
+      { token: user.accessToken },
+    );
+    expect(narrowed.errors).toBeUndefined();
+    expect(narrowed.data?.narrowToken.accessToken).toMatch(/^ey/);
+    expect((await instance.gql("{ __typename }", { token: user.accessToken })).status).toBe(200);
+    // …and data fields fail as retryable, never as 401 (the client must not log the user out).
+    expectRetryable503(await instance.gql("{ me { id } }", { token: user.accessToken }), "me");
+    expectRetryable503(await instance.gql("{ sessions { id } }", { token: user.accessToken }), "sessions");
+    // Revocations still bite: they are in memory, not read per request.
+    const afterLogout = await instance.gql("{ __typename }", { token: revoked.accessToken });
+    expect(afterLogout.status).toBe(401);
+    expect(errorOf(afterLogout)).toEqual({ code: "UNAUTHENTICATED", reason: "token_revoked" });
+    // A forged token is still a 401, not a 503.
+    const forged = await instance.gql("{ __typename }", { token: `${user.accessToken.slice(0, -4)}AAAA` });
+    expect(forged.status).toBe(401);
+
+    expectRetryable503(await instance.gql(REFRESH, { variables: { token: user.refreshToken } }), "refresh");
+    expectRetryable503(
+      await instance.gql(LOGIN, {
+        variables: { input: { email: user.email, password: PASSWORD, refreshTokenDelivery: "BODY" } },
+      }),
+      "login",
+    );
+    const down = await instance.get("/readyz");
+    expect(down.status).toBe(503);
+    expect(down.body).toMatchObject({ checks: { database: "down", redis: "ok" } });
+
+    await postgres.start();
+
+    // No manual step: the pool reconnects on the next request.
+    const ready = await within(10_000, async () => (await instance.get("/readyz")).status === 200, 100);
+    expect(ready).not.toBeNull();
+    expect((await instance.get("/readyz")).body).toMatchObject({ checks: { database: "ok", redis: "ok" } });
+    // The refresh that failed consumed nothing: the same token rotates now.
+    const refreshed = await instance.gql<{ refresh: { refreshToken: string } }>(REFRESH, {
+      variables: { token: user.refreshToken },
+    });
+    expect(errorOf(refreshed)).toBeUndefined();
+    expect(refreshed.data?.refresh.refreshToken).toBeTruthy();
+    const me = await instance.gql<{ me: { id: string } }>("{ me { id } }", { token: user.accessToken });
+    expect(me.data?.me?.id).toBe(user.userId);
+    const again = await instance.gql(LOGIN, {
+      variables: { input: { email: user.email, password: PASSWORD, refreshTokenDelivery: "BODY" } },
+    });
+    expect(errorOf(again)).toBeUndefined();
+    expect(await familyViolations(db.pool)).toEqual([]);
+  });
+});

@@ -1,0 +1,131 @@
+// Redis stopped under two running instances (a private Redis: the shared one serves other tests).
+// Requests are still served; revocations travel through the database (polled every
+// REVOCATION_POLL_SECONDS) until Redis is back, then through pub/sub again.
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
+import { type PrivateRedis, startPrivateRedis } from "../support/private-services.js";
+import {
+  createThrowawayDatabase,
+  errorOf,
+  GRAPHQL_URL,
+  type Instance,
+  REFRESH,
+  registerUser,
+  startInstance,
+  type ThrowawayDatabase,
+  uniqueRedisPrefix,
+  within,
+} from "./cluster.js";
+
+const POLL_SECONDS = 2;
+const ME = "{ me { id } }";
+
+let redis: PrivateRedis;
+let db: ThrowawayDatabase;
+let prefix: string;
+let a: Instance;
+let b: Instance;
+
+beforeAll(async () => {
+  [redis, db] = await Promise.all([startPrivateRedis(), createThrowawayDatabase()]);
+  prefix = uniqueRedisPrefix();
+  const env = {
+    DATABASE_URL: db.url,
+    REDIS_URL: redis.url,
+    REDIS_KEY_PREFIX: prefix,
+    REVOCATION_POLL_SECONDS: String(POLL_SECONDS),
+  };
+  // One after the other: the first creates the signing key, the second loads it.
+  a = await startInstance("A", env);
+  b = await startInstance("B", env);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([a?.stop(), b?.stop()]);
+  await redis?.destroy();
+  await db?.drop();
+});
+
+const redisState = async (instance: Instance) =>
+  ((await instance.get("/readyz")).body as { checks: { redis?: string } }).checks.redis;
+
+const refusedAsRevoked = (instance: Instance, token: string) => async () => {
+  const answer = await instance.gql(ME, { token });
+  return answer.status === 401 && errorOf(answer)?.reason === "token_revoked";
+};
+
+describe("Redis stopped during a run", () => {
+  it("serves requests, carries a logout by database polling, and returns to pub/sub when Redis is back", async () => {
+    expect(await redisState(a)).toBe("ok");
+    expect(await redisState(b)).toBe("ok");
+    const user = await registerUser(a);
+    const other = await registerUser(a);
+    const key = await createDpopKey();
+    const bound = await registerUser(a, await createDpopProof(key, { htm: "POST", htu: GRAPHQL_URL }));
+
+    await redis.stop();
+
+    // Both notice, and say so in /readyz, which stays 200: Redis degrades service, it does not stop it.
+    const noticed = await within(
+      5000,
+      async () => (await redisState(a)) === "down" && (await redisState(b)) === "down",
+      100,
+    );
+    expect(noticed).not.toBeNull();
+    const ready = await a.get("/readyz");
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ checks: { database: "ok", redis: "down" } });
+
+    // Requests are served: token checks, data, refresh, a new login.
+    expect((await b.gql<{ me: { id: string } }>(ME, { token: user.accessToken })).data?.me?.id).toBe(
+      user.userId,
+    );
+    const refreshed = await b.gql(REFRESH, { variables: { token: user.refreshToken } });
+    expect(errorOf(refreshed)).toBeUndefined();
+    expect((await registerUser(b)).accessToken).toBeTruthy();
+    // DPoP replay detection falls back to each instance's memory: a replay to the same instance is still caught.
+    const proof = await createDpopProof(key, {
+      htm: "POST",
+      htu: GRAPHQL_URL,
+      accessToken: bound.accessToken,
+    });
+    const authorization = `DPoP ${bound.accessToken}`;
+    expect((await a.gql<{ me: { id: string } }>(ME, { authorization, dpop: proof })).data?.me?.id).toBe(
+      bound.userId,
+    );
+    expect(errorOf(await a.gql(ME, { authorization, dpop: proof }))).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "invalid_dpop_proof",
+    });
+
+    // A logout on A reaches B through the database within the poll interval (+1 s).
+    expect((await b.gql<{ me: { id: string } }>(ME, { token: other.accessToken })).data?.me?.id).toBe(
+      other.userId,
+    );
+    expect((await a.gql("mutation { logout }", { token: other.accessToken })).errors).toBeUndefined();
+    const polled = await within((POLL_SECONDS + 1) * 1000, refusedAsRevoked(b, other.accessToken));
+    expect(polled).not.toBeNull();
+    expect(b.logs.some((line) => line.includes("revocations are polled from the database"))).toBe(true);
+
+    await redis.start();
+
+    const back = await within(
+      10_000,
+      async () => (await redisState(a)) === "ok" && (await redisState(b)) === "ok",
+      100,
+    );
+    expect(back).not.toBeNull();
+    // Pub/sub again: a revocation that exists only as a Redis message (no database row, so polling
+    // cannot find it) reaches B.
+    const publisher = new Redis(redis.url);
+    try {
+      const message = JSON.stringify([{ s: user.sessionId, u: Date.now() + 600_000 }]);
+      expect(await publisher.publish(`${prefix}revocations`, message)).toBeGreaterThanOrEqual(2);
+    } finally {
+      publisher.disconnect();
+    }
+    expect(await within(1000, refusedAsRevoked(b, user.accessToken))).not.toBeNull();
+    expect(await within(1000, refusedAsRevoked(a, user.accessToken))).not.toBeNull();
+  });
+});

@@ -1,0 +1,216 @@
+// Two Holdfast processes on different ports, one PostgreSQL database and one Redis (as behind a load
+// balancer): whatever one instance does, the other must honour.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
+import {
+  CLUSTER_ENV,
+  clearRedisPrefix,
+  createThrowawayDatabase,
+  errorOf,
+  GRAPHQL_URL,
+  type Instance,
+  kidOf,
+  LOGIN,
+  login,
+  PASSWORD,
+  REFRESH,
+  registerUser,
+  SHARED_REDIS_URL,
+  sleep,
+  startInstance,
+  type ThrowawayDatabase,
+  uniqueRedisPrefix,
+  waitForSameKeys,
+  within,
+} from "./cluster.js";
+import { familyViolations } from "./family-consistency.js";
+
+const run = promisify(execFile);
+const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+// The default. 200 concurrent refreshes of one token took ~5 s on two busy cores here, and every one
+// must land inside the grace to get the winner's successor; the reuse test waits it out.
+const GRACE_SECONDS = 10;
+const ME = "{ me { id } }";
+
+let db: ThrowawayDatabase;
+let prefix: string;
+let env: Record<string, string>;
+let a: Instance;
+let b: Instance;
+
+beforeAll(async () => {
+  db = await createThrowawayDatabase();
+  prefix = uniqueRedisPrefix();
+  env = {
+    DATABASE_URL: db.url,
+    DATABASE_POOL_SIZE: "10",
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    REFRESH_REUSE_GRACE_SECONDS: String(GRACE_SECONDS),
+  };
+  [a, b] = await Promise.all([startInstance("A", env), startInstance("B", env)]);
+  await waitForSameKeys([a, b]);
+});
+
+afterAll(async () => {
+  await Promise.allSettled([a?.stop(), b?.stop()]);
+  await db?.drop();
+  if (prefix) await clearRedisPrefix(prefix);
+});
+
+describe("two instances sharing PostgreSQL and Redis", () => {
+  it("rotates on B a session started on A, and reuse of the rotated token on A ends the family on both", async () => {
+    const first = await registerUser(a);
+    const rotated = await b.gql<{ refresh: { accessToken: string; refreshToken: string } }>(REFRESH, {
+      variables: { token: first.refreshToken },
+    });
+    expect(rotated.errors).toBeUndefined();
+    const second = rotated.data!.refresh;
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    // B's token is good on A (shared keys) before anything happens.
+    expect((await a.gql<{ me: { id: string } }>(ME, { token: second.accessToken })).data?.me?.id).toBe(
+      first.userId,
+    );
+
+    await sleep(GRACE_SECONDS * 1000 + 200);
+    const reuse = await a.gql(REFRESH, { variables: { token: first.refreshToken } });
+    expect(errorOf(reuse)).toEqual({ code: "UNAUTHENTICATED", reason: "refresh_token_reused" });
+
+    // The family is over everywhere: B refuses the live tip, and both refuse its access token.
+    const tip = await b.gql(REFRESH, { variables: { token: second.refreshToken } });
+    expect(errorOf(tip)).toEqual({ code: "UNAUTHENTICATED", reason: "invalid_refresh_token" });
+    for (const instance of [a, b]) {
+      const refusedWithin = await within(1000, async () => {
+        const answer = await instance.gql(ME, { token: second.accessToken });
+        return answer.status === 401 && errorOf(answer)?.reason === "token_revoked";
+      });
+      expect(refusedWithin, `instance ${instance.name}`).not.toBeNull();
+    }
+    const { rows } = await db.pool.query(`SELECT "revokedReason" FROM "Session" WHERE id = $1`, [
+      first.sessionId,
+    ]);
+    expect(rows[0]?.revokedReason).toBe("refresh_token_reused");
+  });
+
+  it("enforces a logout on B at A within 1 s (pub/sub), without A reading the database", async () => {
+    const user = await registerUser(a);
+    // A has verified (and cached) the token before the logout.
+    expect((await a.gql<{ me: { id: string } }>(ME, { token: user.accessToken })).data?.me?.id).toBe(
+      user.userId,
+    );
+    const logout = await b.gql<{ logout: boolean }>("mutation { logout }", { token: user.accessToken });
+    expect(logout.data?.logout).toBe(true);
+    // Polled every 50 ms: refused on A well inside the promised second.
+    const elapsed = await within(1000, async () => {
+      const answer = await a.gql(ME, { token: user.accessToken });
+      return answer.status === 401 && errorOf(answer)?.reason === "token_revoked";
+    });
+    expect(elapsed).not.toBeNull();
+    // A refuses the token itself, not only data fields: an anonymous-safe query is refused too.
+    const ping = await a.gql("{ __typename }", { token: user.accessToken });
+    expect(ping.status).toBe(401);
+    expect(errorOf(ping)).toEqual({ code: "UNAUTHENTICATED", reason: "token_revoked" });
+  });
+
+  it("refuses on B a DPoP proof that A has already accepted (shared replay cache)", async () => {
+    const key = await createDpopKey();
+    const user = await registerUser(a, await createDpopProof(key, { htm: "POST", htu: GRAPHQL_URL }));
+    const proof = await createDpopProof(key, {
+      htm: "POST",
+      htu: GRAPHQL_URL,
+      accessToken: user.accessToken,
+    });
+    const authorization = `DPoP ${user.accessToken}`;
+
+    const onA = await a.gql<{ me: { id: string } }>(ME, { authorization, dpop: proof });
+    expect(onA.data?.me?.id).toBe(user.userId);
+    const replayed = await b.gql(ME, { authorization, dpop: proof });
+    expect(replayed.status).toBe(401);
+    expect(errorOf(replayed)).toEqual({ code: "UNAUTHENTICATED", reason: "invalid_dpop_proof" });
+    // The token itself is fine on B: only the reused proof was refused.
+    const fresh = await createDpopProof(key, {
+      htm: "POST",
+      htu: GRAPHQL_URL,
+      accessToken: user.accessToken,
+    });
+    expect((await b.gql<{ me: { id: string } }>(ME, { authorization, dpop: fresh })).data?.me?.id).toBe(
+      user.userId,
+    );
+  });
+
+  it("counts wrong passwords for one account across A and B: the 6th, on B, is refused after 5 on A", async () => {
+    const user = await registerUser(a);
+    const attempt = (instance: Instance, password: string) =>
+      instance.gql(LOGIN, {
+        variables: { input: { email: user.email, password, refreshTokenDelivery: "BODY" } },
+      });
+    for (let i = 0; i < 5; i++) {
+      expect(errorOf(await attempt(a, `wrong password ${i}!`))).toEqual({
+        code: "UNAUTHENTICATED",
+        reason: "invalid_credentials",
+      });
+    }
+    expect(errorOf(await attempt(b, "wrong password 6!"))).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+    // Even the right password waits out the back-off: the limit is per account, not per guess.
+    expect(errorOf(await attempt(b, PASSWORD))).toMatchObject({ code: "TOO_MANY_REQUESTS" });
+  });
+
+  it("gives exactly one successor to 200 concurrent refreshes of one token spread over A and B", async () => {
+    const user = await registerUser(a);
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 === 0 ? a : b).gql<{ refresh: { refreshToken: string } }>(REFRESH, {
+          variables: { token: user.refreshToken },
+        }),
+      ),
+    );
+    const { rows } = await db.pool.query<{ id: string; parentId: string | null }>(
+      `SELECT id, "parentId" FROM "RefreshToken" WHERE "sessionId" = $1`,
+      [user.sessionId],
+    );
+    expect(rows).toHaveLength(2);
+    expect(rows.filter((r) => r.parentId !== null)).toHaveLength(1);
+    // Within the grace interval the losers get the winner's successor: one token for all 200.
+    const errors = answers.filter((r) => r.errors).map(errorOf);
+    expect(errors).toEqual([]);
+    expect(new Set(answers.map((r) => r.data?.refresh.refreshToken)).size).toBe(1);
+    expect(await familyViolations(db.pool)).toEqual([]);
+  });
+
+  it("picks up a key rotated by `npm run keys:rotate`: published on both before it signs, then verified across", async () => {
+    const before = kidOf((await registerUser(a)).accessToken);
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "src/auth/keys/rotate-cli.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { PATH: process.env.PATH ?? "", ...CLUSTER_ENV, ...env },
+    });
+    const match = /key (\S+) signs from (\S+)/.exec(stdout);
+    expect(match).not.toBeNull();
+    const kid = match![1]!;
+    const activatesAt = new Date(match![2]!).getTime();
+    expect(kid).not.toBe(before);
+
+    // Both instances publish the new key before it signs (KEY_RELOAD_INTERVAL < KEY_PUBLISH_DELAY).
+    const published = await within(5000, async () => {
+      const sets = await Promise.all([a, b].map((i) => i.get("/.well-known/jwks.json")));
+      return sets.every(({ body }) => (body as { keys: { kid: string }[] }).keys.some((k) => k.kid === kid));
+    });
+    expect(published).not.toBeNull();
+    expect(Date.now()).toBeLessThan(activatesAt);
+
+    // Once active, each instance signs with it, and the other verifies what it signed.
+    await sleep(Math.max(0, activatesAt - Date.now()) + 100);
+    const user = await registerUser(a);
+    for (const [signer, verifier] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const tokens = await login(signer, user.email);
+      expect(kidOf(tokens.accessToken), `signed by ${signer.name}`).toBe(kid);
+      const me = await verifier.gql<{ me: { id: string } }>(ME, { token: tokens.accessToken });
+      expect(me.data?.me?.id, `verified by ${verifier.name}`).toBe(user.userId);
+    }
+  });
+});

@@ -1,0 +1,31 @@
+// One Holdfast instance in its own process, configured from the environment like `npm start` but
+// always on a free loopback port. When it listens it prints one JSON line: {"port":…,"pid":…}.
+// Run with `node --import tsx test/support/server-process.ts`; SIGTERM closes it gracefully.
+import type { AddressInfo } from "node:net";
+import { ConfigError, loadConfig } from "../../src/config/config.js";
+import { createServer } from "../../src/server/create-server.js";
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  throw error;
+}
+
+const server = await createServer({ config });
+await server.app.listen({ host: "127.0.0.1", port: 0 });
+const { port } = server.app.server.address() as AddressInfo;
+process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.once(signal, () => {
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
