@@ -7,6 +7,7 @@ import type { UserService } from "../users/user-service.js";
 import type { AuditLog } from "./audit-log.js";
 import type { AuthPayloadModel, ClientInfo } from "./auth-payload.js";
 import { checkPasswordPolicy, type PasswordHasher } from "./passwords.js";
+import type { AuthLimits } from "./rate-limit.js";
 import type { SessionService } from "./sessions/session-service.js";
 import type { Viewer } from "./viewer.js";
 
@@ -46,6 +47,7 @@ export class AuthService {
       passwords: PasswordHasher;
       tokens: AccessTokenIssuer;
       audit: AuditLog;
+      limits: AuthLimits;
     },
   ) {}
 
@@ -53,6 +55,7 @@ export class AuthService {
     input: { email: string; password: string; displayName: string },
     request: AuthRequest,
   ): Promise<AuthPayloadModel> {
+    await this.deps.limits.register(request.client.ip);
     checkPasswordPolicy(input.password);
     const passwordHash = await this.deps.passwords.hash(input.password);
     const user = await this.deps.users.create({
@@ -65,6 +68,22 @@ export class AuthService {
   }
 
   async login(input: LoginInput, request: AuthRequest): Promise<AuthPayloadModel> {
+    // Counted per attempt, before any lookup or hash: a limited answer is the same, and as
+    // cheap, for every email, and aliases or concurrent requests cannot multiply guesses.
+    const attempt = await this.deps.limits.beginLogin(input.email, request.client.ip);
+    let user: UserModel;
+    try {
+      user = await this.checkCredentials(input, request);
+    } catch (error) {
+      const wrong = error instanceof UnauthenticatedError && error.reason === "invalid_credentials";
+      await (wrong ? attempt.failed() : attempt.abandoned());
+      throw error;
+    }
+    await attempt.succeeded();
+    return this.startSession(user, this.chooseScopes(user, input.scopes), request);
+  }
+
+  private async checkCredentials(input: LoginInput, request: AuthRequest): Promise<UserModel> {
     // One answer for "no such account" and "wrong password", and the same argon2 work for both.
     const invalid = () => new UnauthenticatedError("invalid_credentials", "Invalid email or password");
     const tooLong = Buffer.byteLength(input.password, "utf8") > 1024;
@@ -89,10 +108,11 @@ export class AuthService {
       throw invalid();
     }
     const { passwordHash: _hash, ...user } = account;
-    return this.startSession(user, this.chooseScopes(user, input.scopes), request);
+    return user;
   }
 
   async refresh(refreshToken: string, request: AuthRequest): Promise<AuthPayloadModel> {
+    await this.deps.limits.refresh(request.client.ip);
     const { session, refreshToken: successor } = await this.deps.sessions.rotate({
       refreshToken,
       jkt: request.jkt,

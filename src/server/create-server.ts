@@ -16,6 +16,7 @@ import { type Authentication, authenticate } from "../auth/authenticate.js";
 import { DpopNonces, verifyDpopProof } from "../auth/dpop/index.js";
 import { KeyStore } from "../auth/keys/key-store.js";
 import { createPasswordHasher } from "../auth/passwords.js";
+import { AuthRateLimits } from "../auth/rate-limit.js";
 import { RevocationSet } from "../auth/sessions/revocation.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
@@ -33,6 +34,17 @@ import { NoteService } from "../notes/note-service.js";
 import { UserService } from "../users/user-service.js";
 import { challengeHeaders } from "./challenge.js";
 import { createInfrastructure } from "./infrastructure.js";
+import { corsOptions } from "./security/cors.js";
+import { installErrorHandler } from "./security/error-handler.js";
+import { graphqlLimits } from "./security/graphql-limits.js";
+import { hideSuggestions } from "./security/hide-suggestions.js";
+import {
+  generateRequestId,
+  installRequestLog,
+  requestLogPlugin,
+  withRequestLog,
+} from "./security/request-log.js";
+import { installSecurityHeaders } from "./security/security-headers.js";
 
 export interface CreateServerOptions {
   config: Config;
@@ -116,7 +128,13 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       ttlSeconds?: number;
     }) => issueAccessToken({ keys, clock, config: config.tokens }, input),
   };
-  const auth = new AuthService({ clock, users, sessions, passwords, tokens, audit });
+  const limits = new AuthRateLimits({
+    config: config.rateLimits,
+    clock,
+    logger,
+    redis: infrastructure.redis,
+  });
+  const auth = new AuthService({ clock, users, sessions, passwords, tokens, audit, limits });
   const services: Services = {
     clock,
     users,
@@ -169,9 +187,15 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     logger: false,
     // Request body cap; Node's own header limit (16 KiB) turns an oversized token into a 431.
     bodyLimit: 64 * 1024,
+    genReqId: generateRequestId,
+    trustProxy: config.http.trustProxy === false ? false : [...config.http.trustProxy],
   });
+  installErrorHandler(app, logger);
+  installRequestLog(app, logger);
+  installSecurityHeaders(app, { https: config.server.publicUrl.startsWith("https:") });
 
   const dev = config.env === "development";
+  const queryLimits = graphqlLimits(config.graphqlLimits);
   const plugins: ApolloServerPlugin<GraphQLContext>[] = [
     fastifyApolloDrainPlugin(app),
     // Per-user responses are never cacheable; the plugin's bookkeeping costs ~40% of a large list.
@@ -179,6 +203,10 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     dev
       ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
       : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
+    requestLogPlugin(),
+    queryLimits.plugin,
+    // Sandbox wants "Did you mean …" in development; production keeps its schema to itself.
+    ...(dev ? [] : [hideSuggestions()]),
   ];
   const apollo = new ApolloServer<GraphQLContext>({
     schema: buildSchema(),
@@ -187,7 +215,8 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,
-    validationRules: [singleCredentialOperation],
+    validationRules: [singleCredentialOperation, ...queryLimits.validationRules],
+    parseOptions: queryLimits.parseOptions,
     formatError: createFormatError(logger, { exposeStack: dev }),
     logger: {
       debug: () => {},
@@ -199,23 +228,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   await apollo.start();
 
   await app.register(fastifyCookie);
-  await app.register(fastifyCors, {
-    origin: [
-      ...config.http.corsOrigins,
-      ...(dev ? ["https://sandbox.embed.apollographql.com", "https://studio.apollographql.com"] : []),
-    ],
-    credentials: true,
-    methods: ["GET", "POST", "OPTIONS"],
-    allowedHeaders: [
-      "content-type",
-      "authorization",
-      "dpop",
-      "apollo-require-preflight",
-      "x-apollo-operation-name",
-    ],
-    exposedHeaders: ["www-authenticate", "dpop-nonce", "date"],
-    maxAge: 600,
-  });
+  await app.register(fastifyCors, corsOptions({ corsOrigins: config.http.corsOrigins, dev }));
 
   const secureCookie = true;
   const cookiePath = config.refresh.cookieName.startsWith("__Host-") ? "/" : config.server.graphqlPath;
@@ -271,17 +284,14 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   };
 
   app.addHook("onSend", async (_request, reply, payload) => {
-    // Responses are per caller and may carry tokens: never stored by a browser or a proxy.
-    if (!reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
-    void reply.header("x-content-type-options", "nosniff");
-    void reply.header("referrer-policy", "no-referrer");
-    if (config.server.publicUrl.startsWith("https:"))
-      void reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
     if (nonces) void reply.header("dpop-nonce", nonces.current());
     return payload;
   });
 
-  await app.register(fastifyApollo(apollo), { context, path: config.server.graphqlPath });
+  await app.register(fastifyApollo(apollo), {
+    context: withRequestLog(context),
+    path: config.server.graphqlPath,
+  });
 
   app.get("/healthz", async (_request, reply) =>
     reply.header("cache-control", "no-store").send({ status: "ok" }),

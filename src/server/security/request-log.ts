@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import type { ApolloServerPlugin } from "@apollo/server";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { Logger } from "pino";
+import { tokenFingerprint } from "../../logger.js";
+
+/** What a request learns about itself on the way through, for its one log line. */
+interface RequestFacts {
+  viewerId: string | null;
+  sessionId: string | null;
+  operation: string | null;
+  operationType: string | null;
+  errorCodes: string[];
+}
+
+const factsByRequest = new WeakMap<FastifyRequest, RequestFacts>();
+// On the context value itself: Apollo hands plugins a shallow copy, which keeps symbol keys.
+const FACTS = Symbol("holdfast.requestFacts");
+
+function factsOf(request: FastifyRequest): RequestFacts {
+  let facts = factsByRequest.get(request);
+  if (!facts) {
+    facts = { viewerId: null, sessionId: null, operation: null, operationType: null, errorCodes: [] };
+    factsByRequest.set(request, facts);
+  }
+  return facts;
+}
+
+/** Request ids are ours alone: a client-chosen id could impersonate another request in the log. */
+export function generateRequestId(): string {
+  return randomUUID();
+}
+
+/**
+ * One JSON line per request, written when the response is done: request id, method, path
+ * (never the query string: it may carry a token), status, duration, client address, viewer,
+ * session, GraphQL operation and error codes, and the bearer credential only as a fingerprint.
+ * Bodies and headers are never logged, so passwords and refresh tokens cannot reach the log.
+ */
+export function installRequestLog(app: FastifyInstance, logger: Logger): void {
+  app.addHook("onRequest", async (request, reply) => {
+    factsOf(request);
+    void reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const facts = factsOf(request);
+    const status = reply.statusCode;
+    const line = {
+      reqId: request.id,
+      method: request.method,
+      path: (request.url.split("?", 1)[0] ?? "").slice(0, 200),
+      status,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      ip: request.ip,
+      viewerId: facts.viewerId,
+      sessionId: facts.sessionId,
+      operation: facts.operation,
+      operationType: facts.operationType,
+      ...(facts.errorCodes.length > 0 ? { errors: facts.errorCodes } : {}),
+      ...credentialFingerprint(request),
+    };
+    if (status >= 500) logger.error(line, "request");
+    else logger.info(line, "request");
+  });
+}
+
+function credentialFingerprint(request: FastifyRequest): { tokenFp?: string } {
+  const header = request.headers.authorization;
+  if (typeof header !== "string") return {};
+  const token = /^(?:bearer|dpop) +(\S+)$/i.exec(header)?.[1];
+  return token ? { tokenFp: tokenFingerprint(token) } : {};
+}
+
+/**
+ * Wraps the GraphQL context function so the request's log line learns the viewer and session,
+ * and Apollo's hooks (which see the context, not the HTTP request) can find the request.
+ */
+export function withRequestLog<C extends { viewer: { userId: string; sessionId: string } | null }>(
+  context: (request: FastifyRequest, reply: FastifyReply) => Promise<C>,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<C> {
+  return async (request, reply) => {
+    const value = await context(request, reply);
+    const facts = factsOf(request);
+    facts.viewerId = value.viewer?.userId ?? null;
+    facts.sessionId = value.viewer?.sessionId ?? null;
+    Object.defineProperty(value, FACTS, { value: facts, enumerable: true });
+    return value;
+  };
+}
+
+/** Records the resolved operation name and the error codes for the request's log line. */
+export function requestLogPlugin<C extends object>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const facts = (contextValue as { [FACTS]?: RequestFacts })[FACTS];
+      if (!facts) return;
+      return {
+        async didResolveOperation({ operationName, operation }) {
+          facts.operation = operationName;
+          facts.operationType = operation?.operation ?? null;
+        },
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            const code = error.extensions?.code;
+            const name = typeof code === "string" ? code : "INTERNAL_SERVER_ERROR";
+            if (!facts.errorCodes.includes(name)) facts.errorCodes.push(name);
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from "fastify";
+
+/** For the demo page: its own scripts only, talking to this origin only, never framed. */
+export const DEMO_CSP =
+  "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
+  "form-action 'self'; frame-ancestors 'none'";
+/** For JSON: nothing may load from it, and nothing may frame it. */
+export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+export interface SecurityHeadersOptions {
+  /** HSTS only when the public URL is https (RFC 6797 §7.2: not over plain HTTP). */
+  https: boolean;
+  /** Path prefix of the demo page. */
+  demoPath?: string;
+}
+
+/**
+ * Headers on every response, errors and 404s included. Responses are per caller and may carry
+ * tokens: `no-store` unless a route chose its own caching (the JWKS does). Apollo's landing page
+ * (HTML that loads Apollo's CDN) gets no CSP; the demo page gets a strict one.
+ */
+export function installSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
+  const demoPath = options.demoPath ?? "/demo";
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (!reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
+    void reply.header("x-content-type-options", "nosniff");
+    void reply.header("referrer-policy", "no-referrer");
+    void reply.header("x-frame-options", "DENY");
+    const path = request.url.split("?", 1)[0] ?? "";
+    const type = String(reply.getHeader("content-type") ?? "");
+    if (path === demoPath || path.startsWith(`${demoPath}/`))
+      void reply.header("content-security-policy", DEMO_CSP);
+    else if (!type.startsWith("text/html")) void reply.header("content-security-policy", API_CSP);
+    if (options.https) void reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
+    return payload;
+  });
+}
