@@ -48,6 +48,8 @@ export class AuthService {
       tokens: AccessTokenIssuer;
       audit: AuditLog;
       limits: AuthLimits;
+      /** DPOP=required: register, login and refresh need a verified proof, so every token is bound. */
+      dpopRequired?: boolean;
     },
   ) {}
 
@@ -55,6 +57,7 @@ export class AuthService {
     input: { email: string; password: string; displayName: string },
     request: AuthRequest,
   ): Promise<AuthPayloadModel> {
+    this.requireProofIfConfigured(request);
     await this.deps.limits.register(request.client.ip);
     checkPasswordPolicy(input.password);
     const passwordHash = await this.deps.passwords.hash(input.password);
@@ -68,6 +71,8 @@ export class AuthService {
   }
 
   async login(input: LoginInput, request: AuthRequest): Promise<AuthPayloadModel> {
+    // Before the password check: the refusal says nothing about the account, and costs no argon2.
+    this.requireProofIfConfigured(request);
     // Counted per attempt, before any lookup or hash: a limited answer is the same, and as
     // cheap, for every email, and aliases or concurrent requests cannot multiply guesses.
     const attempt = await this.deps.limits.beginLogin(input.email, request.client.ip);
@@ -112,6 +117,7 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string, request: AuthRequest): Promise<AuthPayloadModel> {
+    this.requireProofIfConfigured(request);
     await this.deps.limits.refresh(request.client.ip);
     const { session, refreshToken: successor } = await this.deps.sessions.rotate({
       refreshToken,
@@ -206,6 +212,12 @@ export class AuthService {
       client,
     });
     return true;
+  }
+
+  /** DPOP=required refuses an account flow without a verified DPoP proof: it would mint unbound tokens. */
+  private requireProofIfConfigured(request: AuthRequest): void {
+    if (this.deps.dpopRequired && request.jkt === null)
+      throw new UnauthenticatedError("dpop_required", "This server requires a DPoP proof to sign in");
   }
 
   private chooseScopes(user: UserModel, requested: readonly string[] | null | undefined): string[] {
