@@ -45,6 +45,7 @@ import {
   withRequestLog,
 } from "./security/request-log.js";
 import { installSecurityHeaders } from "./security/security-headers.js";
+import { serviceUnavailablePlugin } from "./service-unavailable-plugin.js";
 
 export interface CreateServerOptions {
   config: Config;
@@ -207,6 +208,8 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     queryLimits.plugin,
     // Sandbox wants "Did you mean …" in development; production keeps its schema to itself.
     ...(dev ? [] : [hideSuggestions()]),
+    // A response whose only errors are SERVICE_UNAVAILABLE (database down) is an HTTP 503 with Retry-After.
+    serviceUnavailablePlugin(),
   ];
   const apollo = new ApolloServer<GraphQLContext>({
     schema: buildSchema(),
