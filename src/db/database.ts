@@ -20,6 +20,9 @@ export interface Database {
   close(): Promise<void>;
 }
 
+const CONNECT_TIMEOUT_MS = 5000;
+const QUERY_TIMEOUT_MS = 5000;
+
 export async function openDatabase(config: Config["database"]): Promise<Database> {
   if (config.autoMigrate) await migrate(config.provider, config.url);
   let prisma: Prisma;
@@ -35,7 +38,12 @@ export async function openDatabase(config: Config["database"]): Promise<Database
     const adapter = new PrismaPg({
       connectionString: config.url,
       max: config.poolSize,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A server that hangs (stopped, or a black-holed network) keeps pooled connections open and
+      // never answers: without a bound a request would wait for TCP to give up, minutes later.
+      // Every Holdfast query is a key lookup or a small write, so this only cuts off a dead server;
+      // a pool query that times out is discarded with its connection.
+      query_timeout: QUERY_TIMEOUT_MS,
     });
     prisma = new PostgresClient({ adapter }) as unknown as Prisma;
   }

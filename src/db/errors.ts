@@ -33,7 +33,7 @@ function looksUnavailable(error: unknown): boolean {
   const code = codeOf(error);
   if (code && UNAVAILABLE.has(code)) return true;
   const message = error instanceof Error ? error.message : "";
-  return /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|database system is (shutting down|starting up)|timeout exceeded when trying to connect|Can't reach database/i.test(
+  return /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|database system is (shutting down|starting up)|timeout exceeded when trying to connect|Query read timeout|Can't reach database/i.test(
     message,
   );
 }

@@ -67,38 +67,39 @@ describe("PostgreSQL stopped during a run", () => {
     ).toBeUndefined();
 
     await postgres.stop("fast");
+    try {
+      // Authentication needs no database: a token-only operation succeeds…
+      const narrowed = await instance.gql<{ narrowToken: { accessToken: string } }>(
+        `mutation { narrowToken(scopes: ["notes:read"], expiresInSeconds: 30) { accessToken } }`,
+        { token: user.accessToken },
+      );
+      expect(narrowed.errors).toBeUndefined();
+      expect(narrowed.data?.narrowToken.accessToken).toMatch(/^ey/);
+      expect((await instance.gql("{ __typename }", { token: user.accessToken })).status).toBe(200);
+      // …and data fields fail as retryable, never as 401 (the client must not log the user out).
+      expectRetryable503(await instance.gql("{ me { id } }", { token: user.accessToken }), "me");
+      expectRetryable503(await instance.gql("{ sessions { id } }", { token: user.accessToken }), "sessions");
+      // Revocations still bite: they are in memory, not read per request.
+      const afterLogout = await instance.gql("{ __typename }", { token: revoked.accessToken });
+      expect(afterLogout.status).toBe(401);
+      expect(errorOf(afterLogout)).toEqual({ code: "UNAUTHENTICATED", reason: "token_revoked" });
+      // A forged token is still a 401, not a 503.
+      const forged = await instance.gql("{ __typename }", { token: `${user.accessToken.slice(0, -4)}AAAA` });
+      expect(forged.status).toBe(401);
 
-    // Authentication needs no database: a token-only operation succeeds…
-    const narrowed = await instance.gql<{ narrowToken: { accessToken: string } }>(
-      `mutation { narrowToken(scopes: ["notes:read"], expiresInSeconds: 30) { accessToken } }`,
-      { token: user.accessToken },
-    );
-    expect(narrowed.errors).toBeUndefined();
-    expect(narrowed.data?.narrowToken.accessToken).toMatch(/^ey/);
-    expect((await instance.gql("{ __typename }", { token: user.accessToken })).status).toBe(200);
-    // …and data fields fail as retryable, never as 401 (the client must not log the user out).
-    expectRetryable503(await instance.gql("{ me { id } }", { token: user.accessToken }), "me");
-    expectRetryable503(await instance.gql("{ sessions { id } }", { token: user.accessToken }), "sessions");
-    // Revocations still bite: they are in memory, not read per request.
-    const afterLogout = await instance.gql("{ __typename }", { token: revoked.accessToken });
-    expect(afterLogout.status).toBe(401);
-    expect(errorOf(afterLogout)).toEqual({ code: "UNAUTHENTICATED", reason: "token_revoked" });
-    // A forged token is still a 401, not a 503.
-    const forged = await instance.gql("{ __typename }", { token: `${user.accessToken.slice(0, -4)}AAAA` });
-    expect(forged.status).toBe(401);
-
-    expectRetryable503(await instance.gql(REFRESH, { variables: { token: user.refreshToken } }), "refresh");
-    expectRetryable503(
-      await instance.gql(LOGIN, {
-        variables: { input: { email: user.email, password: PASSWORD, refreshTokenDelivery: "BODY" } },
-      }),
-      "login",
-    );
-    const down = await instance.get("/readyz");
-    expect(down.status).toBe(503);
-    expect(down.body).toMatchObject({ checks: { database: "down", redis: "ok" } });
-
-    await postgres.start();
+      expectRetryable503(await instance.gql(REFRESH, { variables: { token: user.refreshToken } }), "refresh");
+      expectRetryable503(
+        await instance.gql(LOGIN, {
+          variables: { input: { email: user.email, password: PASSWORD, refreshTokenDelivery: "BODY" } },
+        }),
+        "login",
+      );
+      const down = await instance.get("/readyz");
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ checks: { database: "down", redis: "ok" } });
+    } finally {
+      await postgres.start();
+    }
 
     // No manual step: the pool reconnects on the next request.
     const ready = await within(10_000, async () => (await instance.get("/readyz")).status === 200, 100);
@@ -116,6 +117,32 @@ describe("PostgreSQL stopped during a run", () => {
       variables: { input: { email: user.email, password: PASSWORD, refreshTokenDelivery: "BODY" } },
     });
     expect(errorOf(again)).toBeUndefined();
+    expect(await familyViolations(db.pool)).toEqual([]);
+  });
+  it("bounds every request while PostgreSQL hangs (SIGSTOP), and recovers when it answers again", async () => {
+    const user = await registerUser(instance);
+    postgres.pause();
+    try {
+      // A hung server keeps connections open and never answers; pooled queries and new connections
+      // both time out (5 s), so each request ends in a retryable 503 instead of waiting on TCP.
+      const bounded = { signal: AbortSignal.timeout(20_000) };
+      const [me, refresh, narrowed] = await Promise.all([
+        instance.gql("{ me { id } }", { token: user.accessToken, ...bounded }),
+        instance.gql(REFRESH, { variables: { token: user.refreshToken }, ...bounded }),
+        instance.gql(`mutation { narrowToken(scopes: ["notes:read"]) { accessToken } }`, {
+          token: user.accessToken,
+        }),
+      ]);
+      expect(narrowed.errors).toBeUndefined();
+      expectRetryable503(me, "me");
+      expectRetryable503(refresh, "refresh");
+    } finally {
+      postgres.resume();
+    }
+    const ready = await within(10_000, async () => (await instance.get("/readyz")).status === 200, 100);
+    expect(ready).not.toBeNull();
+    const refreshed = await instance.gql(REFRESH, { variables: { token: user.refreshToken } });
+    expect(errorOf(refreshed)).toBeUndefined();
     expect(await familyViolations(db.pool)).toEqual([]);
   });
 });

@@ -128,4 +128,37 @@ describe("Redis stopped during a run", () => {
     expect(await within(1000, refusedAsRevoked(b, user.accessToken))).not.toBeNull();
     expect(await within(1000, refusedAsRevoked(a, user.accessToken))).not.toBeNull();
   });
+  it("does not hang on a Redis that stops answering (SIGSTOP): requests are served and B falls back to polling", async () => {
+    const user = await registerUser(a);
+    const other = await registerUser(a);
+    expect((await b.gql<{ me: { id: string } }>(ME, { token: other.accessToken })).data?.me?.id).toBe(
+      other.userId,
+    );
+    redis.pause();
+    try {
+      // Connections stay open and nothing answers: each command has a 1 s bound, and a heartbeat
+      // drops the silent connection, after which commands fail at once and the fallbacks take over.
+      const bounded = { signal: AbortSignal.timeout(10_000) };
+      const refreshed = await b.gql(REFRESH, { variables: { token: user.refreshToken }, ...bounded });
+      expect(errorOf(refreshed)).toBeUndefined();
+      const noticed = await within(
+        5000,
+        async () => (await redisState(a)) === "down" && (await redisState(b)) === "down",
+        100,
+      );
+      expect(noticed).not.toBeNull();
+      expect(
+        (await a.gql("mutation { logout }", { token: other.accessToken, ...bounded })).errors,
+      ).toBeUndefined();
+      expect(await within((POLL_SECONDS + 1) * 1000, refusedAsRevoked(b, other.accessToken))).not.toBeNull();
+    } finally {
+      redis.resume();
+    }
+    const back = await within(
+      10_000,
+      async () => (await redisState(a)) === "ok" && (await redisState(b)) === "ok",
+      100,
+    );
+    expect(back).not.toBeNull();
+  });
 });

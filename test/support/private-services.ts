@@ -1,7 +1,7 @@
 // Private PostgreSQL and Redis servers that a test may stop and start at will. The shared servers on
 // 5432 and 6379 serve every other test at the same time, so outages are only ever staged here.
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { chmodSync, chownSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,6 +49,10 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** `fast`: clean shutdown (connections terminated); `immediate`: like a crash. */
   stop(mode?: "fast" | "immediate"): Promise<void>;
+  /** SIGSTOP to the postmaster and its backends: the server hangs with connections open. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** Stops the server and removes its data directory. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -73,7 +77,15 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const ctl = (...args: string[]) => asPostgres([`${PG_BIN}/pg_ctl`, "-D", data, ...args]);
   let running = false;
   let destroyed = false;
+  let paused = false;
+  // This cluster's processes only: the postmaster named in its pid file, and its children.
+  const clusterPids = (): number[] => {
+    const postmaster = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+    const children = execFileSync("ps", ["-o", "pid=", "--ppid", String(postmaster)]).toString();
+    return [postmaster, ...children.split(/\s+/).filter(Boolean).map(Number)];
+  };
   const stopNow = () => {
+    if (paused) for (const pid of clusterPids()) process.kill(pid, "SIGCONT");
     const args = ["-D", data, "-m", "immediate", "-w", "stop"];
     if (asRoot) execFileSync("su", ["postgres", "-c", [`${PG_BIN}/pg_ctl`, ...args].map(quote).join(" ")]);
     else execFileSync(`${PG_BIN}/pg_ctl`, args);
@@ -93,6 +105,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       return pg15.url(name);
     },
     async start() {
+      if (running) return;
       // Only TCP on loopback; the socket lives in the private dir, never in /var/run/postgresql.
       const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
       await ctl("-o", options, "-l", join(dir, "log"), "-w", "-t", "30", "start");
@@ -105,9 +118,18 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       running = false;
       leftovers.delete(stopNow);
     },
+    pause() {
+      for (const pid of clusterPids()) process.kill(pid, "SIGSTOP");
+      paused = true;
+    },
+    resume() {
+      for (const pid of clusterPids()) process.kill(pid, "SIGCONT");
+      paused = false;
+    },
     async destroy() {
       if (destroyed) return;
       destroyed = true;
+      if (paused) pg15.resume();
       try {
         await pg15.stop("immediate");
       } finally {
@@ -130,6 +152,10 @@ export interface PrivateRedis {
   start(): Promise<void>;
   /** SIGKILL: Redis vanishes as in a crash or a network cut. */
   stop(): Promise<void>;
+  /** SIGSTOP: Redis hangs with its connections open (overload, a black-holed network). */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   destroy(): Promise<void>;
 }
 
@@ -192,7 +218,16 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       // The port is free once the process is gone; give the kernel a moment to release it.
       await sleep(20);
     },
-    destroy: () => redis.stop(),
+    pause() {
+      child?.kill("SIGSTOP");
+    },
+    resume() {
+      child?.kill("SIGCONT");
+    },
+    async destroy() {
+      redis.resume();
+      await redis.stop();
+    },
   };
   await redis.start();
   return redis;
