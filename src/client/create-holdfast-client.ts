@@ -166,6 +166,9 @@ const SESSION_ENDING_REASONS = new Set(["refresh_token_reused", "token_revoked",
 /** A fresh token may cure these: refresh once and retry the call once. */
 const REFRESH_CURES_REASONS = new Set(["token_expired", "invalid_token"]);
 
+/** A proof refused while our clock was off from the server's by more than this is signed again. */
+const CLOCK_RETRY_MS = 2_000;
+
 const systemClock: ClientClock = { now: () => Date.now() };
 const systemTimers: ClientTimers = {
   setTimeout: (callback, ms) => {
@@ -203,6 +206,8 @@ export function createHoldfastClient(options: HoldfastClientOptions): HoldfastCl
   let epoch = 0;
   let inFlight: Promise<TokenState> | null = null;
   let lastNonce: string | null = null;
+  /** The server's clock minus ours (ms), from the last `Date` header; 0 until one arrives. */
+  let serverOffsetMs = 0;
   let signer: Promise<DpopSigner> | null = null;
   let timer: unknown = null;
   let destroyed = false;
@@ -267,9 +272,19 @@ export function createHoldfastClient(options: HoldfastClientOptions): HoldfastCl
    * One call to the server, with a DPoP proof when the token is bound (or when `bind` asks for tokens
    * to be bound: login, register, refresh). A `use_dpop_nonce` answer is retried once with the nonce
    * the server gave (RFC 9449 §8); a second demand is returned as it is, never looped on.
+   *
+   * The proof's `iat` is on the server's clock as its `Date` header shows it: a device whose clock is
+   * minutes off would otherwise have every proof refused (the server accepts `iat` only within a
+   * window around its own time, RFC 9449 §11.1). The first call cannot know the offset yet, so an
+   * `invalid_dpop_proof` answer whose `Date` reveals a clock off by more than CLOCK_RETRY_MS is retried
+   * once with a proof on the corrected clock. DPoP is checked before anything runs, so nothing is
+   * repeated on the server.
    */
   async function send(operation: Operation, token: TokenState | null, bind: boolean): Promise<Exchange> {
-    for (let attempt = 0; ; attempt++) {
+    let retriedNonce = false;
+    let retriedClock = false;
+    for (;;) {
+      const offsetUsedMs = serverOffsetMs;
       const headers: Record<string, string> = {
         "content-type": "application/json",
         accept: "application/graphql-response+json, application/json",
@@ -280,15 +295,30 @@ export function createHoldfastClient(options: HoldfastClientOptions): HoldfastCl
         headers.dpop = await (await getSigner()).sign({
           htm: "POST",
           htu: endpoint,
-          iat: Math.floor(clock.now() / 1000),
+          iat: Math.floor((clock.now() + offsetUsedMs) / 1000),
           accessToken: token?.tokenType === "DPoP" ? token.accessToken : undefined,
           nonce: lastNonce ?? undefined,
         });
       }
       const exchange = await post(operation, headers);
+      const serverDateMs = Date.parse(exchange.headers.get("date") ?? "");
+      // `Date` has whole seconds: the server's time was somewhere in the second it names.
+      if (!Number.isNaN(serverDateMs)) serverOffsetMs = serverDateMs + 500 - exchange.receivedAtMs;
       const nonce = exchange.headers.get("dpop-nonce");
       if (nonce) lastNonce = nonce;
-      if (proves && attempt === 0 && nonce && failureOf(exchange)?.reason === "use_dpop_nonce") continue;
+      const reason = proves ? failureOf(exchange)?.reason : undefined;
+      if (reason === "use_dpop_nonce" && nonce && !retriedNonce) {
+        retriedNonce = true;
+        continue;
+      }
+      if (
+        reason === "invalid_dpop_proof" &&
+        !retriedClock &&
+        Math.abs(serverOffsetMs - offsetUsedMs) > CLOCK_RETRY_MS
+      ) {
+        retriedClock = true;
+        continue;
+      }
       return exchange;
     }
   }

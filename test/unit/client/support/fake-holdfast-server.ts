@@ -350,7 +350,9 @@ export class FakeHoldfastServer {
     const claims = payload as VerifiedProof["payload"];
     if (claims.htm !== "POST") throw new Error("htm");
     if (claims.htu !== this.endpoint.split(/[?#]/)[0]) throw new Error("htu");
-    if (typeof claims.iat !== "number" || Math.abs(claims.iat - this.#time.now() / 1000) > 60)
+    // Checked on the server's clock, as a real server does: a skewed client must correct its iat.
+    const serverNowSeconds = (this.#time.now() + (this.#skewMs ?? 0)) / 1000;
+    if (typeof claims.iat !== "number" || Math.abs(claims.iat - serverNowSeconds) > 60)
       throw new Error("iat");
     if (typeof claims.jti !== "string" || this.#jtis.has(claims.jti)) throw new Error("jti replay");
     this.#jtis.add(claims.jti);
