@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import { z } from "zod";
 
 // process.env is read here and nowhere else. Each function gets the slice of Config it needs.
@@ -71,9 +72,9 @@ const envSchema = z.object({
   // and step around every per-IP limit.
   TRUST_PROXY: z
     .string()
-    .regex(
-      /^(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?))*$/,
-      "must be a comma-separated list of proxy addresses or CIDRs",
+    .refine(
+      (v) => v.split(",").every((entry) => isProxyEntry(entry.trim())),
+      "must be a comma-separated list of proxy addresses or CIDRs (or loopback, linklocal, uniquelocal)",
     )
     .optional(),
   INTROSPECTION: bool.optional(),
@@ -261,6 +262,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxTokens: e.GRAPHQL_MAX_TOKENS,
     },
   });
+}
+
+function isProxyEntry(entry: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  const [address = "", bits, ...rest] = entry.split("/");
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
 }
 
 function parseTrustProxy(value: string | undefined): false | readonly string[] {

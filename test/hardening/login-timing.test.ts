@@ -46,14 +46,16 @@ describe("login timing", () => {
         for (const answer of pair) bodies.add(JSON.stringify({ status: answer.status, body: answer.body }));
       }
       expect(bodies.size).toBe(1);
-      const ratio = median(unknownMs) / median(knownMs);
+      // Each pair ran back to back, so the load of a shared machine weighs on both alike: the
+      // median of the per-pair ratios cancels drift that a ratio of medians would keep.
+      const ratio = median(unknownMs.map((ms, i) => ms / knownMs[i]!));
       console.info(
         `login timing: known median ${median(knownMs).toFixed(1)} ms, unknown median ${median(unknownMs).toFixed(1)} ms, ratio ${ratio.toFixed(2)}`,
       );
-      // Within 1.5× either way: loose enough for a noisy shared machine, yet a skipped hash for
-      // unknown emails (a ratio near 0.1) fails at once.
-      expect(ratio).toBeGreaterThan(1 / 1.5);
-      expect(ratio).toBeLessThan(1.5);
+      // Within 2× either way: loose enough for a shared 2-core machine running other suites
+      // (ratios seen: 0.77 to 1.08), yet a skipped hash for unknown emails (measured: 0.23) fails.
+      expect(ratio).toBeGreaterThan(0.5);
+      expect(ratio).toBeLessThan(2);
     } finally {
       await t.close();
     }
