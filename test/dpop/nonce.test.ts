@@ -55,7 +55,7 @@ describe("DPOP_NONCE=true", () => {
     expect(retry.body.data?.me?.id).toBe(payload.user.id);
   });
 
-  it("sends a fresh nonce on every response, successful or anonymous (§8.2)", async () => {
+  it("sends the current nonce on every response, successful or anonymous (§8.2)", async () => {
     const anonymous = await t.gql(ME);
     expect(anonymous.status).toBe(200);
     const { client, payload, nonce } = await boundLoginWithNonce();
