@@ -2,15 +2,24 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Revocation, RevocationBus } from "./revocation.js";
 
+/** Revocations kept for publishing again after an outage, at most. */
+const MAX_UNSENT = 10_000;
+const UNSENT_BATCH = 500;
+
 /**
  * Revocations over Redis pub/sub: a logout on one instance reaches every other instance's
  * in-memory set within milliseconds. Redis keeps nothing here — the database is the record — so a
  * message missed while Redis was away is recovered by reloading recent revocations from the
  * database (`onResync`), which the caller also does on a timer while the bus is down.
+ *
+ * A revocation this instance could not publish is kept and published again as soon as its own
+ * connection is back: when only this instance lost Redis (a partition), the others still look
+ * healthy and do not poll, so without it they would learn of the logout only when the token expired.
  */
 export class RedisRevocationBus implements RevocationBus {
   private readonly listeners: ((r: readonly Revocation[]) => void)[] = [];
   private readonly resyncListeners: (() => void)[] = [];
+  private readonly unsent: Revocation[] = [];
   private started = false;
 
   constructor(
@@ -28,6 +37,7 @@ export class RedisRevocationBus implements RevocationBus {
       }
       for (const listener of this.listeners) listener(revocations);
     });
+    publisher.on("ready", () => void this.publishUnsent());
     // After an outage (or a start without Redis): subscribe again, then catch up on what was
     // published meanwhile, since pub/sub does not keep messages.
     subscriber.on("ready", () => {
@@ -68,15 +78,38 @@ export class RedisRevocationBus implements RevocationBus {
   }
 
   async publish(revocations: readonly Revocation[]): Promise<void> {
-    const message = JSON.stringify(revocations.map((r) => ({ s: r.sessionId, u: r.until.getTime() })));
     try {
-      await this.publisher.publish(this.channel, message);
+      await this.send(revocations);
     } catch (error) {
-      // The revocation is committed in the database; other instances pick it up by polling.
+      // The revocation is committed in the database: instances that lost Redis poll it, and the
+      // others get it from here once this instance reaches Redis again.
+      this.keepUnsent(revocations);
       this.logger.warn(
-        { err: error },
-        "revocation not broadcast: Redis unavailable, instances fall back to polling",
+        { err: error instanceof Error ? { message: error.message } : error, pending: this.unsent.length },
+        "revocation not broadcast: Redis unavailable; polling covers it, and it is sent again on reconnect",
       );
+    }
+  }
+
+  private async send(revocations: readonly Revocation[]): Promise<void> {
+    const message = JSON.stringify(revocations.map((r) => ({ s: r.sessionId, u: r.until.getTime() })));
+    await this.publisher.publish(this.channel, message);
+  }
+
+  private keepUnsent(revocations: readonly Revocation[]): void {
+    this.unsent.push(...revocations);
+    // Bounded: past this many, the oldest go (their tokens are the nearest to expiring anyway).
+    if (this.unsent.length > MAX_UNSENT) this.unsent.splice(0, this.unsent.length - MAX_UNSENT);
+  }
+
+  private async publishUnsent(): Promise<void> {
+    if (this.unsent.length === 0) return;
+    const batch = this.unsent.splice(0);
+    try {
+      for (let i = 0; i < batch.length; i += UNSENT_BATCH) await this.send(batch.slice(i, i + UNSENT_BATCH));
+      this.logger.info({ count: batch.length }, "revocations broadcast after Redis came back");
+    } catch {
+      this.keepUnsent(batch);
     }
   }
 
@@ -92,6 +125,7 @@ export class RedisRevocationBus implements RevocationBus {
   async close(): Promise<void> {
     this.listeners.length = 0;
     this.resyncListeners.length = 0;
+    this.unsent.length = 0;
   }
 }
 
