@@ -176,6 +176,22 @@ describe("cost limit", () => {
   });
 });
 
+describe("production", () => {
+  it("refuses introspection and answers a typo without naming the field it meant", async () => {
+    const t = await startHarness("inject", { env: { NODE_ENV: "production" } });
+    try {
+      expect(errorOf(await t.gql("{ __schema { queryType { name } } }"))?.code).toBe(
+        "GRAPHQL_VALIDATION_FAILED",
+      );
+      const typo = await t.gql("{ sesions { id } }");
+      expect(errorOf(typo)?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      expect(typo.text).not.toMatch(/Did you mean|"sessions"/);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe("development (Sandbox)", () => {
   it("keeps introspection and suggestions, and the introspection query fits every limit", async () => {
     const t = await startHarness("inject", { env: { NODE_ENV: "development" } });
