@@ -32,7 +32,7 @@ import { singleCredentialOperation } from "../graphql/single-credential-operatio
 import { createLogger } from "../logger.js";
 import { NoteService } from "../notes/note-service.js";
 import { UserService } from "../users/user-service.js";
-import { challengeHeaders } from "./challenge.js";
+import { challengeHeaders, dpopChallengePlugin } from "./challenge.js";
 import { createInfrastructure } from "./infrastructure.js";
 import { corsOptions } from "./security/cors.js";
 import { installErrorHandler } from "./security/error-handler.js";
@@ -135,7 +135,16 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     logger,
     redis: infrastructure.redis,
   });
-  const auth = new AuthService({ clock, users, sessions, passwords, tokens, audit, limits });
+  const auth = new AuthService({
+    clock,
+    users,
+    sessions,
+    passwords,
+    tokens,
+    audit,
+    limits,
+    dpopRequired: config.dpop.required,
+  });
   const services: Services = {
     clock,
     users,
@@ -201,6 +210,8 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     fastifyApolloDrainPlugin(app),
     // Per-user responses are never cacheable; the plugin's bookkeeping costs ~40% of a large list.
     ApolloServerPluginCacheControlDisabled(),
+    // DPoP refusals that only a resolver can make (a bound refresh family) still answer 401 + challenge.
+    dpopChallengePlugin(),
     dev
       ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
       : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
