@@ -47,7 +47,7 @@ describe("refresh on a flaky network", () => {
       const page = await tab.openTab();
       await registerThroughPage(page);
       const network = await breakRefreshes(page, 2);
-      const before = await statusOf(page); // the fresh page's probe without a cookie counts as one failure
+      const before = await statusOf(page);
       // The lid was closed past the token's expiry: without a refresh no call can succeed.
       await tab.warp(TTL_MS + 5_000);
       const status = await reloadData(page);

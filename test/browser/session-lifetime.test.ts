@@ -186,3 +186,56 @@ describe("two tabs of one session", () => {
     }
   }, 60_000);
 });
+
+describe("the demo page's notes and logout", () => {
+  it("adds a note through the form and shows its title as text, never as markup", async () => {
+    const tab = await openDemoBrowser(browser, demo);
+    try {
+      const page = await tab.openTab();
+      await registerThroughPage(page);
+      const title = `<img src=x id=injected onerror="document.title='owned'"> note`;
+      await page.fill('#note-form input[name="title"]', title);
+      await page.fill('#note-form textarea[name="body"]', "written in the browser");
+      const before = await statusOf(page);
+      await page.click('#note-form button[type="submit"]');
+      expect((await waitForSettledState(page, before.loads + 1)).state).toBe("signed-in");
+
+      await expect.poll(() => page.locator("#notes li[data-note-id]").count()).toBe(1);
+      expect(await page.textContent("#notes li[data-note-id]")).toContain(title);
+      expect(await page.locator("#injected").count()).toBe(0);
+      expect(await page.title()).toBe("Holdfast demo");
+      await tab.log.settled();
+      expect(tab.log.of("CreateNote").map((e) => [e.status, e.errors])).toEqual([[200, []]]);
+    } finally {
+      await tab.close();
+    }
+  });
+
+  it("logs out on the server and in every tab, and a reload stays signed out", async () => {
+    const tabs = await openDemoBrowser(browser, demo);
+    try {
+      const first = await tabs.openTab();
+      await registerThroughPage(first);
+      const second = await tabs.openTab();
+      expect((await statusOf(second)).state).toBe("signed-in");
+
+      await first.click("#logout");
+      await first.waitForFunction(() => document.getElementById("status")?.dataset.state === "signed-out");
+      await second.waitForFunction(
+        () => document.getElementById("status")?.dataset.state === "signed-out",
+        undefined,
+        { polling: 50 },
+      );
+      expect(await second.textContent("#status")).toContain("another tab");
+      await tabs.log.settled();
+      expect(tabs.log.of("Logout").map((e) => [e.status, e.errors])).toEqual([[200, []]]);
+      expect((await tabs.context.cookies()).filter((c) => c.name === "__Host-holdfast_rt")).toEqual([]);
+
+      await first.reload();
+      expect((await waitForSettledState(first)).state).toBe("signed-out");
+      expect(tabs.pageErrors).toEqual([]);
+    } finally {
+      await tabs.close();
+    }
+  });
+});

@@ -4,15 +4,29 @@ import {
   HoldfastClientError,
   MeDocument,
   type NoteFields,
-  NotesDocument,
   type SessionFields,
   SessionsDocument,
+  typedDocument,
   type UserFields,
 } from "../browser.js";
 
 // The demo page: the SDK's browser defaults (DPoP key in IndexedDB, refresh token in the HttpOnly
 // cookie, refreshes shared between tabs) behind a small UI. Everything is rendered with textContent,
 // never innerHTML, so a note's title cannot become markup.
+
+/**
+ * The signed-in user's own notes. Not the SDK's NotesDocument: that lists everyone's notes, and the
+ * body of a note the caller does not own is refused with FORBIDDEN, which fails the whole request.
+ */
+const MyNotesDocument = typedDocument<
+  { me: { notes: { edges: { node: NoteFields }[] } } | null },
+  { first: number }
+>(
+  "MyNotes",
+  `query MyNotes($first: Int) {
+  me { notes(first: $first) { edges { node { id title body createdAt owner { id displayName } } } } }
+}`,
+);
 
 type PageState = "loading" | "signed-out" | "signed-in" | "session-lost" | "error";
 
@@ -33,13 +47,15 @@ const client = createHoldfastClient({
  */
 async function countingFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   if (operationName(init?.body) !== "Refresh") return fetch(input, init);
+  // A page opened without a session probes the cookie once; that answer is not a failure to report.
+  const hadSession = client.state().authenticated;
   try {
     const response = await fetch(input, init);
     if (await refreshSucceeded(response)) stats.refreshes += 1;
-    else stats.failedAttempts += 1;
+    else if (hadSession) stats.failedAttempts += 1;
     return response;
   } catch (error) {
-    stats.failedAttempts += 1;
+    if (hadSession) stats.failedAttempts += 1;
     throw error;
   }
 }
@@ -172,12 +188,12 @@ function renderSessions(sessions: readonly SessionFields[]): void {
 async function loadAll(): Promise<void> {
   const [me, notes, sessions] = await Promise.all([
     client.request(MeDocument),
-    client.request(NotesDocument, { first: 20 }),
+    client.request(MyNotesDocument, { first: 20 }),
     client.request(SessionsDocument),
   ]);
   if (!me.me) throw new HoldfastClientError("UNAUTHENTICATED", "Not signed in");
   renderMe(me.me);
-  renderNotes(notes.notes.edges.map((edge) => edge.node));
+  renderNotes(notes.me?.notes.edges.map((edge) => edge.node) ?? []);
   renderSessions(sessions.sessions);
   stats.loads += 1;
   signedOut.hidden = true;
