@@ -24,18 +24,39 @@ const UNAVAILABLE = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
   "ETIMEDOUT",
+  "EPIPE",
+  "08000", // connection_exception
+  "08001", // sqlclient_unable_to_establish_sqlconnection
+  "08003", // connection_does_not_exist
+  "08006", // connection_failure
+  "53300", // too_many_connections
   "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
   "57P03", // cannot_connect_now
   "SQLITE_BUSY",
 ]);
 
+// What pg and Prisma say when the server went away under a query, a transaction or a connect.
+const UNAVAILABLE_MESSAGE =
+  /ECONNREFUSED|ECONNRESET|Connection terminated|connect ETIMEDOUT|database system is (shutting down|starting up|in recovery mode|not yet accepting connections)|terminating connection due to|server closed the connection|not queryable|timeout exceeded when trying to connect|Query read timeout|Can't reach database/i;
+
+function messagesOf(error: unknown, depth = 0): string {
+  if (typeof error !== "object" || error === null || depth > 5) return "";
+  const e = error as { message?: unknown; cause?: unknown };
+  const own = typeof e.message === "string" ? e.message : "";
+  return `${own}\n${messagesOf(e.cause, depth + 1)}`;
+}
+
+/** Every code along the cause chain: Prisma wraps the driver's error, which may carry the SQLSTATE. */
+function codesOf(error: unknown, depth = 0): string[] {
+  if (typeof error !== "object" || error === null || depth > 5) return [];
+  const e = error as { code?: unknown; cause?: unknown };
+  return [...(typeof e.code === "string" ? [e.code] : []), ...codesOf(e.cause, depth + 1)];
+}
+
 function looksUnavailable(error: unknown): boolean {
-  const code = codeOf(error);
-  if (code && UNAVAILABLE.has(code)) return true;
-  const message = error instanceof Error ? error.message : "";
-  return /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|database system is (shutting down|starting up)|timeout exceeded when trying to connect|Query read timeout|Can't reach database/i.test(
-    message,
-  );
+  if (codesOf(error).some((code) => UNAVAILABLE.has(code))) return true;
+  return UNAVAILABLE_MESSAGE.test(messagesOf(error));
 }
 
 /** Runs a database call; a dependency outage becomes a retryable SERVICE_UNAVAILABLE. */

@@ -18,6 +18,7 @@ import {
   REFRESH,
   registerUser,
   SHARED_REDIS_URL,
+  sleep,
   startInstance,
   type ThrowawayDatabase,
   uniqueRedisPrefix,
@@ -145,4 +146,50 @@ describe("PostgreSQL stopped during a run", () => {
     expect(errorOf(refreshed)).toBeUndefined();
     expect(await familyViolations(db.pool)).toEqual([]);
   });
+  it("crashing under a stream of refreshes: every failure is a retryable 503, nothing half-written, all carry on", async () => {
+    const sessions = await Promise.all(Array.from({ length: 20 }, () => registerUser(instance)));
+    const held = sessions.map((s) => s.refreshToken);
+    const failures = new Map<string, number>();
+    let phase: "before" | "down" | "after" = "before";
+    let rotated = 0;
+    const rotatedAfter = new Set<number>();
+    let deadline = Number.POSITIVE_INFINITY;
+    const client = async (index: number) => {
+      while (!(phase === "after" && rotatedAfter.has(index)) && Date.now() < deadline) {
+        const answer = await instance.gql<{ refresh: { refreshToken: string } }>(REFRESH, {
+          variables: { token: held[index] },
+        });
+        const next = answer.data?.refresh.refreshToken;
+        if (next) {
+          held[index] = next;
+          rotated += 1;
+          if (phase === "after") rotatedAfter.add(index);
+          continue;
+        }
+        const kind = `${answer.status} ${answer.errors?.map((e) => e.extensions?.code).join(",")}`;
+        failures.set(kind, (failures.get(kind) ?? 0) + 1);
+        // A client backs off before retrying the same token.
+        await sleep(50);
+      }
+    };
+    const stream = Promise.all(held.map((_, i) => client(i)));
+    while (rotated < 100) await sleep(5);
+    // Like a crash: backends are killed mid-transaction, no clean shutdown.
+    phase = "down";
+    await postgres.stop("immediate");
+    await sleep(1000);
+    await postgres.start();
+    phase = "after";
+    deadline = Date.now() + 15_000;
+    await stream;
+
+    expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE"]);
+    expect(rotatedAfter.size).toBe(sessions.length);
+    const { rows } = await db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
+      [sessions.map((s) => s.sessionId)],
+    );
+    expect(Number(rows[0]!.n)).toBe(0);
+    expect(await familyViolations(db.pool)).toEqual([]);
+  }, 60_000);
 });
