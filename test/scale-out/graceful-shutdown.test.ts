@@ -64,7 +64,7 @@ describe("graceful shutdown", () => {
         PORT: String(port),
         // Expensive argon2, so that a login is still hashing when the signal arrives.
         ARGON2_MEMORY_KIB: "65536",
-        ARGON2_TIME_COST: "10",
+        ARGON2_TIME_COST: "6",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -92,7 +92,7 @@ describe("graceful shutdown", () => {
         return answer;
       });
       // Let the request reach the server and start hashing.
-      await sleep(200);
+      await sleep(150);
       const signalledAt = Date.now();
       child.kill("SIGTERM");
 
