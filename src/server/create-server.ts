@@ -33,6 +33,7 @@ import { createLogger } from "../logger.js";
 import { NoteService } from "../notes/note-service.js";
 import { UserService } from "../users/user-service.js";
 import { challengeHeaders, dpopChallengePlugin } from "./challenge.js";
+import { demoRoutes } from "./demo/demo-routes.js";
 import { createInfrastructure } from "./infrastructure.js";
 import { corsOptions } from "./security/cors.js";
 import { installErrorHandler } from "./security/error-handler.js";
@@ -298,9 +299,12 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   };
 
   app.addHook("onSend", async (_request, reply, payload) => {
+    // The server's own clock (injected): clients time token lifetimes and DPoP proofs by it.
+    void reply.header("date", clock.now().toUTCString());
     if (nonces) void reply.header("dpop-nonce", nonces.current());
     return payload;
   });
+  if (config.http.demo) await app.register(demoRoutes);
 
   await app.register(fastifyApollo(apollo), {
     context: withRequestLog(context),

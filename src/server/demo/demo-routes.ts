@@ -1,14 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { DEMO_CSP } from "../security/security-headers.js";
 import { buildDemoAssets } from "./build-demo-assets.js";
-
-/**
- * The page's own files only, and calls to this origin only: an injected script from elsewhere has
- * nowhere to load from and nowhere to send a token. No inline script or style is allowed, so the page
- * has none. The server's security-headers hook sends the same policy for every /demo path.
- */
-export const DEMO_CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self'; object-src 'none'; " +
-  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export interface DemoRoutesOptions {
   /** The page's sources (index.html, demo.css, main.ts); default src/client/demo. */
@@ -25,7 +17,7 @@ export async function demoRoutes(app: FastifyInstance, options: DemoRoutesOption
   const send = (reply: FastifyReply, type: string, body: string) =>
     reply
       .header("content-type", `${type}; charset=utf-8`)
-      .header("content-security-policy", DEMO_CONTENT_SECURITY_POLICY)
+      .header("content-security-policy", DEMO_CSP)
       .header("x-frame-options", "DENY")
       // Rebuilt at every start: a cached copy would outlive the SDK it was built from.
       .header("cache-control", "no-store")

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from "fastify";
 
-/** For the demo page: its own scripts only, talking to this origin only, never framed. */
+/**
+ * For the demo page: its own files only, and calls to this origin only, so an injected script has
+ * nowhere to load from and nowhere to send a token. No inline script or style: the page has none.
+ */
 export const DEMO_CSP =
-  "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " +
-  "form-action 'self'; frame-ancestors 'none'";
+  "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self'; object-src 'none'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /** For JSON: nothing may load from it, and nothing may frame it. */
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 
