@@ -89,14 +89,6 @@ export async function startDemoServer(env: Record<string, string> = {}): Promise
     DATABASE_URL: database.url,
   });
   const server = await createServer({ config, clock, database, logger: pino({ level: "silent" }) });
-  // createServer serves /demo when config.http.demo is set; registered here only if it did not.
-  if (!server.app.hasRoute({ method: "GET", url: "/demo" })) await server.app.register(demoRoutes);
-  // The client measures a token's lifetime against the server's Date header (expiresAt − Date), so
-  // the header must come from the clock that stamped expiresAt. Node writes the wall clock otherwise.
-  server.app.addHook("onSend", async (_request, reply, payload) => {
-    void reply.header("date", clock.now().toUTCString());
-    return payload;
-  });
   await server.app.listen({ host: "127.0.0.1", port });
   return {
     origin,
