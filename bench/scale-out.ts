@@ -163,6 +163,7 @@ async function clearRedisKeys(): Promise<void> {
 interface Entry {
   readonly scenario: Scenario;
   readonly samples: Sample[];
+  servers?: ServerHandle[];
   driver?: LoadDriver;
   note?: string;
   failure?: string;
@@ -198,6 +199,7 @@ async function main(): Promise<void> {
         const env = { ...entry.scenario.env, DATABASE_URL: database.url };
         const servers: ServerHandle[] = [];
         for (let i = 0; i < (entry.scenario.instances ?? 1); i++) servers.push(await startServer(env));
+        entry.servers = servers;
         const prepared = await entry.scenario.prepare({ servers, options });
         entry.driver = prepared.driver;
         if (prepared.note !== undefined) entry.note = prepared.note;
@@ -213,7 +215,11 @@ async function main(): Promise<void> {
       process.stderr.write(`slice ${slice}/${slices}\r`);
       for (const entry of live()) {
         try {
-          entry.samples.push(await entry.driver!.run(options.sliceSeconds));
+          // Server CPU per operation barely moves when other processes crowd the machine.
+          const cpu = () => entry.servers!.reduce((t, server) => t + server.cpuSeconds(), 0);
+          const cpuBefore = cpu();
+          const sample = await entry.driver!.run(options.sliceSeconds);
+          entry.samples.push({ ...sample, serverCpuSeconds: cpu() - cpuBefore });
         } catch (error) {
           entry.failure = reasonOf(error).slice(0, 300);
         }
