@@ -42,11 +42,14 @@ export interface MeQuery {
 }
 export const MeDocument = typedDocument<MeQuery>("Me", `query Me { me { ${userFields} } }`);
 
+/** The caller's own notes, newest first (other users' note bodies are not theirs to read). */
 export interface NotesQuery {
-  notes: {
-    edges: { cursor: string; node: NoteFields }[];
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  };
+  me: {
+    notes: {
+      edges: { cursor: string; node: NoteFields }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    };
+  } | null;
 }
 export interface NotesQueryVariables {
   first?: number;
@@ -55,7 +58,7 @@ export interface NotesQueryVariables {
 export const NotesDocument = typedDocument<NotesQuery, NotesQueryVariables>(
   "Notes",
   `query Notes($first: Int, $after: String) {
-  notes(first: $first, after: $after) { edges { cursor node { ${noteFields} } } pageInfo { hasNextPage endCursor } }
+  me { notes(first: $first, after: $after) { edges { cursor node { ${noteFields} } } pageInfo { hasNextPage endCursor } } }
 }`,
 );
 

@@ -4,29 +4,15 @@ import {
   HoldfastClientError,
   MeDocument,
   type NoteFields,
+  NotesDocument,
   type SessionFields,
   SessionsDocument,
-  typedDocument,
   type UserFields,
 } from "../browser.js";
 
 // The demo page: the SDK's browser defaults (DPoP key in IndexedDB, refresh token in the HttpOnly
 // cookie, refreshes shared between tabs) behind a small UI. Everything is rendered with textContent,
 // never innerHTML, so a note's title cannot become markup.
-
-/**
- * The signed-in user's own notes. Not the SDK's NotesDocument: that lists everyone's notes, and the
- * body of a note the caller does not own is refused with FORBIDDEN, which fails the whole request.
- */
-const MyNotesDocument = typedDocument<
-  { me: { notes: { edges: { node: NoteFields }[] } } | null },
-  { first: number }
->(
-  "MyNotes",
-  `query MyNotes($first: Int) {
-  me { notes(first: $first) { edges { node { id title body createdAt owner { id displayName } } } } }
-}`,
-);
 
 type PageState = "loading" | "signed-out" | "signed-in" | "session-lost" | "error";
 
@@ -188,7 +174,7 @@ function renderSessions(sessions: readonly SessionFields[]): void {
 async function loadAll(): Promise<void> {
   const [me, notes, sessions] = await Promise.all([
     client.request(MeDocument),
-    client.request(MyNotesDocument, { first: 20 }),
+    client.request(NotesDocument, { first: 20 }),
     client.request(SessionsDocument),
   ]);
   if (!me.me) throw new HoldfastClientError("UNAUTHENTICATED", "Not signed in");

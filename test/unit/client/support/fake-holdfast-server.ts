@@ -270,7 +270,7 @@ export class FakeHoldfastServer {
       case "Notes":
         return this.#json(
           200,
-          { data: { notes: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } } } },
+          { data: { me: { notes: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } } } } },
           extra,
         );
       case "CreateNote": {
