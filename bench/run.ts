@@ -10,16 +10,18 @@ import type { LoadDriver } from "./harness/load-driver.js";
 import { type Sample, summarize } from "./harness/measurement.js";
 import { resultsTable, type ScenarioResult } from "./harness/results-table.js";
 import type { Scenario } from "./harness/scenario.js";
-import { startServer, stopAllServers } from "./harness/server-handle.js";
+import { type ServerHandle, startServer, stopAllServers } from "./harness/server-handle.js";
 import { scenarios } from "./scenarios.js";
 
 // Tokens and seeded revocations live ACCESS_TOKEN_TTL_SECONDS (900 s, BENCH_SERVER_ENV) from setup:
 // a run must end well before that, or the later slices would measure refusals.
 const MAX_MEASURED_SECONDS = 600;
+const PREPARE_CONCURRENCY = 3;
 
 interface Entry {
   readonly scenario: Scenario;
   readonly samples: Sample[];
+  servers?: readonly ServerHandle[];
   driver?: LoadDriver;
   note?: string;
   failure?: string;
@@ -56,6 +58,7 @@ async function prepare(entry: Entry, options: BenchOptions, databases: BenchData
   const env = { ...scenario.env, DATABASE_URL: database.url };
   const servers = [];
   for (let i = 0; i < (scenario.instances ?? 1); i++) servers.push(await startServer(env));
+  entry.servers = servers;
   const prepared = await scenario.prepare({ servers, options });
   entry.driver = prepared.driver;
   if (prepared.note !== undefined) entry.note = prepared.note;
@@ -85,17 +88,21 @@ async function main(): Promise<void> {
   const entries: Entry[] = selected.map((scenario) => ({ scenario, samples: [] }));
   const databases: BenchDatabase[] = [];
   try {
-    for (const entry of entries) {
-      process.stderr.write(`prepare ${entry.scenario.name} … `);
-      try {
-        await prepare(entry, options, databases);
-        process.stderr.write("ready\n");
-      } catch (error) {
-        // One broken scenario (the tree under test may be mid-change) must not lose the others.
-        entry.failure = reasonOf(error).slice(0, 300);
-        process.stderr.write(`failed: ${entry.failure}\n`);
+    // A few at a time: starting a server is mostly module loading, and the machine has two cores.
+    const queue = [...entries];
+    const preparer = async () => {
+      for (let entry = queue.shift(); entry; entry = queue.shift()) {
+        try {
+          await prepare(entry, options, databases);
+          process.stderr.write(`prepared ${entry.scenario.name}\n`);
+        } catch (error) {
+          // One broken scenario (the tree under test may be mid-change) must not lose the others.
+          entry.failure = reasonOf(error).slice(0, 300);
+          process.stderr.write(`failed to prepare ${entry.scenario.name}: ${entry.failure}\n`);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: PREPARE_CONCURRENCY }, preparer));
     const live = () => entries.filter((e) => e.driver !== undefined && e.failure === undefined);
     for (const entry of live()) {
       if (options.warmupSeconds > 0) await entry.driver!.run(options.warmupSeconds);
@@ -104,7 +111,10 @@ async function main(): Promise<void> {
       process.stderr.write(`slice ${slice}/${slices}\r`);
       for (const entry of live()) {
         try {
-          entry.samples.push(await entry.driver!.run(options.sliceSeconds));
+          const cpu = () => entry.servers!.reduce((t, s) => t + s.cpuSeconds(), 0);
+          const cpuBefore = cpu();
+          const sample = await entry.driver!.run(options.sliceSeconds);
+          entry.samples.push({ ...sample, serverCpuSeconds: cpu() - cpuBefore });
         } catch (error) {
           entry.failure = reasonOf(error).slice(0, 300);
         }
@@ -134,4 +144,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-await main();
+try {
+  await main();
+} catch (error) {
+  // A usage or setup mistake: the message is enough.
+  console.error(error instanceof Error ? error.message : error);
+  await stopAllServers();
+  process.exitCode = 2;
+}

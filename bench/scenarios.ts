@@ -101,12 +101,6 @@ async function rotations(context: ScenarioContext, clients: number): Promise<Pre
 
 export const scenarios: readonly Scenario[] = [
   {
-    name: "me-anon",
-    issue: 2,
-    summary: "`{ me { id } }` without a token (the small query; anonymous viewer, no database read)",
-    prepare: async (context) => ({ driver: load(context, ME, dataBody('{"data":{"me":null}')) }),
-  },
-  {
     name: "list-100",
     issue: 2,
     summary:
@@ -120,6 +114,12 @@ export const scenarios: readonly Scenario[] = [
       if (rows !== 100) throw new Error(`list-100 answered ${rows} rows: ${JSON.stringify(check.errors)}`);
       return { driver: load(context, LIST_100, dataBody('{"data":{"users":{"edges":[')) };
     },
+  },
+  {
+    name: "me-anon",
+    issue: 2,
+    summary: "`{ me { id } }` without a token (the small query; anonymous viewer, no database read)",
+    prepare: async (context) => ({ driver: load(context, ME, dataBody('{"data":{"me":null}')) }),
   },
   {
     name: "me-token",

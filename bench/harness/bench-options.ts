@@ -30,7 +30,7 @@ function integer(
 
 export function benchOptions(env: Record<string, string | undefined>): BenchOptions {
   return {
-    seconds: integer(env, "BENCH_SECONDS", 8, 1, 120),
+    seconds: integer(env, "BENCH_SECONDS", 6, 1, 120),
     sliceSeconds: integer(env, "BENCH_SLICE_SECONDS", 1, 1, 60),
     warmupSeconds: integer(env, "BENCH_WARMUP_SECONDS", 2, 0, 60),
     connections: integer(env, "BENCH_CONNECTIONS", 10, 1, 1000),

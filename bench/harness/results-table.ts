@@ -1,4 +1,4 @@
-import type { Measurement } from "./measurement.js";
+import { type Measurement, pairedRatio } from "./measurement.js";
 import type { Scenario } from "./scenario.js";
 
 export interface ScenarioResult {
@@ -15,17 +15,30 @@ const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value
 /** A Markdown table (readable in a terminal, pasted as is into bench/README.md). */
 export function resultsTable(results: readonly ScenarioResult[]): string {
   const byName = new Map(results.map((r) => [r.scenario.name, r.measurement]));
-  const header = ["scenario", "ops/s", "slices min–max", "p50 ms", "p99 ms", "errors", "non-2xx", "vs"];
+  const header = [
+    "scenario",
+    "ops/s",
+    "slices min–max",
+    "p50 ms",
+    "p99 ms",
+    "CPU µs/op",
+    "errors",
+    "non-2xx",
+    "vs: ops/s, CPU/op",
+  ];
   const rows = results.map(({ scenario, measurement: m }) => {
-    if (m === undefined) return [scenario.name, "failed", "", "", "", "", "", ""];
+    if (m === undefined) return [scenario.name, "failed", ...header.slice(2).map(() => "")];
     const base = scenario.compareWith ? byName.get(scenario.compareWith) : undefined;
-    const ratio = base ? `${(m.perSecond / base.perSecond).toFixed(2)}× ${scenario.compareWith}` : "";
+    const ratio = base
+      ? `${pairedRatio(m, base).toFixed(2)}×, ${(m.cpuUsPerOp / base.cpuUsPerOp).toFixed(2)}× ${scenario.compareWith}`
+      : "";
     return [
       scenario.name,
       fixed(m.perSecond, 0),
       `${fixed(m.slowestSlice, 0)}–${fixed(m.fastestSlice, 0)}`,
       fixed(m.p50Ms, 2),
       fixed(m.p99Ms, 2),
+      fixed(m.cpuUsPerOp, 0),
       String(m.errors),
       String(m.non2xx),
       ratio,

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -35,7 +36,29 @@ export interface ServerHandle {
   readonly pid: number;
   /** Revoked sessions the server loaded into its RevocationSet at start. */
   readonly revocationsAtStart: number;
+  /** CPU time the server process has used so far, all threads (Linux; NaN elsewhere). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * Sum of the first field of /proc/<pid>/task/<tid>/schedstat: nanoseconds each thread spent on a
+ * CPU. Unlike wall time, this barely moves when other processes crowd the machine.
+ */
+function processCpuSeconds(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+    return ns / 1e9;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const running = new Set<ServerHandle>();
@@ -83,6 +106,7 @@ export async function startServer(env: Readonly<Record<string, string>>): Promis
     graphqlUrl: `${origin}/graphql`,
     pid: child.pid!,
     revocationsAtStart: ready.revocations,
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     stop() {
       running.delete(handle);
       stopped ??= stop(child);
