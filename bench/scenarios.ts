@@ -9,6 +9,7 @@
 // header), refresh rotations on PostgreSQL (`database: "postgres"`), and two instances sharing one
 // database and a Redis revocation bus (`instances: 2`, env REDIS_URL).
 import type { Prisma } from "../src/db/database.js";
+import { dpopScenarios } from "./dpop-scenarios.js";
 import type { BenchOptions } from "./harness/bench-options.js";
 import { type BenchUser, gql, registerUser } from "./harness/graphql-client.js";
 import { httpLoad } from "./harness/http-load.js";
@@ -186,4 +187,5 @@ export const scenarios: readonly Scenario[] = [
     compareWith: "refresh-seq",
     prepare: (context) => rotations(context, 10),
   },
+  ...dpopScenarios,
 ];
