@@ -1,6 +1,7 @@
 // Two Holdfast processes on different ports, one PostgreSQL database and one Redis (as behind a load
 // balancer): whatever one instance does, the other must honour.
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +51,9 @@ beforeAll(async () => {
     REDIS_URL: SHARED_REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
     REFRESH_REUSE_GRACE_SECONDS: String(GRACE_SECONDS),
+    // Server nonces (RFC 9449 §8) from one secret that every instance is configured with.
+    DPOP_NONCE: "true",
+    DPOP_NONCE_SECRET: randomBytes(32).toString("base64url"),
   };
   [a, b] = await Promise.all([startInstance("A", env), startInstance("B", env)]);
   await waitForSameKeys([a, b]);
@@ -115,27 +119,30 @@ describe("two instances sharing PostgreSQL and Redis", () => {
     expect(errorOf(ping)).toEqual({ code: "UNAUTHENTICATED", reason: "token_revoked" });
   });
 
-  it("refuses on B a DPoP proof that A has already accepted (shared replay cache)", async () => {
+  it("refuses on B a DPoP proof that A has already accepted (shared replay cache), and shares nonces", async () => {
     const key = await createDpopKey();
-    const user = await registerUser(a, await createDpopProof(key, { htm: "POST", htu: GRAPHQL_URL }));
-    const proof = await createDpopProof(key, {
-      htm: "POST",
-      htu: GRAPHQL_URL,
-      accessToken: user.accessToken,
-    });
+    // Every response carries the current nonce (RFC 9449 §8); the one A hands out is good on B too.
+    const nonce = (await a.gql("{ __typename }")).headers.get("dpop-nonce");
+    expect(nonce).toBeTruthy();
+    const proofFor = (accessToken?: string) =>
+      createDpopProof(key, {
+        htm: "POST",
+        htu: GRAPHQL_URL,
+        nonce: nonce!,
+        ...(accessToken ? { accessToken } : {}),
+      });
+    const user = await registerUser(a, await proofFor());
+    const proof = await proofFor(user.accessToken);
     const authorization = `DPoP ${user.accessToken}`;
 
     const onA = await a.gql<{ me: { id: string } }>(ME, { authorization, dpop: proof });
     expect(onA.data?.me?.id).toBe(user.userId);
+    // B knows the nonce (else it would ask for its own, use_dpop_nonce) and refuses the replay.
     const replayed = await b.gql(ME, { authorization, dpop: proof });
     expect(replayed.status).toBe(401);
     expect(errorOf(replayed)).toEqual({ code: "UNAUTHENTICATED", reason: "invalid_dpop_proof" });
     // The token itself is fine on B: only the reused proof was refused.
-    const fresh = await createDpopProof(key, {
-      htm: "POST",
-      htu: GRAPHQL_URL,
-      accessToken: user.accessToken,
-    });
+    const fresh = await proofFor(user.accessToken);
     expect((await b.gql<{ me: { id: string } }>(ME, { authorization, dpop: fresh })).data?.me?.id).toBe(
       user.userId,
     );
