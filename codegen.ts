@@ -19,7 +19,7 @@ const config: CodegenConfig = {
         scalars: { DateTime: "Date", ID: "string" },
         contextType: "../context.js#GraphQLContext",
         mappers: {
-          User: "../../users/user-model.js#UserModel",
+          User: "../../users/user-model.js#UserRef",
           Note: "../../notes/note-model.js#NoteModel",
           Session: "../../auth/sessions/session-model.js#SessionModel",
           AuthPayload: "../../auth/auth-payload.js#AuthPayloadModel",

@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 const require = createRequire(import.meta.url);
 
@@ -12,6 +12,11 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // The scale-out suite runs its own PostgreSQL databases whatever TEST_DATABASE says: once is enough.
+    exclude: [
+      ...configDefaults.exclude,
+      ...(process.env.TEST_DATABASE === "postgres" ? ["test/scale-out/**"] : []),
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: more workers only contend for them.

@@ -1,6 +1,7 @@
 import type { GraphQLScalarType } from "graphql";
 import type { Resolvers, ResolversParentTypes } from "../graphql/generated/resolvers-types.js";
 import {
+  adminOnly,
   authenticated,
   authPayloadSubject,
   type FieldRule,
@@ -59,7 +60,9 @@ export const permissions: PermissionMap = {
     createNote: writeNotes,
     updateNote: writeNotes,
     deleteNote: writeNotes,
+    rotateSigningKey: adminOnly("keys:admin"),
   },
+  SigningKeyRotation: { kid: parent, activatesAt: parent },
   User: {
     id: parent,
     displayName: parent,

@@ -88,7 +88,7 @@ const envSchema = z.object({
   RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
 
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(10),
-  GRAPHQL_MAX_COST: z.coerce.number().int().min(100).max(1_000_000).default(5000),
+  GRAPHQL_MAX_COST: z.coerce.number().int().min(100).max(1_000_000).default(50_000),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(15),
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(1000).default(50),
   // At most 2000: the parser recurses once per nesting level, and ~2000 levels (4000 tokens)
@@ -182,9 +182,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       "KEY_RELOAD_INTERVAL_SECONDS: must be shorter than KEY_PUBLISH_DELAY_SECONDS, or other instances sign-verify out of step",
     );
   }
-  if (e.DPOP_NONCE && !e.DPOP_NONCE_SECRET && e.REDIS_URL === undefined && e.NODE_ENV === "production") {
+  if (e.DPOP_NONCE && !e.DPOP_NONCE_SECRET && (e.NODE_ENV === "production" || e.REDIS_URL !== undefined)) {
     problems.push(
-      "DPOP_NONCE_SECRET: required with DPOP_NONCE=true in production, so every instance accepts every nonce",
+      "DPOP_NONCE_SECRET: required with DPOP_NONCE=true in production or with several instances (REDIS_URL), so every instance accepts every nonce",
     );
   }
   if (e.RATE_LIMIT_LOGIN_BACKOFF_SECONDS > e.RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS) {

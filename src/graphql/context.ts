@@ -17,7 +17,7 @@ export interface Services {
   readonly notes: NoteService;
   readonly sessions: SessionService;
   readonly auth: AuthService;
-  readonly keys: { rotate(): Promise<{ kid: string }> };
+  readonly keys: { rotate(): Promise<{ kid: string; activatesAt: Date }> };
 }
 
 /** The refresh cookie, as the `refresh`, `login` and `logout` mutations see it. */

@@ -135,6 +135,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     clock,
     logger,
     redis: infrastructure.redis,
+    keyPrefix: `${config.redis?.keyPrefix ?? "holdfast:"}rl`,
   });
   const auth = new AuthService({
     clock,

@@ -8,3 +8,9 @@ export interface UserModel {
   readonly role: Role;
   readonly createdAt: Date;
 }
+
+/**
+ * A user as a GraphQL parent: at least the id. `me` and `Note.owner` start from the id alone, so
+ * `{ me { id } }` needs no database read; other fields load the row (batched) when asked for.
+ */
+export type UserRef = Pick<UserModel, "id"> & Partial<UserModel>;

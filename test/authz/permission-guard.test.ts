@@ -134,6 +134,7 @@ describe("only fields with a real decision are wrapped", () => {
       "Mutation.logoutEverywhere",
       "Mutation.narrowToken",
       "Mutation.revokeSession",
+      "Mutation.rotateSigningKey",
       "Mutation.updateNote",
       "Note.body",
       "Query.note",

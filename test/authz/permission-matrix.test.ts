@@ -151,6 +151,20 @@ const ROWS: Row[] = [
     probe: (w) => ({ query: "mutation($id: ID!) { deleteNote(id: $id) }", variables: { id: w.note.id } }),
     expected: outcomes("U F N + N N"),
   },
+  {
+    field: "Mutation.rotateSigningKey",
+    scopes: ["keys:admin"],
+    probe: q.root("mutation { rotateSigningKey { kid } }"),
+    expected: outcomes("U F + F F +"),
+  },
+  ...(["kid", "activatesAt"] as const).map(
+    (f): Row => ({
+      field: `SigningKeyRotation.${f}`,
+      scopes: ["keys:admin"],
+      probe: q.root(`mutation { rotateSigningKey { ${f} } }`),
+      expected: outcomes("U F + F F +"),
+    }),
+  ),
   { field: "User.id", probe: q.user("id"), expected: ALL },
   { field: "User.displayName", probe: q.user("displayName"), expected: ALL },
   { field: "User.role", probe: q.user("role"), expected: ALL },

@@ -1,5 +1,6 @@
 import type { Resolvers } from "../generated/resolvers-types.js";
 import { authMutations, Session, sessionQueries } from "./auth.js";
+import { keyMutations } from "./keys.js";
 import { Note, noteMutations, noteQueries } from "./notes.js";
 import { DateTime } from "./scalars.js";
 import { User, userQueries } from "./users.js";
@@ -7,7 +8,7 @@ import { User, userQueries } from "./users.js";
 export const resolvers: Resolvers = {
   DateTime,
   Query: { ...userQueries, ...noteQueries, ...sessionQueries },
-  Mutation: { ...noteMutations, ...authMutations },
+  Mutation: { ...noteMutations, ...authMutations, ...keyMutations },
   User,
   Note,
   Session,

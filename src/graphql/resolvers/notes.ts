@@ -1,4 +1,3 @@
-import { NotFoundError } from "../../errors/app-error.js";
 import { requireViewer } from "../context.js";
 import type { MutationResolvers, NoteResolvers, QueryResolvers } from "../generated/resolvers-types.js";
 
@@ -16,9 +15,6 @@ export const noteMutations: Pick<MutationResolvers, "createNote" | "updateNote" 
 };
 
 export const Note: NoteResolvers = {
-  owner: async (note, _args, { loaders }) => {
-    const owner = await loaders.user.load(note.ownerId);
-    if (!owner) throw new NotFoundError("Owner not found");
-    return owner;
-  },
+  // The owner's other fields load (batched) only if asked for.
+  owner: (note) => ({ id: note.ownerId }),
 };
