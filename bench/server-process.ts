@@ -1,21 +1,12 @@
 // The real Holdfast server in its own process, for the bench: configured from the environment like
 // `npm start`, but always listening on loopback. Prints one JSON line with the port when ready.
 import type { AddressInfo } from "node:net";
-import { ConfigError, loadConfig } from "../src/config/config.js";
+import { loadConfigOrExit } from "../src/config/config.js";
 import { createServer } from "../src/server/create-server.js";
 
 const READY_MARKER = "holdfast-bench-ready";
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 const server = await createServer({ config });
 await server.app.listen({ host: "127.0.0.1", port: config.server.port });

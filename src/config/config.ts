@@ -275,3 +275,16 @@ function isProxyEntry(entry: string): boolean {
 function parseTrustProxy(value: string | undefined): false | readonly string[] {
   return value === undefined ? false : value.split(",").map((s) => s.trim());
 }
+
+/** For entry points (server, CLIs): a bad environment ends the process with the message, no stack. */
+export function loadConfigOrExit(source: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -14,7 +14,7 @@ import { AuditLog } from "../auth/audit-log.js";
 import { AuthService } from "../auth/auth-service.js";
 import { type Authentication, authenticate } from "../auth/authenticate.js";
 import { DpopNonces, verifyDpopProof } from "../auth/dpop/index.js";
-import { KeyStore } from "../auth/keys/key-store.js";
+import { KeyStore, keyStoreConfig } from "../auth/keys/key-store.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
 import { RevocationSet } from "../auth/sessions/revocation.js";
@@ -86,14 +86,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   const keys = await KeyStore.open({
     prisma,
     clock,
-    config: {
-      alg: config.tokens.alg,
-      encryptionSecret: config.keys.encryptionSecret,
-      accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
-      clockToleranceSeconds: config.tokens.clockToleranceSeconds,
-      publishDelaySeconds: config.keys.publishDelaySeconds,
-      rotationIntervalDays: config.keys.rotationIntervalDays,
-    },
+    config: keyStoreConfig(config),
   });
   const verifier = new AccessTokenVerifier({ keys, clock, config: config.tokens });
   const revocations = new RevocationSet(clock);

@@ -1,21 +1,24 @@
 // The only place Holdfast listens on a port.
-import { ConfigError, loadConfig } from "../config/config.js";
+import { loadConfigOrExit } from "../config/config.js";
 import { createServer } from "./create-server.js";
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 const server = await createServer({ config });
 const { logger } = server;
-await server.app.listen({ host: config.server.host, port: config.server.port });
+try {
+  await server.app.listen({ host: config.server.host, port: config.server.port });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  logger.fatal(
+    { code },
+    code === "EADDRINUSE"
+      ? `port ${config.server.port} is in use: set PORT to another port`
+      : "cannot listen",
+  );
+  await server.close();
+  process.exit(1);
+}
 logger.info(
   {
     url: `${config.server.publicUrl}${config.server.graphqlPath}`,

@@ -2,19 +2,10 @@
 // always on a free loopback port. When it listens it prints one JSON line: {"port":…,"pid":…}.
 // Run with `node --import tsx test/support/server-process.ts`; SIGTERM closes it gracefully.
 import type { AddressInfo } from "node:net";
-import { ConfigError, loadConfig } from "../../src/config/config.js";
+import { loadConfigOrExit } from "../../src/config/config.js";
 import { createServer } from "../../src/server/create-server.js";
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(error.message);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit();
 
 const server = await createServer({ config });
 await server.app.listen({ host: "127.0.0.1", port: 0 });

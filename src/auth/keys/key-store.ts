@@ -1,5 +1,6 @@
 import { type CryptoKey, calculateJwkThumbprint, importJWK, type JWK } from "jose";
 import type { Clock } from "../../clock.js";
+import type { Config } from "../../config/config.js";
 import type { Prisma, SigningKey } from "../../db/database.js";
 import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.js";
 import { KeyStoreError } from "./key-store-error.js";
@@ -26,6 +27,18 @@ export interface KeyStoreConfig {
   publishDelaySeconds?: number;
   /** `rotateIfDue()` rotates when the newest key is older than this; 0 or absent: never. */
   rotationIntervalDays?: number;
+}
+
+/** The key store's slice of the validated configuration. */
+export function keyStoreConfig(config: Config): KeyStoreConfig {
+  return {
+    alg: config.tokens.alg,
+    encryptionSecret: config.keys.encryptionSecret,
+    accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
+    clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+    publishDelaySeconds: config.keys.publishDelaySeconds,
+    rotationIntervalDays: config.keys.rotationIntervalDays,
+  };
 }
 
 export interface KeyStoreDeps {

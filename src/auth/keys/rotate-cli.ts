@@ -2,25 +2,18 @@
 // instances pick the new key up on their next key reload; without --immediate it signs only after
 // the publish delay, so every instance and JWKS consumer knows it first.
 import { systemClock } from "../../clock.js";
-import { loadConfig } from "../../config/config.js";
+import { loadConfigOrExit } from "../../config/config.js";
 import { openDatabase } from "../../db/database.js";
-import { KeyStore } from "./key-store.js";
+import { KeyStore, keyStoreConfig } from "./key-store.js";
 
 const immediate = process.argv.includes("--immediate");
-const config = loadConfig();
+const config = loadConfigOrExit();
 const db = await openDatabase(config.database);
 try {
   const keys = await KeyStore.open({
     prisma: db.prisma,
     clock: systemClock,
-    config: {
-      alg: config.tokens.alg,
-      encryptionSecret: config.keys.encryptionSecret,
-      accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
-      clockToleranceSeconds: config.tokens.clockToleranceSeconds,
-      // Without it the key store's 60 s default applied, whatever KEY_PUBLISH_DELAY_SECONDS said.
-      publishDelaySeconds: config.keys.publishDelaySeconds,
-    },
+    config: keyStoreConfig(config),
   });
   const { kid, activatesAt } = await keys.rotate({ immediate });
   console.log(`new ${config.tokens.alg} key ${kid} signs from ${activatesAt.toISOString()}`);
