@@ -24,7 +24,7 @@ describe("hardening configuration", () => {
     });
     expect(config.graphqlLimits).toEqual({
       maxDepth: 10,
-      maxCost: 5000,
+      maxCost: 50_000,
       maxAliases: 15,
       maxDirectives: 50,
       maxTokens: 1000,

@@ -2,7 +2,8 @@
 //
 // What a user should expect while the database is away: they stay signed in. Their access token is
 // still accepted (verification needs no database), so nothing answers 401 and no client logs out.
-// What needs stored data cannot be served: `me` (the user row), `sessions`, `login`, `refresh` answer
+// `{ me { id } }` answers from the token alone. What needs stored data cannot be served: the rest of
+// `me` (the user row), `sessions`, `login`, `refresh` answer
 // HTTP 503 SERVICE_UNAVAILABLE with `retryable: true`, and the client retries with backoff. A refresh
 // that failed consumed nothing: the same refresh token works once the database is back.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -78,7 +79,9 @@ describe("PostgreSQL stopped during a run", () => {
       expect(narrowed.data?.narrowToken.accessToken).toMatch(/^ey/);
       expect((await instance.gql("{ __typename }", { token: user.accessToken })).status).toBe(200);
       // …and data fields fail as retryable, never as 401 (the client must not log the user out).
-      expectRetryable503(await instance.gql("{ me { id } }", { token: user.accessToken }), "me");
+      const meId = await instance.gql<{ me: { id: string } }>("{ me { id } }", { token: user.accessToken });
+      expect(meId.data?.me.id).toBe(user.userId);
+      expectRetryable503(await instance.gql("{ me { id displayName } }", { token: user.accessToken }), "me");
       expectRetryable503(await instance.gql("{ sessions { id } }", { token: user.accessToken }), "sessions");
       // Revocations still bite: they are in memory, not read per request.
       const afterLogout = await instance.gql("{ __typename }", { token: revoked.accessToken });
@@ -128,7 +131,7 @@ describe("PostgreSQL stopped during a run", () => {
       // both time out (5 s), so each request ends in a retryable 503 instead of waiting on TCP.
       const bounded = { signal: AbortSignal.timeout(20_000) };
       const [me, refresh, narrowed] = await Promise.all([
-        instance.gql("{ me { id } }", { token: user.accessToken, ...bounded }),
+        instance.gql("{ me { displayName } }", { token: user.accessToken, ...bounded }),
         instance.gql(REFRESH, { variables: { token: user.refreshToken }, ...bounded }),
         instance.gql(`mutation { narrowToken(scopes: ["notes:read"]) { accessToken } }`, {
           token: user.accessToken,
