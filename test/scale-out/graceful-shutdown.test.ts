@@ -62,9 +62,10 @@ describe("graceful shutdown", () => {
         REDIS_KEY_PREFIX: prefix,
         HOST: "127.0.0.1",
         PORT: String(port),
-        // Expensive argon2, so that a login is still hashing when the signal arrives.
-        ARGON2_MEMORY_KIB: "65536",
-        ARGON2_TIME_COST: "6",
+        // Expensive argon2 (about a second a hash here), so that a login is surely still hashing
+        // when the signal arrives 150 ms after it was sent, however fast or loaded the machine.
+        ARGON2_MEMORY_KIB: "131072",
+        ARGON2_TIME_COST: "12",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
