@@ -11,7 +11,7 @@ import DataLoader from "dataloader";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { AuditLog } from "../auth/audit-log.js";
-import { AuthService } from "../auth/auth-service.js";
+import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
 import { type Authentication, authenticate } from "../auth/authenticate.js";
 import { DpopNonces, verifyDpopProof } from "../auth/dpop/index.js";
 import { KeyStore, keyStoreConfig } from "../auth/keys/key-store.js";
@@ -114,14 +114,8 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     },
   });
   const passwords = await createPasswordHasher(config.passwords);
-  const tokens = {
-    issue: (input: {
-      userId: string;
-      sessionId: string;
-      scopes: readonly string[];
-      jkt: string | null;
-      ttlSeconds?: number;
-    }) => issueAccessToken({ keys, clock, config: config.tokens }, input),
+  const tokens: AccessTokenIssuer = {
+    issue: (input) => issueAccessToken({ keys, clock, config: config.tokens }, input),
   };
   const limits = new AuthRateLimits({
     config: config.rateLimits,
