@@ -6,26 +6,17 @@
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { type BenchDatabase, createBenchDatabase } from "./harness/bench-database.js";
 import { type BenchOptions, benchOptions } from "./harness/bench-options.js";
-import type { LoadDriver } from "./harness/load-driver.js";
-import { type Sample, summarize } from "./harness/measurement.js";
+import { type Entry, measureInTurns, reasonOf } from "./harness/in-turns.js";
+import { summarize } from "./harness/measurement.js";
 import { resultsTable, type ScenarioResult } from "./harness/results-table.js";
 import type { Scenario } from "./harness/scenario.js";
-import { type ServerHandle, startServer, stopAllServers } from "./harness/server-handle.js";
+import { startServer, stopAllServers } from "./harness/server-handle.js";
 import { scenarios } from "./scenarios.js";
 
 // Tokens and seeded revocations live ACCESS_TOKEN_TTL_SECONDS (900 s, BENCH_SERVER_ENV) from setup:
 // a run must end well before that, or the later slices would measure refusals.
 const MAX_MEASURED_SECONDS = 600;
 const PREPARE_CONCURRENCY = 3;
-
-interface Entry {
-  readonly scenario: Scenario;
-  readonly samples: Sample[];
-  servers?: readonly ServerHandle[];
-  driver?: LoadDriver;
-  note?: string;
-  failure?: string;
-}
 
 function select(args: readonly string[]): Scenario[] {
   const names = args.filter((a) => !a.startsWith("-"));
@@ -39,7 +30,6 @@ function select(args: readonly string[]): Scenario[] {
   return names.map((n) => scenarios.find((s) => s.name === n)!);
 }
 
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 const loadAverage = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -97,30 +87,13 @@ async function main(): Promise<void> {
           process.stderr.write(`prepared ${entry.scenario.name}\n`);
         } catch (error) {
           // One broken scenario (the tree under test may be mid-change) must not lose the others.
-          entry.failure = reasonOf(error).slice(0, 300);
+          entry.failure = reasonOf(error);
           process.stderr.write(`failed to prepare ${entry.scenario.name}: ${entry.failure}\n`);
         }
       }
     };
     await Promise.all(Array.from({ length: PREPARE_CONCURRENCY }, preparer));
-    const live = () => entries.filter((e) => e.driver !== undefined && e.failure === undefined);
-    for (const entry of live()) {
-      if (options.warmupSeconds > 0) await entry.driver!.run(options.warmupSeconds);
-    }
-    for (let slice = 1; slice <= slices; slice++) {
-      process.stderr.write(`slice ${slice}/${slices}\r`);
-      for (const entry of live()) {
-        try {
-          const cpu = () => entry.servers!.reduce((t, s) => t + s.cpuSeconds(), 0);
-          const cpuBefore = cpu();
-          const sample = await entry.driver!.run(options.sliceSeconds);
-          entry.samples.push({ ...sample, serverCpuSeconds: cpu() - cpuBefore });
-        } catch (error) {
-          entry.failure = reasonOf(error).slice(0, 300);
-        }
-      }
-    }
-    process.stderr.write("\n");
+    await measureInTurns(entries, options, slices);
   } finally {
     await stopAllServers();
     await Promise.all(databases.map((d) => d.drop()));

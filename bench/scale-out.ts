@@ -13,8 +13,9 @@ import { type BenchDatabase, createBenchDatabase } from "./harness/bench-databas
 import { benchOptions } from "./harness/bench-options.js";
 import { type BenchUser, gql, registerUser } from "./harness/graphql-client.js";
 import { httpLoad } from "./harness/http-load.js";
+import { type Entry, measureInTurns, reasonOf } from "./harness/in-turns.js";
 import type { LoadDriver } from "./harness/load-driver.js";
-import { type Sample, summarize } from "./harness/measurement.js";
+import { summarize } from "./harness/measurement.js";
 import { resultsTable, type ScenarioResult } from "./harness/results-table.js";
 import { rotationLoad } from "./harness/rotation-load.js";
 import type { Scenario, ScenarioContext } from "./harness/scenario.js";
@@ -160,16 +161,6 @@ async function clearRedisKeys(): Promise<void> {
   }
 }
 
-interface Entry {
-  readonly scenario: Scenario;
-  readonly samples: Sample[];
-  servers?: ServerHandle[];
-  driver?: LoadDriver;
-  note?: string;
-  failure?: string;
-}
-
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
 const loadAverage = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -208,27 +199,11 @@ async function main(): Promise<void> {
         if (prepared.note !== undefined) entry.note = prepared.note;
         process.stderr.write("ready\n");
       } catch (error) {
-        entry.failure = reasonOf(error).slice(0, 300);
+        entry.failure = reasonOf(error);
         process.stderr.write(`failed: ${entry.failure}\n`);
       }
     }
-    const live = () => entries.filter((e) => e.driver !== undefined && e.failure === undefined);
-    for (const entry of live()) if (options.warmupSeconds > 0) await entry.driver!.run(options.warmupSeconds);
-    for (let slice = 1; slice <= slices; slice++) {
-      process.stderr.write(`slice ${slice}/${slices}\r`);
-      for (const entry of live()) {
-        try {
-          // Server CPU per operation barely moves when other processes crowd the machine.
-          const cpu = () => entry.servers!.reduce((t, server) => t + server.cpuSeconds(), 0);
-          const cpuBefore = cpu();
-          const sample = await entry.driver!.run(options.sliceSeconds);
-          entry.samples.push({ ...sample, serverCpuSeconds: cpu() - cpuBefore });
-        } catch (error) {
-          entry.failure = reasonOf(error).slice(0, 300);
-        }
-      }
-    }
-    process.stderr.write("\n");
+    await measureInTurns(entries, options, slices);
   } finally {
     await stopAllServers();
     await Promise.all(databases.map((d) => d.drop()));
