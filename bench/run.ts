@@ -3,12 +3,10 @@
 // from this process (autocannon, or a fetch loop for refresh rotations). All scenarios are prepared
 // first, then measured in turns, slice by slice, so that the noise of a shared machine falls on
 // every row alike. See bench/README.md.
-import { availableParallelism, cpus, loadavg } from "node:os";
+import { availableParallelism, cpus } from "node:os";
 import { type BenchDatabase, createBenchDatabase } from "./harness/bench-database.js";
 import { type BenchOptions, benchOptions } from "./harness/bench-options.js";
-import { type Entry, measureInTurns, reasonOf } from "./harness/in-turns.js";
-import { summarize } from "./harness/measurement.js";
-import { resultsTable, type ScenarioResult } from "./harness/results-table.js";
+import { type Entry, loadAverage, measureInTurns, printResults, reasonOf } from "./harness/in-turns.js";
 import type { Scenario } from "./harness/scenario.js";
 import { startServer, stopAllServers } from "./harness/server-handle.js";
 import { scenarios } from "./scenarios.js";
@@ -29,11 +27,6 @@ function select(args: readonly string[]): Scenario[] {
   }
   return names.map((n) => scenarios.find((s) => s.name === n)!);
 }
-
-const loadAverage = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
 
 async function prepare(entry: Entry, options: BenchOptions, databases: BenchDatabase[]): Promise<void> {
   const { scenario } = entry;
@@ -99,15 +92,7 @@ async function main(): Promise<void> {
     await Promise.all(databases.map((d) => d.drop()));
   }
 
-  const results: ScenarioResult[] = entries.map((e) => ({
-    scenario: e.scenario,
-    ...(e.samples.length > 0 && e.failure === undefined ? { measurement: summarize(e.samples) } : {}),
-    ...(e.note !== undefined ? { note: e.note } : {}),
-    ...(e.failure !== undefined ? { failure: e.failure } : {}),
-  }));
-  console.log(`\n${resultsTable(results)}`);
-  console.log(`\nload average after: ${loadAverage()}`);
-  if (entries.some((e) => e.failure !== undefined)) process.exitCode = 1;
+  printResults(entries);
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -7,21 +7,18 @@
 // runs in this process, on the same cores as the servers: on a 2-core machine a second instance
 // mostly competes with the first for CPU, and the ratio says so.
 import { randomBytes } from "node:crypto";
-import { availableParallelism, cpus, loadavg } from "node:os";
-import { Redis } from "ioredis";
+import { availableParallelism, cpus } from "node:os";
+import { clearRedisPrefix, SHARED_REDIS_URL } from "../test/support/shared-services.js";
 import { type BenchDatabase, createBenchDatabase } from "./harness/bench-database.js";
 import { benchOptions } from "./harness/bench-options.js";
 import { type BenchUser, gql, registerUser } from "./harness/graphql-client.js";
 import { httpLoad } from "./harness/http-load.js";
-import { type Entry, measureInTurns, reasonOf } from "./harness/in-turns.js";
+import { type Entry, loadAverage, measureInTurns, printResults, reasonOf } from "./harness/in-turns.js";
 import type { LoadDriver } from "./harness/load-driver.js";
-import { summarize } from "./harness/measurement.js";
-import { resultsTable, type ScenarioResult } from "./harness/results-table.js";
 import { rotationLoad } from "./harness/rotation-load.js";
 import type { Scenario, ScenarioContext } from "./harness/scenario.js";
 import { type ServerHandle, startServer, stopAllServers } from "./harness/server-handle.js";
 
-const REDIS_URL = "redis://127.0.0.1:6379";
 const ME = "{ me { id } }";
 
 /** Every instance of a row shares the issuer (as behind a load balancer) and a Redis key prefix. */
@@ -30,7 +27,7 @@ function clusterEnv(): Record<string, string> {
   const prefix = `holdfast-bench-${randomBytes(4).toString("hex")}:`;
   prefixes.push(prefix);
   return {
-    REDIS_URL,
+    REDIS_URL: SHARED_REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
     JWT_ISSUER: "http://holdfast.bench",
     DATABASE_POOL_SIZE: "10",
@@ -144,28 +141,6 @@ const scenarios: readonly Scenario[] = [
   },
 ];
 
-/** Removes the rows' keys (DPoP jti, rate-limit counters) from the shared Redis. */
-async function clearRedisKeys(): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    for (const prefix of prefixes) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
-const loadAverage = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-
 async function main(): Promise<void> {
   // 5 s per row. A longer warm-up than bench/run.ts: each of two instances sees half the requests,
   // and an instance needs several thousand before `me` settles (V8 tiers, pool connections, the
@@ -207,17 +182,9 @@ async function main(): Promise<void> {
   } finally {
     await stopAllServers();
     await Promise.all(databases.map((d) => d.drop()));
-    await clearRedisKeys();
+    await Promise.all(prefixes.map((prefix) => clearRedisPrefix(prefix)));
   }
-  const results: ScenarioResult[] = entries.map((e) => ({
-    scenario: e.scenario,
-    ...(e.samples.length > 0 && e.failure === undefined ? { measurement: summarize(e.samples) } : {}),
-    ...(e.note !== undefined ? { note: e.note } : {}),
-    ...(e.failure !== undefined ? { failure: e.failure } : {}),
-  }));
-  console.log(`\n${resultsTable(results)}`);
-  console.log(`\nload average after: ${loadAverage()}`);
-  if (entries.some((e) => e.failure !== undefined)) process.exitCode = 1;
+  printResults(entries);
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { type Database, openDatabase } from "../../src/db/database.js";
+import { createEmptyDatabase } from "../../test/support/shared-services.js";
 
 export type BenchProvider = "sqlite" | "postgres";
 
@@ -15,8 +14,6 @@ export interface BenchDatabase {
   open(): Promise<Database>;
   drop(): Promise<void>;
 }
-
-const POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
 
 /** A throwaway database per scenario: a temp SQLite file, or a fresh database on the local PostgreSQL. */
 export async function createBenchDatabase(provider: BenchProvider): Promise<BenchDatabase> {
@@ -30,24 +27,11 @@ export async function createBenchDatabase(provider: BenchProvider): Promise<Benc
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  // Lower-case hex only: the name is interpolated into DDL, which cannot take bind parameters.
-  const name = `holdfast_bench_${randomBytes(6).toString("hex")}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
+  const { url, drop } = await createEmptyDatabase("holdfast_bench");
   return {
     provider,
     url,
     open: () => openDatabase({ url, provider, poolSize: 5, autoMigrate: true }),
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop,
   };
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

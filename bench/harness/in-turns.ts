@@ -1,5 +1,7 @@
+import { loadavg } from "node:os";
 import type { LoadDriver } from "./load-driver.js";
-import type { Sample } from "./measurement.js";
+import { type Sample, summarize } from "./measurement.js";
+import { resultsTable, type ScenarioResult } from "./results-table.js";
 import type { Scenario } from "./scenario.js";
 import type { ServerHandle } from "./server-handle.js";
 
@@ -45,4 +47,23 @@ export async function measureInTurns(
     }
   }
   process.stderr.write("\n");
+}
+
+/** The machine's 1, 5 and 15 minute load averages, printed beside every run. */
+export const loadAverage = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
+/** Prints the results table and the load after the run; a failed row makes the exit code 1. */
+export function printResults(entries: readonly Entry[]): void {
+  const results: ScenarioResult[] = entries.map((e) => ({
+    scenario: e.scenario,
+    ...(e.samples.length > 0 && e.failure === undefined ? { measurement: summarize(e.samples) } : {}),
+    ...(e.note !== undefined ? { note: e.note } : {}),
+    ...(e.failure !== undefined ? { failure: e.failure } : {}),
+  }));
+  console.log(`\n${resultsTable(results)}`);
+  console.log(`\nload average after: ${loadAverage()}`);
+  if (entries.some((e) => e.failure !== undefined)) process.exitCode = 1;
 }

@@ -4,14 +4,19 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import pg from "pg";
 import { migratePostgres } from "../../src/db/migrate.js";
+import { createEmptyDatabase, SHARED_POSTGRES_ADMIN_URL } from "../support/shared-services.js";
+
+export {
+  clearRedisPrefix,
+  SHARED_POSTGRES_ADMIN_URL,
+  SHARED_REDIS_URL,
+  uniqueRedisPrefix,
+} from "../support/shared-services.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER_PROCESS = fileURLToPath(new URL("../support/server-process.ts", import.meta.url));
-export const SHARED_POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
-export const SHARED_REDIS_URL = "redis://127.0.0.1:6379";
 
 /**
  * The address clients use, the same for every instance (as behind a load balancer): tokens are
@@ -50,61 +55,28 @@ export interface ThrowawayDatabase {
 export async function createThrowawayDatabase(
   adminUrl = SHARED_POSTGRES_ADMIN_URL,
 ): Promise<ThrowawayDatabase> {
-  const name = `holdfast_scale_${randomBytes(6).toString("hex")}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const database = await createEmptyDatabase("holdfast_scale", adminUrl);
   try {
-    await migratePostgres(url.href);
+    await migratePostgres(database.url);
   } catch (error) {
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await database.drop();
     throw error;
   }
-  const pool = new pg.Pool({ connectionString: url.href, max: 3 });
+  const pool = new pg.Pool({ connectionString: database.url, max: 3 });
   // A private server stopped on purpose drops the pool's idle connections: not a test failure.
   pool.on("error", () => {});
   let dropped: Promise<void> | undefined;
   return {
-    url: url.href,
+    url: database.url,
     pool,
     drop() {
       dropped ??= pool
         .end()
         .catch(() => {})
-        .then(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+        .then(() => database.drop());
       return dropped;
     },
   };
-}
-
-/** A Redis key prefix (and revocation channel) no other test uses. */
-export function uniqueRedisPrefix(): string {
-  return `holdfast-test-${randomBytes(6).toString("hex")}:`;
-}
-
-/** Deletes a test's keys from the shared Redis. */
-export async function clearRedisPrefix(prefix: string, url = SHARED_REDIS_URL): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export interface GraphQLAnswer<TData = Record<string, unknown>> {

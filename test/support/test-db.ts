@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { type Database, openDatabase } from "../../src/db/database.js";
+import { createEmptyDatabase } from "./shared-services.js";
 
 /**
  * A fresh, migrated database for one test (or one file), removed on close.
@@ -26,30 +25,14 @@ async function createSqlite(): Promise<Database & { url: string }> {
   }
 }
 
-const POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres";
-
 async function createPostgres(): Promise<Database & { url: string }> {
-  // Lower-case hex only: the name is interpolated into DDL, which cannot take bind parameters.
-  const name = `holdfast_test_${randomBytes(6).toString("hex")}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  const url = `postgresql://postgres@127.0.0.1:5432/${name}`;
-  const drop = () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  const { url, drop } = await createEmptyDatabase("holdfast_test");
   try {
     const db = await openDatabase({ url, provider: "postgres", poolSize: 5, autoMigrate: true });
     return withClose(db, url, drop);
   } catch (error) {
     await drop();
     throw error;
-  }
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }
 
