@@ -78,24 +78,6 @@ describe("login", () => {
     expect(unknown.status).toBe(wrong.status);
   });
 
-  it("grants a token with exactly the scopes asked for, and refuses scopes the account lacks", async () => {
-    const user = await registerUser(t);
-    const ok = await t.gql<{ login: { scopes: string[]; accessToken: string } }>(LOGIN, {
-      variables: { input: { email: user.user.email, password: TEST_PASSWORD, scopes: ["notes:read"] } },
-    });
-    expect(ok.body.data!.login.scopes).toEqual(["notes:read"]);
-    const claims = JSON.parse(
-      Buffer.from(ok.body.data!.login.accessToken.split(".")[1]!, "base64url").toString(),
-    );
-    expect(claims.scope).toBe("notes:read");
-    const bad = await t.gql(LOGIN, {
-      variables: {
-        input: { email: user.user.email, password: TEST_PASSWORD, scopes: ["notes:read", "keys:admin"] },
-      },
-    });
-    expect(errorOf(bad)).toEqual({ code: "BAD_USER_INPUT", reason: "invalid_scope" });
-  });
-
   it("issues a short-lived EdDSA access token in the RFC 9068 shape", async () => {
     const user = await registerUser(t);
     const [header, payload] = user.accessToken
