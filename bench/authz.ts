@@ -81,7 +81,7 @@ function inMemoryServices(services: Services, users: UserModel[], notes: NoteMod
 function contextFactory(services: Services, viewer: Viewer) {
   return (): GraphQLContext => ({
     viewer,
-    auth: { viewer, proofJkt: null },
+    proofJkt: null,
     client: { ip: "127.0.0.1", userAgent: "bench" },
     services,
     refreshCookie: { read: () => null, set: () => {}, clear: () => {} },

@@ -1,10 +1,8 @@
 import type DataLoader from "dataloader";
 import type { ClientInfo } from "../auth/auth-payload.js";
 import type { AuthService } from "../auth/auth-service.js";
-import type { Authentication } from "../auth/authenticate.js";
 import type { SessionService } from "../auth/sessions/session-service.js";
 import type { Viewer } from "../auth/viewer.js";
-import type { Clock } from "../clock.js";
 import { UnauthenticatedError } from "../errors/app-error.js";
 import type { NoteService } from "../notes/note-service.js";
 import type { UserModel } from "../users/user-model.js";
@@ -12,7 +10,6 @@ import type { UserService } from "../users/user-service.js";
 
 /** Long-lived services, shared by every request. */
 export interface Services {
-  readonly clock: Clock;
   readonly users: UserService;
   readonly notes: NoteService;
   readonly sessions: SessionService;
@@ -30,7 +27,8 @@ export interface RefreshCookie {
 
 export interface GraphQLContext {
   readonly viewer: Viewer | null;
-  readonly auth: Authentication;
+  /** Thumbprint of the request's verified DPoP proof (login and refresh bind to it), or null. */
+  readonly proofJkt: string | null;
   readonly client: ClientInfo;
   readonly services: Services;
   readonly refreshCookie: RefreshCookie;

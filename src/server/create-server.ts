@@ -135,7 +135,6 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     dpopRequired: config.dpop.required,
   });
   const services: Services = {
-    clock,
     users,
     notes,
     sessions,
@@ -278,7 +277,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     }
     return {
       viewer: authentication.viewer,
-      auth: authentication,
+      proofJkt: authentication.proofJkt,
       client: { ip: request.ip ?? null, userAgent: request.headers["user-agent"] ?? null },
       services,
       refreshCookie: refreshCookie(request, reply),

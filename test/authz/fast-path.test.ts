@@ -41,7 +41,7 @@ function context(viewer: Viewer | null): GraphQLContext {
   const { services } = t.server;
   return {
     viewer,
-    auth: { viewer, proofJkt: null },
+    proofJkt: null,
     client: { ip: null, userAgent: null },
     services,
     refreshCookie: { read: () => null, set: () => {}, clear: () => {} },

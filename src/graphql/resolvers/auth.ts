@@ -17,7 +17,7 @@ function deliver(
 }
 
 function request(context: GraphQLContext) {
-  return { client: context.client, jkt: context.auth.proofJkt };
+  return { client: context.client, jkt: context.proofJkt };
 }
 
 export const authMutations: Pick<
