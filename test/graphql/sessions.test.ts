@@ -67,6 +67,18 @@ describe("refresh token rotation", () => {
     expect(errorOf(await refresh(first.refreshToken!))).toBeUndefined();
   });
 
+  it("ends the grace interval exactly at its length: 1 ms before gets the tip, at 10 s it is theft", async () => {
+    const early = await registerUser(t);
+    const earlyTip = (await refresh(early.refreshToken!)).body.data!.refresh;
+    t.clock.advance(9_999);
+    expect((await refresh(early.refreshToken!)).body.data?.refresh.refreshToken).toBe(earlyTip.refreshToken);
+
+    const late = await registerUser(t);
+    await refresh(late.refreshToken!);
+    t.clock.advance(10_000);
+    expect(errorOf(await refresh(late.refreshToken!))?.reason).toBe("refresh_token_reused");
+  });
+
   it("walks to the current tip when the client lost two responses in a row", async () => {
     const start = await registerUser(t);
     const a = (await refresh(start.refreshToken!)).body.data!.refresh;
