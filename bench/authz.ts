@@ -22,7 +22,7 @@ import type { AuthorizationMode } from "../src/authz/shield.js";
 import { loadConfig } from "../src/config/config.js";
 import { createFormatError } from "../src/errors/format-error.js";
 import type { GraphQLContext, Services } from "../src/graphql/context.js";
-import { type Page, toPage } from "../src/graphql/pagination.js";
+import { type Page, toPage } from "../src/pagination.js";
 import { buildSchema } from "../src/graphql/schema.js";
 import type { NoteModel } from "../src/notes/note-model.js";
 import { createServer } from "../src/server/create-server.js";

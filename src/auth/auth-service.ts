@@ -1,7 +1,7 @@
-import { grantedScopes } from "../authz/scopes.js";
 import type { Clock } from "../clock.js";
 import { epochSeconds } from "../clock.js";
 import { BadUserInputError, UnauthenticatedError } from "../errors/app-error.js";
+import type { Role } from "../roles.js";
 import type { UserModel } from "../users/user-model.js";
 import type { UserService } from "../users/user-service.js";
 import type { AuditLog } from "./audit-log.js";
@@ -48,6 +48,8 @@ export class AuthService {
       tokens: AccessTokenIssuer;
       audit: AuditLog;
       limits: AuthLimits;
+      /** Policy, injected: the scopes a session of this role starts with (authz decides, auth issues). */
+      scopesAtLogin: (role: Role, requested?: readonly string[] | null) => readonly string[];
       /** DPOP=required: register, login and refresh need a verified proof, so every token is bound. */
       dpopRequired?: boolean;
     },
@@ -67,7 +69,7 @@ export class AuthService {
       displayName: input.displayName,
     });
     await this.deps.audit.record({ type: "user.registered", userId: user.id, client: request.client });
-    return this.startSession(user, grantedScopes(user.role), request);
+    return this.startSession(user, this.deps.scopesAtLogin(user.role), request);
   }
 
   async login(input: LoginInput, request: AuthRequest): Promise<AuthPayloadModel> {
@@ -85,7 +87,7 @@ export class AuthService {
       throw error;
     }
     await attempt.succeeded();
-    return this.startSession(user, this.chooseScopes(user, input.scopes), request);
+    return this.startSession(user, this.deps.scopesAtLogin(user.role, input.scopes), request);
   }
 
   private async checkCredentials(input: LoginInput, request: AuthRequest): Promise<UserModel> {
@@ -218,20 +220,6 @@ export class AuthService {
   private requireProofIfConfigured(request: AuthRequest): void {
     if (this.deps.dpopRequired && request.jkt === null)
       throw new UnauthenticatedError("dpop_required", "This server requires a DPoP proof to sign in");
-  }
-
-  private chooseScopes(user: UserModel, requested: readonly string[] | null | undefined): string[] {
-    const granted = grantedScopes(user.role);
-    if (requested == null) return granted;
-    const unknown = requested.filter((s) => !(granted as string[]).includes(s));
-    if (unknown.length > 0) {
-      throw new BadUserInputError(
-        "invalid_scope",
-        `Scopes not granted to this account: ${unknown.join(", ")}`,
-        "scopes",
-      );
-    }
-    return [...new Set(requested)];
   }
 
   private async startSession(

@@ -3,8 +3,9 @@
  * A token carries a subset of its user's granted scopes; the permission map (permissions.ts)
  * decides every field from them.
  */
-export const ROLES = ["user", "admin"] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from "../roles.js";
+
+export type { Role } from "../roles.js";
 
 export const SCOPES = {
   "notes:read": {
@@ -20,10 +21,6 @@ export const SCOPES = {
 } as const satisfies Record<string, { description: string; roles: readonly Role[] }>;
 
 export type Scope = keyof typeof SCOPES;
-
-export function isRole(value: string): value is Role {
-  return (ROLES as readonly string[]).includes(value);
-}
 
 export function isScope(value: string): value is Scope {
   return Object.hasOwn(SCOPES, value);

@@ -8,7 +8,6 @@ import {
   type IMiddlewareTypeMap,
 } from "graphql-middleware";
 import { allow, deny, type or, rule, shield } from "graphql-shield";
-import type { Viewer } from "../auth/viewer.js";
 import { ForbiddenError, UnauthenticatedError } from "../errors/app-error.js";
 import {
   type FieldRule,
@@ -18,6 +17,7 @@ import {
   satisfies,
 } from "./field-rule.js";
 import type { PermissionMap } from "./permissions.js";
+import type { RuleViewer } from "./rule-viewer.js";
 import { isAdminOnlyScope, isScope } from "./scopes.js";
 
 type ShieldRule = Parameters<typeof or>[number];
@@ -33,7 +33,7 @@ export type AuthorizationMode = "enforced" | "naive" | "none";
 
 /** Rules read only what the permission layer needs from the request context. */
 interface RuleContext {
-  readonly viewer: Viewer | null;
+  readonly viewer: RuleViewer | null;
 }
 
 /** The schema and the permission map disagree: a field without a rule, or a rule without a field. */
@@ -124,7 +124,7 @@ export function isOpen(fieldRule: FieldRule<unknown>): boolean {
 const authenticationRequired = () =>
   new UnauthenticatedError("authentication_required", "Sign in to read this field");
 
-function decideScopes(viewer: Viewer | null, requirement: ScopeRequirement): RuleResult {
+function decideScopes(viewer: RuleViewer | null, requirement: ScopeRequirement): RuleResult {
   if (!viewer) return authenticationRequired();
   if (satisfies(viewer.scopes, requirement)) return true;
   return new ForbiddenError(missingScopes(viewer.scopes, requirement), "Missing scope");
@@ -138,7 +138,7 @@ function isSubject(context: object, value: object): boolean {
   return subjects.get(context)?.has(value) ?? false;
 }
 
-function decideOwner(rule: OwnerRule<unknown>, parent: unknown, viewer: Viewer | null, context: object) {
+function decideOwner(rule: OwnerRule<unknown>, parent: unknown, viewer: RuleViewer | null, context: object) {
   const owns =
     (viewer !== null && viewer.userId === rule.ownerId(parent)) ||
     (typeof parent === "object" && parent !== null && isSubject(context, parent));

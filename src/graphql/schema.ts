@@ -3,8 +3,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
-import { permissions } from "../authz/permissions.js";
 import { type AuthorizationMode, applyPermissions } from "../authz/shield.js";
+import { schemaPermissions } from "./permission-coverage.js";
 import { resolvers } from "./resolvers/index.js";
 
 const schemaDir = join(dirname(fileURLToPath(import.meta.url)), "schema");
@@ -28,5 +28,5 @@ export interface BuildSchemaOptions {
 /** The executable schema with the permission map applied; throws if a field has no rule. */
 export function buildSchema(options: BuildSchemaOptions = {}): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
-  return applyPermissions(schema, permissions, options.authorization ?? "enforced");
+  return applyPermissions(schema, schemaPermissions, options.authorization ?? "enforced");
 }

@@ -2,8 +2,8 @@ import type { Clock } from "../clock.js";
 import type { Prisma } from "../db/database.js";
 import { withDatabase } from "../db/errors.js";
 import { BadUserInputError, NotFoundError } from "../errors/app-error.js";
-import { type Page, pageArgs, toPage } from "../graphql/pagination.js";
 import { newId } from "../ids.js";
+import { type Page, pageArgs, toPage } from "../pagination.js";
 import type { NoteModel } from "./note-model.js";
 
 export const MAX_TITLE_LENGTH = 200;

@@ -4,6 +4,7 @@ import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
+import { scopesAtLogin } from "../authz/login-scopes.js";
 import type { Services } from "../graphql/context.js";
 import { NoteService } from "../notes/note-service.js";
 import { UserService } from "../users/user-service.js";
@@ -47,6 +48,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     tokens,
     audit,
     limits,
+    scopesAtLogin,
     dpopRequired: config.dpop.required,
   });
   return {

@@ -1,4 +1,4 @@
-import type { Role } from "../authz/scopes.js";
+import type { Role } from "../roles.js";
 
 /** A user as the API sees it: never carries the password hash. */
 export interface UserModel {

@@ -1,10 +1,10 @@
-import { isRole } from "../authz/scopes.js";
 import type { Clock } from "../clock.js";
 import type { Prisma } from "../db/database.js";
 import { isUniqueViolation, withDatabase } from "../db/errors.js";
 import { BadUserInputError } from "../errors/app-error.js";
-import { type Page, pageArgs, toPage } from "../graphql/pagination.js";
 import { newId } from "../ids.js";
+import { type Page, pageArgs, toPage } from "../pagination.js";
+import { isRole } from "../roles.js";
 import type { UserModel } from "./user-model.js";
 
 interface UserRow {

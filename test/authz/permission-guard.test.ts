@@ -3,7 +3,7 @@ import { type GraphQLSchema, graphql, isObjectType } from "graphql";
 import { applyMiddleware } from "graphql-middleware";
 import { describe, expect, it } from "vitest";
 import { adminOnly, type FieldRule, hasScope, parent, publicField } from "../../src/authz/field-rule.js";
-import { type PermissionMap, permissions } from "../../src/authz/permissions.js";
+import { permissions } from "../../src/authz/permissions.js";
 import {
   applyPermissions,
   assertPermissionMap,
@@ -12,6 +12,7 @@ import {
   PermissionMapError,
   schemaFields,
 } from "../../src/authz/shield.js";
+import type { SchemaPermissionMap } from "../../src/graphql/permission-coverage.js";
 import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { buildSchema, loadTypeDefs } from "../../src/graphql/schema.js";
 
@@ -150,9 +151,9 @@ describe("only fields with a real decision are wrapped", () => {
   });
 
   it("the map type has an entry for every generated resolver type", () => {
-    // Compile-time check made visible: a PermissionMap missing a field does not type-check.
+    // Compile-time check made visible: a map missing a field does not type-check against the schema.
     // @ts-expect-error Note lacks title, body, owner and createdAt
-    const typed: PermissionMap = { ...permissions, Note: { id: publicField } };
+    const typed: SchemaPermissionMap = { ...permissions, Note: { id: publicField } };
     expect(typed.Note.id).toBe(publicField);
   });
 });

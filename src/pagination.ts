@@ -1,4 +1,4 @@
-import { BadUserInputError } from "../errors/app-error.js";
+import { BadUserInputError } from "./errors/app-error.js";
 
 export const MAX_PAGE_SIZE = 100;
 
