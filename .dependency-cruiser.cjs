@@ -22,14 +22,16 @@ module.exports = {
     {
       name: "graphql-only-from-server",
       severity: "error",
-      comment: "The GraphQL layer (SDL, resolvers, generated types, context) is read only by itself and the server.",
+      comment:
+        "The GraphQL layer (SDL, resolvers, generated types, context) is read only by itself and the server.",
       from: { path: "^src/", pathNot: "^src/(server|graphql)/" },
       to: { path: "^src/graphql/" },
     },
     {
       name: "services-below-graphql",
       severity: "error",
-      comment: "Services (users, notes, auth) know neither GraphQL nor HTTP: testable alone, reusable by any transport.",
+      comment:
+        "Services (users, notes, auth) know neither GraphQL nor HTTP: testable alone, reusable by any transport.",
       from: { path: SERVICES },
       to: { path: "^src/(graphql|server)/" },
     },
@@ -52,7 +54,8 @@ module.exports = {
     {
       name: "domain-services-independent",
       severity: "error",
-      comment: "users and notes are the bottom layer: neither imports the other nor auth (auth builds on users).",
+      comment:
+        "users and notes are the bottom layer: neither imports the other nor auth (auth builds on users).",
       from: { path: "^src/(users|notes)/" },
       to: { path: "^src/(users|notes|auth)/", pathNot: "^src/$1/" },
     },
@@ -66,7 +69,8 @@ module.exports = {
     {
       name: "leaves-stay-leaves",
       severity: "error",
-      comment: "config, errors and the small shared modules are imported by everyone, so they import only each other.",
+      comment:
+        "config, errors and the small shared modules are imported by everyone, so they import only each other.",
       from: { path: LEAVES },
       to: { path: "^src/", pathNot: LEAVES },
     },
@@ -80,7 +84,8 @@ module.exports = {
     {
       name: "shield-behind-one-file",
       severity: "error",
-      comment: "graphql-shield's defaults are unsafe for us: only src/authz/shield.ts may import it (STYLE.md).",
+      comment:
+        "graphql-shield's defaults are unsafe for us: only src/authz/shield.ts may import it (STYLE.md).",
       from: { path: "^src/", pathNot: "^src/authz/shield\\.ts$" },
       to: { path: "node_modules/(graphql-shield|graphql-middleware)/" },
     },
