@@ -53,6 +53,8 @@ const envSchema = z.object({
   DPOP_IAT_WINDOW_SECONDS: seconds(5, 600).default(60),
   DPOP_NONCE: bool.default(false),
   DPOP_NONCE_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  // Unexpired proof identifiers one instance remembers without Redis; past it new proofs get a 503.
+  DPOP_REPLAY_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
 
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(1_048_576).default(19_456),
   ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2),
@@ -125,6 +127,8 @@ export interface Config {
     iatWindowSeconds: number;
     /** Secret for stateless nonces (RFC 9449 §8), or null when nonces are off. */
     nonceSecret: string | null;
+    /** Bound of the in-memory replay cache (the Redis one is bounded by Redis). */
+    replayCacheMaxEntries: number;
   };
   readonly passwords: { memoryKib: number; timeCost: number; parallelism: number };
   readonly refresh: {
@@ -228,6 +232,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       iatWindowSeconds: e.DPOP_IAT_WINDOW_SECONDS,
       // Without a configured secret a single instance makes its own at start.
       nonceSecret: e.DPOP_NONCE ? (e.DPOP_NONCE_SECRET ?? randomBytes(32).toString("base64url")) : null,
+      replayCacheMaxEntries: e.DPOP_REPLAY_CACHE_MAX_ENTRIES,
     },
     passwords: {
       memoryKib: e.ARGON2_MEMORY_KIB,

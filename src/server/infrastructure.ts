@@ -33,7 +33,7 @@ export async function createInfrastructure(
   clock: Clock,
   logger: Logger,
 ): Promise<Infrastructure> {
-  const local = new MemoryReplayStore(clock);
+  const local = new MemoryReplayStore(clock, { maxEntries: config.dpop.replayCacheMaxEntries, logger });
   if (!config.redis) {
     const bus = new InProcessRevocationBus();
     return {

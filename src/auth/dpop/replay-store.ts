@@ -2,34 +2,52 @@ import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Clock } from "../../clock.js";
 import { ServiceUnavailableError } from "../../errors/app-error.js";
+import { ReplayCacheFullError } from "./replay-cache-full-error.js";
 
 /**
  * Remembers DPoP proof identifiers for as long as their proof could still be accepted
  * (RFC 9449 §11.1), so that a proof is used once.
  */
 export interface ReplayStore {
-  /** Records `jti` until `expiresAt`. Resolves `true` the first time, `false` for a replay. */
+  /**
+   * Records `jti` until `expiresAt`. Resolves `true` the first time, `false` for a replay; rejects
+   * with a ServiceUnavailableError (retryable) when it cannot remember it, never accepting unchecked.
+   */
   remember(jti: string, expiresAt: Date): Promise<boolean>;
+}
+
+export interface ReplayStoreLogger {
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
 }
 
 export interface MemoryReplayStoreOptions {
   /** Upper bound on remembered identifiers (default 100 000). */
   maxEntries?: number;
+  /** Where "full" and "accepting again" are logged (one line per episode, not per refusal); pino fits. */
+  logger?: ReplayStoreLogger;
 }
 
 /** Expired entries removed per call: keeps `remember` O(1) amortised. */
 const SWEEP_BATCH = 64;
 
 /**
- * One instance's replay cache. Bounded: past `maxEntries` the oldest entry is forgotten (it is also
- * the closest to expiry, since every proof gets the same window), so a flood of fresh proofs cannot
- * exhaust memory. Use `RedisReplayStore` when several instances serve the same endpoint.
+ * One instance's replay cache. Bounded, and closed when full: past `maxEntries` unexpired
+ * identifiers a new proof is refused with ReplayCacheFullError (retryable) until entries expire.
+ * Forgetting an unexpired identifier instead would let a flood of fresh proofs make an earlier
+ * proof replayable inside its window. `refusals` counts those refusals (the metric); the first of
+ * each episode is logged. Use `RedisReplayStore` when several instances serve the same endpoint.
  */
 export class MemoryReplayStore implements ReplayStore {
   readonly #clock: Clock;
   readonly #maxEntries: number;
   /** jti → expiry in epoch ms; Map order is insertion order, roughly expiry order. */
   readonly #entries = new Map<string, number>();
+  readonly #logger: ReplayStoreLogger | null;
+  #refusals = 0;
+  #full = false;
+  /** A lower bound on the earliest expiry held: a full scan before it would free nothing. */
+  #earliestExpiry = Number.POSITIVE_INFINITY;
 
   constructor(clock: Clock, options: MemoryReplayStoreOptions = {}) {
     const maxEntries = options.maxEntries ?? 100_000;
@@ -37,10 +55,16 @@ export class MemoryReplayStore implements ReplayStore {
       throw new RangeError("maxEntries must be a positive integer");
     this.#clock = clock;
     this.#maxEntries = maxEntries;
+    this.#logger = options.logger ?? null;
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Proofs refused because the cache was full, since start. */
+  get refusals(): number {
+    return this.#refusals;
   }
 
   async remember(jti: string, expiresAt: Date): Promise<boolean> {
@@ -52,17 +76,48 @@ export class MemoryReplayStore implements ReplayStore {
       this.#entries.delete(jti);
     }
     if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+      this.#prune(now);
+      if (this.#entries.size >= this.#maxEntries) {
+        this.#refusals += 1;
+        if (!this.#full) {
+          this.#full = true;
+          this.#logger?.warn(
+            { maxEntries: this.#maxEntries, refusals: this.#refusals },
+            "DPoP replay cache full: refusing new proofs until entries expire",
+          );
+        }
+        throw new ReplayCacheFullError();
+      }
+    }
+    if (this.#full) {
+      this.#full = false;
+      this.#logger?.info({ refusals: this.#refusals }, "DPoP replay cache accepting proofs again");
     }
     this.#entries.set(jti, expiresAt.getTime());
+    this.#earliestExpiry = Math.min(this.#earliestExpiry, expiresAt.getTime());
     return true;
   }
 
+  /**
+   * Drops every expired entry (insertion order is only roughly expiry order, so the head-first
+   * sweep can stop early). O(n), so it runs only once something can have expired: a flood of
+   * refused proofs does not rescan the whole cache each time.
+   */
+  #prune(now: number): void {
+    if (now < this.#earliestExpiry) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [jti, expiresAt] of this.#entries) {
+      if (expiresAt <= now) this.#entries.delete(jti);
+      else earliest = Math.min(earliest, expiresAt);
+    }
+    this.#earliestExpiry = earliest;
+  }
+
+  /** Drops expired entries from the oldest on, stopping at the first live one or after a batch. */
   #sweep(now: number): void {
     let budget = SWEEP_BATCH;
     for (const [jti, expiresAt] of this.#entries) {
-      if (expiresAt > now || budget-- === 0) return;
+      if (expiresAt > now || budget-- <= 0) return;
       this.#entries.delete(jti);
     }
   }

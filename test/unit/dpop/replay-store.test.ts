@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { ReplayStore } from "../../../src/auth/dpop/index.js";
 import { MemoryReplayStore, RedisReplayStore, verifyDpopProof } from "../../../src/auth/dpop/index.js";
+import { ReplayCacheFullError } from "../../../src/auth/dpop/replay-cache-full-error.js";
 import { ServiceUnavailableError } from "../../../src/errors/app-error.js";
 import { createDpopKey, createDpopProof } from "../../support/dpop-proof.js";
 import { FakeClock } from "../../support/fake-clock.js";
@@ -40,12 +41,48 @@ describe("MemoryReplayStore", () => {
     expect(store.size).toBe(1);
   });
 
-  it("stays within maxEntries under a flood of fresh identifiers", async () => {
-    const store = new MemoryReplayStore(clock, { maxEntries: 100 });
-    for (let i = 0; i < 1000; i++) await store.remember(`flood-${i}`, inSeconds(clock, 60));
+  it("refuses new identifiers when full and never forgets an unexpired one (fails closed)", async () => {
+    const lines: { level: string; message: string }[] = [];
+    const logger = {
+      warn: (_o: object, message: string) => void lines.push({ level: "warn", message }),
+      info: (_o: object, message: string) => void lines.push({ level: "info", message }),
+    };
+    const store = new MemoryReplayStore(clock, { maxEntries: 100, logger });
+    for (let i = 0; i < 100; i++) await store.remember(`flood-${i}`, inSeconds(clock, 60));
+    for (let i = 100; i < 1000; i++) {
+      await expect(store.remember(`flood-${i}`, inSeconds(clock, 60))).rejects.toBeInstanceOf(
+        ReplayCacheFullError,
+      );
+    }
     expect(store.size).toBe(100);
-    // The most recent identifiers are still refused.
-    await expect(store.remember("flood-999", inSeconds(clock, 60))).resolves.toBe(false);
+    expect(store.refusals).toBe(900);
+    // The earliest identifier is still remembered: its replay is caught, not accepted.
+    await expect(store.remember("flood-0", inSeconds(clock, 60))).resolves.toBe(false);
+    // One log line for the whole episode, not one per refusal.
+    expect(lines).toEqual([{ level: "warn", message: expect.stringContaining("full") }]);
+
+    clock.advanceSeconds(60);
+    await expect(store.remember("later", inSeconds(clock, 60))).resolves.toBe(true);
+    // Expired entries make room: a full cache's worth of new identifiers is accepted again.
+    for (let i = 1; i < 100; i++)
+      await expect(store.remember(`later-${i}`, inSeconds(clock, 60))).resolves.toBe(true);
+    expect(lines.at(-1)).toEqual({ level: "info", message: expect.stringContaining("again") });
+  });
+
+  it("makes room from entries that expired out of insertion order", async () => {
+    const store = new MemoryReplayStore(clock, { maxEntries: 2 });
+    await store.remember("long", inSeconds(clock, 120));
+    await store.remember("short", inSeconds(clock, 10));
+    await expect(store.remember("x", inSeconds(clock, 60))).rejects.toBeInstanceOf(ReplayCacheFullError);
+    clock.advanceSeconds(10);
+    await expect(store.remember("x", inSeconds(clock, 60))).resolves.toBe(true);
+    await expect(store.remember("long", inSeconds(clock, 60))).resolves.toBe(false);
+  });
+
+  it("answers a full cache with a retryable SERVICE_UNAVAILABLE", () => {
+    const error = new ReplayCacheFullError();
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error.publicExtensions()).toMatchObject({ retryable: true });
   });
 
   it("refuses a non-positive bound", () => {
