@@ -4,6 +4,7 @@ import type { Config } from "../../config/config.js";
 import type { Prisma, SigningKey } from "../../db/database.js";
 import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.js";
 import { KeyStoreError } from "./key-store-error.js";
+import { reencryptLegacyKeys } from "./reencrypt-legacy-keys.js";
 import {
   generateSigningKeyMaterial,
   isPrivateHalfOf,
@@ -106,6 +107,8 @@ export class KeyStore {
   /** Loads the keys, creating the first one when none can sign. Throws KeyStoreError when a key cannot be used. */
   static async open(deps: KeyStoreDeps): Promise<KeyStore> {
     const store = new KeyStore(deps);
+    const secret = deps.config.encryptionSecret;
+    if (secret !== null) await reencryptLegacyKeys(deps.prisma, secret);
     await store.reload();
     if (store.#activeKey(store.#clock.now().getTime()) === undefined) {
       await store.#createInitialKey();
@@ -244,7 +247,7 @@ export class KeyStore {
       privateKey:
         encryptionSecret === null
           ? privateJson
-          : encryptPrivateKey(privateJson, material.kid, encryptionSecret),
+          : await encryptPrivateKey(privateJson, material.kid, encryptionSecret),
       encrypted: encryptionSecret !== null,
       createdAt,
       activatesAt,
@@ -290,7 +293,7 @@ export class KeyStore {
           `Signing key ${kid} is encrypted at rest but no KEY_ENCRYPTION_SECRET is configured`,
         );
       }
-      privateJson = decryptPrivateKey(row.privateKey, kid, secret);
+      privateJson = await decryptPrivateKey(row.privateKey, kid, secret);
     } else {
       privateJson = row.privateKey;
     }

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint } from "jose";
+import { calculateJwkThumbprint, decodeProtectedHeader } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KeyStore, type KeyStoreConfig } from "../../../src/auth/keys/key-store.js";
 import { KeyStoreError, type KeyStoreErrorReason } from "../../../src/auth/keys/key-store-error.js";
@@ -6,6 +6,7 @@ import { issueAccessToken } from "../../../src/auth/tokens/issue-access-token.js
 import { AccessTokenVerifier } from "../../../src/auth/tokens/verify-access-token.js";
 import type { Database } from "../../../src/db/database.js";
 import { FakeClock } from "../../support/fake-clock.js";
+import { insertLegacySigningKey, LEGACY_ROW } from "../../support/legacy-signing-key.js";
 import { createTestDatabase } from "../../support/test-db.js";
 
 const TTL = 300;
@@ -299,9 +300,14 @@ describe("encryption at rest", () => {
     const keys = await open({ encryptionSecret: SECRET });
     const row = await db.prisma.signingKey.findUniqueOrThrow({ where: { kid: keys.signingKey().kid } });
     expect(row.encrypted).toBe(true);
-    const stored = JSON.parse(row.privateKey) as Record<string, unknown>;
-    expect(stored).not.toHaveProperty("d");
-    expect(stored).toMatchObject({ v: 1, enc: "A256GCM" });
+    // A compact JWE (RFC 7516 §7.1): five base64url parts, key wrapped with A256KW, content A256GCM.
+    expect(row.privateKey.split(".")).toHaveLength(5);
+    expect(decodeProtectedHeader(row.privateKey)).toMatchObject({
+      alg: "A256KW",
+      enc: "A256GCM",
+      cty: "jwk+json",
+      signing_kid: keys.signingKey().kid,
+    });
     expect(row.privateKey).not.toMatch(/"d"\s*:/);
     expect(row.publicJwk).not.toMatch(/"d"\s*:/);
   });
@@ -336,7 +342,53 @@ describe("encryption at rest", () => {
     const first = keys.jwks().keys[0]!.kid;
     const source = await db.prisma.signingKey.findUniqueOrThrow({ where: { kid: first } });
     await db.prisma.signingKey.update({ where: { kid: second }, data: { privateKey: source.privateKey } });
+    await expectKeyStoreError(open({ encryptionSecret: SECRET }), "key_corrupt");
+  });
+
+  it("refuses an altered ciphertext", async () => {
+    const keys = await open({ encryptionSecret: SECRET });
+    const { kid } = keys.signingKey();
+    const row = await db.prisma.signingKey.findUniqueOrThrow({ where: { kid } });
+    const parts = row.privateKey.split(".");
+    const ciphertext = Buffer.from(parts[3]!, "base64url");
+    ciphertext[0]! ^= 1;
+    parts[3] = ciphertext.toString("base64url");
+    await db.prisma.signingKey.update({ where: { kid }, data: { privateKey: parts.join(".") } });
+    await expectKeyStoreError(open({ encryptionSecret: SECRET }), "key_corrupt");
+  });
+});
+
+describe("keys encrypted in the legacy format", () => {
+  const insertLegacyRow = () => insertLegacySigningKey(db, clock.now());
+
+  it("starts on an old-format database, signs with its key, and re-encrypts it as a JWE", async () => {
+    await insertLegacyRow();
+    const keys = await open({ encryptionSecret: LEGACY_ROW.secret });
+    expect(keys.signingKey().kid).toBe(LEGACY_ROW.kid);
+    expect(await db.prisma.signingKey.count()).toBe(1);
+    const row = await db.prisma.signingKey.findUniqueOrThrow({ where: { kid: LEGACY_ROW.kid } });
+    expect(row.privateKey).not.toBe(LEGACY_ROW.privateKey);
+    expect(decodeProtectedHeader(row.privateKey)).toMatchObject({ alg: "A256KW", enc: "A256GCM" });
+
+    // The rewritten row opens again, and the key still signs tokens the verifier accepts.
+    const again = await open({ encryptionSecret: LEGACY_ROW.secret });
+    expect(again.signingKey().kid).toBe(LEGACY_ROW.kid);
+    const { token } = await issueAccessToken(
+      {
+        keys: again,
+        clock,
+        config: { issuer: "https://issuer.test", audience: "holdfast", accessTokenTtlSeconds: TTL },
+      },
+      { userId: "u", sessionId: "s", scopes: [], jkt: null },
+    );
+    expect(decodeProtectedHeader(token).kid).toBe(LEGACY_ROW.kid);
+  });
+
+  it("refuses an old-format key with the wrong secret, and leaves the row as it was", async () => {
+    await insertLegacyRow();
     await expectKeyStoreError(open({ encryptionSecret: SECRET }), "encryption_secret_wrong");
+    const row = await db.prisma.signingKey.findUniqueOrThrow({ where: { kid: LEGACY_ROW.kid } });
+    expect(row.privateKey).toBe(LEGACY_ROW.privateKey);
   });
 });
 
