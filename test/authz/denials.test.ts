@@ -3,7 +3,7 @@
 // a schema extended for the test.
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import { type ExecutionResult, graphql } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { Viewer } from "../../src/auth/viewer.js";
 import { adminOnly, type FieldRule, hasScope } from "../../src/authz/field-rule.js";
 import { permissions } from "../../src/authz/permissions.js";
@@ -12,19 +12,15 @@ import { applyPermissions } from "../../src/authz/shield.js";
 import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { loadTypeDefs } from "../../src/graphql/schema.js";
 import { gqlAs, type SeededUser, seedNote, seedUser } from "../support/as-viewer.js";
-import { startTestServer, type TestServer } from "../support/test-server.js";
+import { useTestServer } from "../support/test-server.js";
 
-let t: TestServer;
+const t = useTestServer();
 let alice: SeededUser;
 let noteId: string;
 
 beforeAll(async () => {
-  t = await startTestServer();
   alice = await seedUser(t);
   noteId = (await seedNote(t, alice)).id;
-});
-afterAll(async () => {
-  await t.close();
 });
 
 describe("denials over HTTP", () => {

@@ -4,7 +4,7 @@
 // for every viewer kind, and it fails when a field or a rule kind has no coverage.
 import DataLoader from "dataloader";
 import { type ExecutionResult, execute, type GraphQLSchema, parse } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { AuthPayloadModel } from "../../src/auth/auth-payload.js";
 import type { SessionModel } from "../../src/auth/sessions/session-model.js";
 import type { Viewer } from "../../src/auth/viewer.js";
@@ -18,7 +18,7 @@ import type { NoteModel } from "../../src/notes/note-model.js";
 import type { UserModel } from "../../src/users/user-model.js";
 import { type SeededUser, seedNote, seedUser } from "../support/as-viewer.js";
 import { type FieldOperation, fieldOperations } from "../support/field-operations.js";
-import { startTestServer, type TestServer } from "../support/test-server.js";
+import { useTestServer } from "../support/test-server.js";
 
 type RuleKind = FieldRule<never>["kind"];
 
@@ -38,7 +38,7 @@ const RULE_KINDS = {
   subject: { decides: false },
 } as const satisfies Record<RuleKind, { decides: boolean }>;
 
-let t: TestServer;
+const t = useTestServer();
 let alice: SeededUser;
 let bob: SeededUser;
 let aliceNote: NoteModel;
@@ -46,16 +46,12 @@ let aliceModel: UserModel;
 let aliceSession: SessionModel;
 
 beforeAll(async () => {
-  t = await startTestServer();
   alice = await seedUser(t);
   bob = await seedUser(t);
   aliceNote = await seedNote(t, alice, { body: "alice body" });
   await seedNote(t, bob, { body: "bob body" });
   aliceModel = (await t.server.services.users.findManyByIds([alice.id]))[0]!;
   aliceSession = (await t.server.services.sessions.listForUser(alice.id))[0]!;
-});
-afterAll(async () => {
-  await t.close();
 });
 
 function viewerOf(user: SeededUser, scopes: readonly string[]): Viewer {

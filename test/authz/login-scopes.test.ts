@@ -1,6 +1,6 @@
 // login(input.scopes): a subset of what the account's role grants; the token carries exactly that.
 import { decodeJwt } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { grantedScopes } from "../../src/authz/scopes.js";
 import { type SeededUser, seedUser } from "../support/as-viewer.js";
 import {
@@ -8,19 +8,11 @@ import {
   errorOf,
   LOGIN,
   REFRESH,
-  startTestServer,
   TEST_PASSWORD,
-  type TestServer,
+  useTestServer,
 } from "../support/test-server.js";
 
-let t: TestServer;
-
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer();
 
 function login(user: SeededUser, scopes?: string[]) {
   return t.gql<{ login: AuthPayload }>(LOGIN, {

@@ -2,13 +2,13 @@
 // fragments, inline fragments, __typename, directives, other paths to the same object, or a
 // decision cached from another parent or another request.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { grantedScopes } from "../../src/authz/scopes.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
 import { asViewer, type SeededUser, seedNote, seedUser, tokenFor } from "../support/as-viewer.js";
-import { type GraphQLResponse, startTestServer, type TestServer } from "../support/test-server.js";
+import { type GraphQLResponse, useTestServer } from "../support/test-server.js";
 
-let t: TestServer;
+const t = useTestServer();
 let alice: SeededUser;
 let bob: SeededUser;
 let secretNote: NoteModel;
@@ -16,14 +16,10 @@ let bobsNote: NoteModel;
 const secret = `alice-secret-${randomBytes(8).toString("hex")}`;
 
 beforeAll(async () => {
-  t = await startTestServer();
   alice = await seedUser(t, { email: `alice-${randomBytes(4).toString("hex")}@example.com` });
   bob = await seedUser(t);
   secretNote = await seedNote(t, alice, { title: "Shared title", body: secret });
   bobsNote = await seedNote(t, bob, { title: "Bob's", body: "bob's own body" });
-});
-afterAll(async () => {
-  await t.close();
 });
 
 function leaks(res: GraphQLResponse): boolean {

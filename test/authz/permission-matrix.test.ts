@@ -1,6 +1,6 @@
 // The permission matrix: for every field of the schema, what each kind of caller gets.
 // One cell = one fresh world (alice owns a note; bob and an admin exist) and one request.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { grantedScopes, type Scope } from "../../src/authz/scopes.js";
 import { schemaFields } from "../../src/authz/shield.js";
 import { buildSchema } from "../../src/graphql/schema.js";
@@ -13,7 +13,7 @@ import {
   seedUser,
   tokenFor,
 } from "../support/as-viewer.js";
-import { startTestServer, TEST_PASSWORD, type TestServer } from "../support/test-server.js";
+import { TEST_PASSWORD, useTestServer } from "../support/test-server.js";
 
 const ACTORS = ["anonymous", "noScope", "withScope", "owner", "nonOwner", "admin"] as const;
 type Actor = (typeof ACTORS)[number];
@@ -226,14 +226,7 @@ const ROWS: Row[] = [
   ),
 ];
 
-let t: TestServer;
-
-beforeAll(async () => {
-  t = await startTestServer({ RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000" });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer({ RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000" });
 
 /** The token of one cell's caller; bob and the admin are seeded only when a cell needs them. */
 async function tokenOf(actor: Actor, row: Row, world: World): Promise<string | undefined> {

@@ -1,27 +1,16 @@
-import type { Browser, Page, Route } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page, Route } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { defaultRetry } from "../../src/client/backoff.js";
 import {
   ACCESS_TOKEN_TTL_SECONDS,
-  type DemoServer,
-  launchChromium,
-  openDemoBrowser,
   registerThroughPage,
   reloadData,
-  startDemoServer,
   statusOf,
+  useChromiumAndDemo,
+  withSignedInTab,
 } from "./support/demo-harness.js";
 
-let browser: Browser;
-let demo: DemoServer;
-
-beforeAll(async () => {
-  [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const { browser, demo } = useChromiumAndDemo();
 
 /** Makes the first `failures` refresh requests die on the network (connection reset); the rest go through. */
 async function breakRefreshes(page: Page, failures: number): Promise<{ aborted: () => number }> {
@@ -42,10 +31,7 @@ const TTL_MS = ACCESS_TOKEN_TTL_SECONDS * 1000;
 
 describe("refresh on a flaky network", () => {
   it("shows the user no error when the refresh fails twice on the network and then goes through", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const page = await tab.openTab();
-      await registerThroughPage(page);
+    await withSignedInTab(browser, demo, async (page, tab) => {
       const network = await breakRefreshes(page, 2);
       const before = await statusOf(page);
       // The lid was closed past the token's expiry: without a refresh no call can succeed.
@@ -63,16 +49,11 @@ describe("refresh on a flaky network", () => {
         [],
       );
       expect(tab.pageErrors).toEqual([]);
-    } finally {
-      await tab.close();
-    }
+    });
   });
 
   it("keeps working on the still-valid token when every refresh ahead of expiry fails", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const page = await tab.openTab();
-      await registerThroughPage(page);
+    await withSignedInTab(browser, demo, async (page, tab) => {
       const network = await breakRefreshes(page, Number.POSITIVE_INFINITY);
       await tab.warp(0.85 * TTL_MS); // due for refresh, 9 s of life left
       const status = await reloadData(page);
@@ -80,16 +61,11 @@ describe("refresh on a flaky network", () => {
       expect(status.state, status.text).toBe("signed-in");
       expect(network.aborted()).toBe(defaultRetry.maxAttempts);
       expect(tab.pageErrors).toEqual([]);
-    } finally {
-      await tab.close();
-    }
+    });
   });
 
   it("reports the session lost, cleanly, when the refresh fails for longer than the retry bound", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const page = await tab.openTab();
-      await registerThroughPage(page);
+    await withSignedInTab(browser, demo, async (page, tab) => {
       const network = await breakRefreshes(page, Number.POSITIVE_INFINITY);
       const before = await statusOf(page);
       await tab.warp(TTL_MS + 5_000);
@@ -111,8 +87,6 @@ describe("refresh on a flaky network", () => {
       await page.unroute("**/graphql");
       await registerThroughPage(page);
       expect((await statusOf(page)).state).toBe("signed-in");
-    } finally {
-      await tab.close();
-    }
+    });
   });
 });

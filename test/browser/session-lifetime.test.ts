@@ -1,30 +1,19 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ACCESS_TOKEN_TTL_SECONDS,
-  type DemoServer,
-  launchChromium,
   openDemoBrowser,
   refreshTimings,
   registerThroughPage,
   reloadData,
-  startDemoServer,
   statusOf,
+  useChromiumAndDemo,
   waitForSettledState,
+  withSignedInTab,
 } from "./support/demo-harness.js";
 
 // One browser and one server for the file: each test has its own context (cookies, IndexedDB, clock)
 // and its own account.
-let browser: Browser;
-let demo: DemoServer;
-
-beforeAll(async () => {
-  [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const { browser, demo } = useChromiumAndDemo();
 
 const TTL_MS = ACCESS_TOKEN_TTL_SECONDS * 1000;
 
@@ -59,10 +48,7 @@ describe("a browser session on the demo page", () => {
   });
 
   it("refreshes ahead of expiry while the user keeps working through four token lifetimes, and no call fails", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const page = await tab.openTab();
-      await registerThroughPage(page);
+    await withSignedInTab(browser, demo, async (page, tab) => {
       const rotatedBefore = await demo.auditCount("refresh_token.rotated");
 
       // A call every 25 s of server and browser time, through four lifetimes and more. Refresh-ahead is
@@ -99,9 +85,7 @@ describe("a browser session on the demo page", () => {
       expect(await demo.auditCount("refresh_token.reuse_detected")).toBe(0);
       expect((await statusOf(page)).refreshes).toBe(steps / 2);
       expect(tab.pageErrors).toEqual([]);
-    } finally {
-      await tab.close();
-    }
+    });
   }, 60_000);
 });
 
@@ -189,10 +173,7 @@ describe("two tabs of one session", () => {
 
 describe("the demo page's notes and logout", () => {
   it("adds a note through the form and shows its title as text, never as markup", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const page = await tab.openTab();
-      await registerThroughPage(page);
+    await withSignedInTab(browser, demo, async (page, tab) => {
       const title = `<img src=x id=injected onerror="document.title='owned'"> note`;
       await page.fill('#note-form input[name="title"]', title);
       await page.fill('#note-form textarea[name="body"]', "written in the browser");
@@ -206,9 +187,7 @@ describe("the demo page's notes and logout", () => {
       expect(await page.title()).toBe("Holdfast demo");
       await tab.log.settled();
       expect(tab.log.of("CreateNote").map((e) => [e.status, e.errors])).toEqual([[200, []]]);
-    } finally {
-      await tab.close();
-    }
+    });
   });
 
   it("logs out on the server and in every tab, and a reload stays signed out", async () => {

@@ -1,27 +1,17 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
 import {
   type DemoBrowser,
-  type DemoServer,
-  launchChromium,
   openDemoBrowser,
   registerThroughPage,
   reloadData,
-  startDemoServer,
+  useChromiumAndDemo,
   waitForSettledState,
+  withSignedInTab,
 } from "./support/demo-harness.js";
 
-let browser: Browser;
-let demo: DemoServer;
-
-beforeAll(async () => {
-  [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const { browser, demo } = useChromiumAndDemo();
 
 /**
  * Everything script in the page can read and keep: both Web Storage areas, document.cookie, every
@@ -103,10 +93,7 @@ function leaks(text: string, secrets: readonly string[]): string[] {
 
 describe("what script in the page can read after login", () => {
   it("holds no access token, no refresh token, and only a non-extractable DPoP key", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const page = await tab.openTab();
-      await registerThroughPage(page);
+    await withSignedInTab(browser, demo, async (page, tab) => {
       // A reload (resume by refresh) and a refresh ahead of expiry, so several tokens have passed through.
       await page.reload();
       expect((await waitForSettledState(page, 1)).state).toBe("signed-in");
@@ -136,16 +123,11 @@ describe("what script in the page can read after login", () => {
       await page.evaluate((token) => sessionStorage.setItem("probe", token), planted);
       expect(leaks((await readableState(page)).text, secrets)).toEqual([planted]);
       await page.evaluate(() => sessionStorage.removeItem("probe"));
-    } finally {
-      await tab.close();
-    }
+    });
   });
 
   it("keeps the DPoP private key in IndexedDB as a CryptoKey that reports extractable false and cannot be exported", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const page = await tab.openTab();
-      await registerThroughPage(page);
+    await withSignedInTab(browser, demo, async (page) => {
       const key = await page.evaluate(async () => {
         const db = await new Promise<IDBDatabase>((resolve, reject) => {
           const open = indexedDB.open("holdfast");
@@ -185,9 +167,7 @@ describe("what script in the page can read after login", () => {
         jwk: "InvalidAccessError",
         pkcs8: "InvalidAccessError",
       });
-    } finally {
-      await tab.close();
-    }
+    });
   });
 });
 

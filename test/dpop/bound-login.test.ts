@@ -1,17 +1,10 @@
 // RFC 9449 end to end through the server: a login with a proof yields tokens bound to the proof key,
 // and those tokens work only with the DPoP scheme and a fresh proof of that key.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorOf, startTestServer, type TestServer } from "../support/test-server.js";
+import { describe, expect, it } from "vitest";
+import { errorOf, useTestServer } from "../support/test-server.js";
 import { boundLogin, cnfJkt, DPOP_TEST_ENV, dpopClient, ME } from "./dpop-client.js";
 
-let t: TestServer;
-
-beforeAll(async () => {
-  t = await startTestServer(DPOP_TEST_ENV);
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer(DPOP_TEST_ENV);
 
 describe("a login with a DPoP proof", () => {
   it("binds the access token (cnf.jkt) and the session to the proof key's thumbprint", async () => {

@@ -1,8 +1,8 @@
 // The promise of issue 6: a copied token is useless without the client's key. A thief holds a bound
 // access token and a bound refresh token (BODY delivery) and tries them from another client, with
 // another key or with none; every attempt is refused, and the legitimate client keeps working.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorOf, REFRESH, startTestServer, type TestServer } from "../support/test-server.js";
+import { describe, expect, it } from "vitest";
+import { errorOf, REFRESH, useTestServer } from "../support/test-server.js";
 import {
   boundLogin,
   cnfJkt,
@@ -13,14 +13,7 @@ import {
   ME,
 } from "./dpop-client.js";
 
-let t: TestServer;
-
-beforeAll(async () => {
-  t = await startTestServer(DPOP_TEST_ENV);
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer(DPOP_TEST_ENV);
 
 describe("a bound refresh token (RFC 9449 §5)", () => {
   it("is refused with a valid proof of another key", async () => {

@@ -1,23 +1,22 @@
 // Server-provided nonces (RFC 9449 §8, §9) through the server, with DPOP_NONCE=true: a proof without
 // the current nonce is answered 401 use_dpop_nonce with a DPoP-Nonce header, and the retry that
 // carries it is accepted. Nonces are stateless: any instance with the same secret accepts them.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DpopNonces } from "../../src/auth/dpop/index.js";
 import type { Database } from "../../src/db/database.js";
-import { errorOf, type GraphQLResponse, startTestServer, type TestServer } from "../support/test-server.js";
+import {
+  errorOf,
+  type GraphQLResponse,
+  startTestServer,
+  type TestServer,
+  useTestServer,
+} from "../support/test-server.js";
 import { createAccount, DPOP_TEST_ENV, dpopClient, expectRefused, ME } from "./dpop-client.js";
 
 const SECRET = "nonce-secret-for-the-dpop-server-tests!";
 const NONCE_ENV = { DPOP_NONCE: "true", DPOP_NONCE_SECRET: SECRET };
 
-let t: TestServer;
-
-beforeAll(async () => {
-  t = await startTestServer({ ...DPOP_TEST_ENV, ...NONCE_ENV });
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer({ ...DPOP_TEST_ENV, ...NONCE_ENV });
 
 function nonceOf(res: GraphQLResponse): string {
   const value = res.headers["dpop-nonce"];

@@ -2,9 +2,9 @@
 // proof that differs from a valid one in exactly one way. Each refusal is an HTTP 401 with a stable
 // reason and a DPoP challenge (RFC 9449 §7.1) naming the accepted algorithms.
 import { exportJWK } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { athFor, createDpopProof } from "../support/dpop-proof.js";
-import { type AuthPayload, errorOf, startTestServer, type TestServer } from "../support/test-server.js";
+import { type AuthPayload, errorOf, startTestServer, useTestServer } from "../support/test-server.js";
 import {
   boundLogin,
   DPOP_TEST_ENV,
@@ -13,21 +13,31 @@ import {
   ENDPOINT,
   expectRefused,
   ME,
+  type ProofOverrides,
 } from "./dpop-client.js";
 
-let t: TestServer;
-
-beforeAll(async () => {
-  t = await startTestServer(DPOP_TEST_ENV);
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer(DPOP_TEST_ENV);
 
 /** A fresh bound login per test: no test can lean on another's replay cache or clock. */
 async function bound(): Promise<{ client: DpopClient; payload: AuthPayload }> {
   const { client, payload } = await boundLogin(t);
   return { client, payload };
+}
+
+/** `{ me { id } }` as a GET (query in the URL) with a DPoP-bound token and the given proof. */
+function getMe(accessToken: string, proof: string) {
+  return t.server.app.inject({
+    method: "GET",
+    url: `/graphql?query=${encodeURIComponent(ME)}`,
+    headers: { authorization: `DPoP ${accessToken}`, dpop: proof, "apollo-require-preflight": "true" },
+  });
+}
+
+/** A fresh bound login whose token is sent with a proof made with `options`: the proof must be refused. */
+async function expectProofRefused(options: (client: DpopClient) => ProofOverrides): Promise<void> {
+  const { client, payload } = await bound();
+  const proof = await client.proof({ accessToken: payload.accessToken, ...options(client) });
+  expectRefused(await meWith(payload.accessToken, proof), "invalid_dpop_proof", "invalid_dpop_proof");
 }
 
 /** `{ me }` with the DPoP scheme and exactly the given DPoP header values. */
@@ -98,29 +108,18 @@ describe("a bound access token is refused with the wrong scheme", () => {
 
 describe("a bound access token is refused with a proof whose header", () => {
   it("says typ JWT (§4.3 item 4)", async () => {
-    const { client, payload } = await bound();
-    const proof = await client.proof({ accessToken: payload.accessToken, overrideHeader: { typ: "JWT" } });
-    expectRefused(await meWith(payload.accessToken, proof), "invalid_dpop_proof", "invalid_dpop_proof");
+    await expectProofRefused(() => ({ overrideHeader: { typ: "JWT" } }));
   });
 
   it("says alg none, with an empty signature (§4.3 item 5)", async () => {
-    const { client, payload } = await bound();
-    const proof = await client.proof({
-      accessToken: payload.accessToken,
-      overrideHeader: { alg: "none" },
-      signWith: "none",
-    });
-    expectRefused(await meWith(payload.accessToken, proof), "invalid_dpop_proof", "invalid_dpop_proof");
+    await expectProofRefused(() => ({ overrideHeader: { alg: "none" }, signWith: "none" }));
   });
 
   it("says HS256, MACed with the public key as the secret (alg confusion)", async () => {
-    const { client, payload } = await bound();
-    const proof = await client.proof({
-      accessToken: payload.accessToken,
+    await expectProofRefused((client) => ({
       overrideHeader: { alg: "HS256" },
       signWith: { hmacSecret: JSON.stringify(client.key.publicJwk) },
-    });
-    expectRefused(await meWith(payload.accessToken, proof), "invalid_dpop_proof", "invalid_dpop_proof");
+    }));
   });
 
   it("carries a jwk whose private key did not sign it (§4.3 item 6)", async () => {
@@ -154,9 +153,7 @@ describe("a bound access token is refused with a proof whose claims", () => {
     ["another method", "GET"],
     ["the method in lower case", "post"],
   ])("have htm with %s (§4.3 item 8)", async (_, htm) => {
-    const { client, payload } = await bound();
-    const proof = await client.proof({ accessToken: payload.accessToken, htm });
-    expectRefused(await meWith(payload.accessToken, proof), "invalid_dpop_proof", "invalid_dpop_proof");
+    await expectProofRefused(() => ({ htm }));
   });
 
   it.each([
@@ -168,9 +165,7 @@ describe("a bound access token is refused with a proof whose claims", () => {
     ["a trailing slash", "http://localhost:4000/graphql/"],
     ["another scheme", "https://localhost:4000/graphql"],
   ])("have htu with %s (§4.3 item 9)", async (_, htu) => {
-    const { client, payload } = await bound();
-    const proof = await client.proof({ accessToken: payload.accessToken, htu });
-    expectRefused(await meWith(payload.accessToken, proof), "invalid_dpop_proof", "invalid_dpop_proof");
+    await expectProofRefused(() => ({ htu }));
   });
 
   it("have an htu naming the Host header's host: htu is compared with the configured public URL", async () => {
@@ -187,12 +182,7 @@ describe("a bound access token is refused with a proof whose claims", () => {
   });
 
   it("have no jti (§4.3 item 3)", async () => {
-    const { client, payload } = await bound();
-    const proof = await client.proof({
-      accessToken: payload.accessToken,
-      overridePayload: { jti: undefined },
-    });
-    expectRefused(await meWith(payload.accessToken, proof), "invalid_dpop_proof", "invalid_dpop_proof");
+    await expectProofRefused(() => ({ overridePayload: { jti: undefined } }));
   });
 
   it("have no ath (§4.3 item 12)", async () => {
@@ -226,30 +216,20 @@ describe("htu ignores query and fragment (RFC 9449 §4.3 item 9)", () => {
 
   it("accepts a GET whose URL carries the query, with a proof for GET and the bare endpoint", async () => {
     const { client, payload } = await bound();
-    const response = await t.server.app.inject({
-      method: "GET",
-      url: `/graphql?query=${encodeURIComponent(ME)}`,
-      headers: {
-        authorization: `DPoP ${payload.accessToken}`,
-        dpop: await client.proof({ accessToken: payload.accessToken, htm: "GET" }),
-        "apollo-require-preflight": "true",
-      },
-    });
+    const response = await getMe(
+      payload.accessToken,
+      await client.proof({ accessToken: payload.accessToken, htm: "GET" }),
+    );
     expect(response.statusCode).toBe(200);
     expect(response.json().data.me.id).toBe(payload.user.id);
   });
 
   it("refuses that GET when the proof was made for POST", async () => {
     const { client, payload } = await bound();
-    const response = await t.server.app.inject({
-      method: "GET",
-      url: `/graphql?query=${encodeURIComponent(ME)}`,
-      headers: {
-        authorization: `DPoP ${payload.accessToken}`,
-        dpop: await client.proof({ accessToken: payload.accessToken }),
-        "apollo-require-preflight": "true",
-      },
-    });
+    const response = await getMe(
+      payload.accessToken,
+      await client.proof({ accessToken: payload.accessToken }),
+    );
     expect(response.statusCode).toBe(401);
     expect(response.json().errors[0].extensions.reason).toBe("invalid_dpop_proof");
   });

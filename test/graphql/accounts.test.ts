@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   errorOf,
   LOGIN,
   REGISTER,
   registerUser,
-  startTestServer,
   TEST_PASSWORD,
-  type TestServer,
+  useTestServer,
 } from "../support/test-server.js";
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer();
 
 function register(input: Record<string, unknown>) {
   return t.gql(REGISTER, { variables: { input: { refreshTokenDelivery: "BODY", ...input } } });

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { grantedScopes } from "../../src/authz/scopes.js";
 import { seedUser, tokenFor } from "../support/as-viewer.js";
-import { errorOf, registerUser, startTestServer, type TestServer } from "../support/test-server.js";
+import { errorOf, registerUser, useTestServer } from "../support/test-server.js";
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer();
 
 function kidOf(token: string): string {
   return JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()).kid;

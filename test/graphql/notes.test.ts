@@ -1,13 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { errorOf, registerUser, startTestServer, type TestServer } from "../support/test-server.js";
+import { describe, expect, it } from "vitest";
+import { errorOf, registerUser, useTestServer } from "../support/test-server.js";
 
-let t: TestServer;
-beforeAll(async () => {
-  t = await startTestServer();
-});
-afterAll(async () => {
-  await t.close();
-});
+const t = useTestServer();
 
 const CREATE = `mutation($i: CreateNoteInput!) { createNote(input: $i) { id title body owner { id } } }`;
 

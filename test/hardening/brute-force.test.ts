@@ -1,16 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { verify } from "@node-rs/argon2";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   errorOf,
-  type Harness,
+  harnessPerTest,
   loginAs,
   refreshWith,
   register,
-  startHarness,
   TEST_PASSWORD,
   TRANSPORTS,
-  type Transport,
 } from "./support/harness.js";
 
 // Counts real password checks: a refused attempt must never reach argon2.
@@ -21,16 +19,7 @@ vi.mock("@node-rs/argon2", async (importOriginal) => {
 const passwordChecks = () => vi.mocked(verify).mock.calls.length;
 
 const WRONG = "not the password at all";
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-
-async function start(transport: Transport, env: Record<string, string> = {}): Promise<Harness> {
-  h = await startHarness(transport, { env });
-  return h;
-}
+const start = harnessPerTest();
 
 describe.each(TRANSPORTS)("login brute force (%s)", (transport) => {
   it("limits the 6th wrong password for one account, even when each attempt comes from another address", async () => {

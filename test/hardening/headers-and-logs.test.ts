@@ -1,25 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tokenFingerprint } from "../../src/logger.js";
 import { API_CSP, DEMO_CSP } from "../../src/server/security/security-headers.js";
 import { LOGIN, REFRESH } from "../support/test-server.js";
-import {
-  type Harness,
-  register,
-  startHarness,
-  TEST_PASSWORD,
-  TRANSPORTS,
-  type Transport,
-} from "./support/harness.js";
+import { harnessPerTest, register, TEST_PASSWORD, TRANSPORTS } from "./support/harness.js";
 
-let h: Harness | undefined;
-afterEach(async () => {
-  await h?.close();
-  h = undefined;
-});
-async function start(transport: Transport, env: Record<string, string> = {}): Promise<Harness> {
-  h = await startHarness(transport, { env });
-  return h;
-}
+const start = harnessPerTest();
 
 describe.each(TRANSPORTS)("security headers (%s)", (transport) => {
   it("marks every response no-store, nosniff, unframeable, without referrer, with a locked-down CSP", async () => {

@@ -3,18 +3,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { AuthRateLimits, clientKey } from "../../src/auth/rate-limit.js";
-import type { Config } from "../../src/config/config.js";
+import { type Config, loadConfig } from "../../src/config/config.js";
 import { TooManyRequestsError } from "../../src/errors/app-error.js";
 import { FakeClock } from "../support/fake-clock.js";
 
-const LIMITS: Config["rateLimits"] = {
-  loginFailuresPerAccount: 5,
-  loginBackoffSeconds: 60,
-  loginBackoffMaxSeconds: 900,
-  loginFailuresPerIpPerHour: 100,
-  registerPerIpPerHour: 20,
-  refreshPerIpPerMinute: 600,
-};
+// The documented defaults (test/hardening/config.test.ts pins them).
+const LIMITS: Config["rateLimits"] = loadConfig({}).rateLimits;
 
 function quietLogger() {
   const warnings: Record<string, unknown>[] = [];

@@ -1,15 +1,15 @@
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerUser, startTestServer, type TestServer } from "../support/test-server.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { registerUser, useTestServer } from "../support/test-server.js";
 
-let t: TestServer;
+const t = useTestServer();
 let base: string;
+
+/** A POST to /graphql over the real socket with a JSON content type and `body` as sent. */
+const postGraphql = (body: string) =>
+  fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body });
 beforeAll(async () => {
-  t = await startTestServer();
   base = await t.listen();
-});
-afterAll(async () => {
-  await t.close();
 });
 
 describe("HTTP surface", () => {
@@ -32,11 +32,7 @@ describe("HTTP surface", () => {
   });
 
   it("answers a malformed GraphQL request with a clean error, not a stack trace", async () => {
-    const res = await fetch(`${base}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"query": "{ me { id "}',
-    });
+    const res = await postGraphql('{"query": "{ me { id "}');
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
     expect(body.errors[0]!.extensions.code).toBe("GRAPHQL_PARSE_FAILED");
@@ -44,31 +40,19 @@ describe("HTTP surface", () => {
   });
 
   it("answers invalid JSON with a 400, not a crash", async () => {
-    const res = await fetch(`${base}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "{nope",
-    });
+    const res = await postGraphql("{nope");
     expect(res.status).toBe(400);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
   });
 
   it("marks GraphQL responses no-store and nosniff", async () => {
-    const res = await fetch(`${base}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"query":"{ me { id } }"}',
-    });
+    const res = await postGraphql('{"query":"{ me { id } }"}');
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
   });
 
   it("keeps introspection off outside development", async () => {
-    const res = await fetch(`${base}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"query":"{ __schema { types { name } } }"}',
-    });
+    const res = await postGraphql('{"query":"{ __schema { types { name } } }"}');
     const body = (await res.json()) as { errors?: unknown[] };
     expect(body.errors?.length).toBeGreaterThan(0);
   });

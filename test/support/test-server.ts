@@ -5,6 +5,7 @@ import type { Database } from "../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../src/server/create-server.js";
 import { FakeClock } from "./fake-clock.js";
 import { createTestDatabase } from "./test-db.js";
+import { useForFile } from "./use-for-file.js";
 
 /** Settings that keep tests fast (cheap argon2) and deterministic; override per test. */
 export const TEST_ENV: Record<string, string> = {
@@ -174,4 +175,15 @@ export async function login(
 export function errorOf(res: GraphQLResponse): { code: unknown; reason: unknown } | undefined {
   const e = res.body.errors?.[0];
   return e ? { code: e.extensions?.code, reason: e.extensions?.reason } : undefined;
+}
+
+/** One test server for the whole file (see useForFile): `const t = useTestServer(env)`. */
+export function useTestServer(
+  env: Record<string, string> = {},
+  options: Parameters<typeof startTestServer>[1] = {},
+): TestServer {
+  return useForFile(
+    () => startTestServer(env, options),
+    (t) => t.close(),
+  );
 }

@@ -12,9 +12,9 @@ import type { Clock } from "../../../src/clock.js";
 import { type Config, loadConfig } from "../../../src/config/config.js";
 import type { Database } from "../../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../../src/server/create-server.js";
-import { demoRoutes } from "../../../src/server/demo/demo-routes.js";
 import { createTestDatabase } from "../../support/test-db.js";
 import { TEST_ENV, TEST_PASSWORD } from "../../support/test-server.js";
+import { useForFile } from "../../support/use-for-file.js";
 
 // Real Chromium (Debian's package, never a downloaded browser) against the real server on a loopback
 // port. The page is opened as http://localhost:<port>: Chromium counts localhost as a secure context,
@@ -342,4 +342,31 @@ export async function reloadData(page: Page): Promise<PageStatus> {
   const before = await statusOf(page);
   await page.locator("#reload").dispatchEvent("click");
   return waitForSettledState(page, before.loads + 1);
+}
+
+/**
+ * A fresh browser context on the demo page with a newly registered account, closed afterwards
+ * whatever the test does: the opening of most browser tests.
+ */
+export async function withSignedInTab(
+  browser: Browser,
+  demo: DemoServer,
+  body: (page: Page, tab: DemoBrowser) => Promise<void>,
+): Promise<void> {
+  const tab = await openDemoBrowser(browser, demo);
+  try {
+    const page = await tab.openTab();
+    await registerThroughPage(page);
+    await body(page, tab);
+  } finally {
+    await tab.close();
+  }
+}
+
+/** One Chromium and one demo server for the whole test file (see useForFile). */
+export function useChromiumAndDemo(): { browser: Browser; demo: DemoServer } {
+  return {
+    browser: useForFile(launchChromium, (b) => b.close()),
+    demo: useForFile(startDemoServer, (d) => d.close()),
+  };
 }

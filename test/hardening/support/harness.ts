@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import pino from "pino";
+import { afterEach } from "vitest";
 import { type Config, loadConfig } from "../../../src/config/config.js";
 import type { Database } from "../../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../../src/server/create-server.js";
@@ -211,3 +212,21 @@ export function errorOf(
 }
 
 export { TEST_PASSWORD };
+
+/**
+ * A `start(transport, env)` for tests that each start their own harness: the one started last is
+ * closed after each test. Call at the top level of a test file.
+ */
+export function harnessPerTest(
+  options: Omit<HarnessOptions, "env"> = {},
+): (transport: Transport, env?: Record<string, string>) => Promise<Harness> {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (transport, env = {}) => {
+    current = await startHarness(transport, { ...options, env });
+    return current;
+  };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MeDocument } from "../../../src/client/index.js";
-import { ada, clientHarness } from "./support/client-harness.js";
+import { ada, clientHarness, LOGIN_RETRIED_THEN_ME } from "./support/client-harness.js";
 
 const START_SECONDS = Math.floor(Date.UTC(2030, 0, 1) / 1000);
 
@@ -11,11 +11,7 @@ describe("DPoP proofs from a client whose clock is wrong (RFC 9449 §11.1 iat wi
       await client.login(ada);
       await client.request(MeDocument);
 
-      expect(server.calls.map((c) => [c.operationName, c.status])).toEqual([
-        ["Login", 401],
-        ["Login", 200],
-        ["Me", 200],
-      ]);
+      expect(server.calls.map((c) => [c.operationName, c.status])).toEqual(LOGIN_RETRIED_THEN_ME);
       expect(server.calls[0]?.proofError).toBe("iat");
       const serverSeconds = START_SECONDS + skewMinutes * 60;
       for (const call of server.calls.slice(1)) {

@@ -15,7 +15,7 @@ import {
   HoldfastClientError,
   MeDocument,
 } from "../../../src/client/index.js";
-import { ada, clientHarness } from "./support/client-harness.js";
+import { ada, clientHarness, LOGIN_RETRIED_THEN_ME } from "./support/client-harness.js";
 
 async function sha256(text: string): Promise<string> {
   return base64url.encode(
@@ -127,11 +127,7 @@ describe("DPoP nonce (RFC 9449 §8)", () => {
     server.requiredNonce = "nonce-1";
     await client.login(ada);
     await client.request(MeDocument);
-    expect(server.calls.map((c) => [c.operationName, c.status])).toEqual([
-      ["Login", 401],
-      ["Login", 200],
-      ["Me", 200],
-    ]);
+    expect(server.calls.map((c) => [c.operationName, c.status])).toEqual(LOGIN_RETRIED_THEN_ME);
     expect(server.calls[0]?.proof?.payload.nonce).toBeUndefined();
     expect(server.calls[1]?.proof?.payload.nonce).toBe("nonce-1");
     expect(server.calls[2]?.proof?.payload.nonce).toBe("nonce-1");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseRetryAfter } from "../../../src/client/backoff.js";
-import { backoffDelayMs, HoldfastClientError, MeDocument } from "../../../src/client/index.js";
-import { ada, clientHarness } from "./support/client-harness.js";
+import { backoffDelayMs, MeDocument } from "../../../src/client/index.js";
+import { ada, clientHarness, rejection } from "./support/client-harness.js";
 import type { Scripted } from "./support/fake-holdfast-server.js";
 
 const unavailable: Scripted = { kind: "error", status: 503, code: "SERVICE_UNAVAILABLE" };
@@ -10,16 +10,6 @@ const retry = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5000 };
 function sequence(values: number[]): () => number {
   let i = 0;
   return () => values[i++ % values.length]!;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<HoldfastClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HoldfastClientError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("backoffDelayMs", () => {

@@ -1,24 +1,9 @@
 import { describe, expect, it } from "vitest";
-import {
-  CreateNoteDocument,
-  createMemoryRefreshTokenStore,
-  HoldfastClientError,
-  MeDocument,
-} from "../../../src/client/index.js";
-import { ada, clientHarness } from "./support/client-harness.js";
+import { CreateNoteDocument, createMemoryRefreshTokenStore, MeDocument } from "../../../src/client/index.js";
+import { ada, clientHarness, rejection } from "./support/client-harness.js";
 import type { Scripted } from "./support/fake-holdfast-server.js";
 
 const expired: Scripted = { kind: "error", status: 401, code: "UNAUTHENTICATED", reason: "token_expired" };
-
-async function rejection(promise: Promise<unknown>): Promise<HoldfastClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HoldfastClientError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("a refused access token", () => {
   it("token_expired: refreshes once and retries the call once with the new token", async () => {

@@ -1,6 +1,7 @@
 import {
   createHoldfastClient,
   createMemoryDpopKeyStore,
+  HoldfastClientError,
   type HoldfastClientOptions,
 } from "../../../../src/client/index.js";
 import { FakeHoldfastServer, type FakeServerOptions } from "./fake-holdfast-server.js";
@@ -36,3 +37,21 @@ export function clientHarness(options: HarnessOptions = {}) {
 }
 
 export const ada = { email: "ada@example.test", password: "correct horse battery staple" };
+
+/** The HoldfastClientError a promise rejects with; fails the test if it resolves or rejects otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<HoldfastClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof HoldfastClientError) return error;
+    throw error;
+  }
+  throw new Error("expected a rejection");
+}
+
+/** The calls of a login refused once (a DPoP proof the server asked to redo), retried, then one `me`. */
+export const LOGIN_RETRIED_THEN_ME = [
+  ["Login", 401],
+  ["Login", 200],
+  ["Me", 200],
+];
