@@ -2,6 +2,7 @@
 // dependency-cruiser from the code itself, so the picture in docs/architecture.md cannot go stale.
 //   npm run deps:graph              rewrites docs/architecture.md
 //   npm run deps:graph -- --check   exits 1 when docs/architecture.md is out of date (CI)
+import "./exit-on-closed-pipe.mjs";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -3,6 +3,7 @@
 //                               for both providers, from the last migrated datamodel to the current one
 //   npm run db:diff -- --check  exits 1 when a provider's schema has changes no migration covers
 // Each provider keeps a snapshot of the datamodel its newest migration reaches (schema.snapshot.prisma).
+import "./exit-on-closed-pipe.mjs";
 import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -2,6 +2,7 @@
 //   npm run permissions                 prints the table: Type.field → rule and scopes
 //   npm run permissions -- --write      rewrites the generated section of docs/permissions.md
 //   npm run permissions -- --check      exits 1 when docs/permissions.md is out of date (CI)
+import "./exit-on-closed-pipe.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

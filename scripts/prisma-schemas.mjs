@@ -1,5 +1,6 @@
 // Derives one Prisma schema per provider from prisma/models.prisma (Prisma allows one provider per
 // schema). With --check it only verifies the derived files are current, for CI.
+import "./exit-on-closed-pipe.mjs";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
