@@ -17,6 +17,7 @@ import { DpopNonces, verifyDpopProof } from "../auth/dpop/index.js";
 import { KeyStore, keyStoreConfig } from "../auth/keys/key-store.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
+import { createRefreshTokenStore } from "../auth/sessions/refresh-token-store.js";
 import { RevocationSet } from "../auth/sessions/revocation.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
@@ -103,6 +104,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   const notes = new NoteService(prisma, clock);
   const sessions = new SessionService({
     prisma,
+    refreshTokens: createRefreshTokenStore(database.driver),
     clock,
     audit,
     revocations,

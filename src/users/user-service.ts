@@ -15,7 +15,7 @@ interface UserRow {
   createdAt: Date;
 }
 
-function toModel(row: UserRow): UserModel {
+export function toUserModel(row: UserRow): UserModel {
   // A role outside the catalogue grants nothing more than a plain user.
   return { ...row, role: isRole(row.role) ? row.role : "user" };
 }
@@ -43,14 +43,14 @@ export class UserService {
 
   async findById(id: string): Promise<UserModel | null> {
     const row = await withDatabase(() => this.prisma.user.findUnique({ where: { id }, select: PUBLIC }));
-    return row ? toModel(row) : null;
+    return row ? toUserModel(row) : null;
   }
 
   async findManyByIds(ids: readonly string[]): Promise<(UserModel | null)[]> {
     const rows = await withDatabase(() =>
       this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: PUBLIC }),
     );
-    const byId = new Map(rows.map((r) => [r.id, toModel(r)]));
+    const byId = new Map(rows.map((r) => [r.id, toUserModel(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
@@ -62,7 +62,7 @@ export class UserService {
         select: { ...PUBLIC, passwordHash: true },
       }),
     );
-    return row ? { ...toModel(row), passwordHash: row.passwordHash } : null;
+    return row ? { ...toUserModel(row), passwordHash: row.passwordHash } : null;
   }
 
   async passwordHash(id: string): Promise<string | null> {
@@ -82,7 +82,7 @@ export class UserService {
         ...(args.after ? { where: { id: { gt: args.after } } } : {}),
       }),
     );
-    return toPage(rows.map(toModel), args.first);
+    return toPage(rows.map(toUserModel), args.first);
   }
 
   /** Creates an account; the caller has checked the password policy and hashed it. */
@@ -117,7 +117,7 @@ export class UserService {
           select: PUBLIC,
         }),
       );
-      return toModel(row);
+      return toUserModel(row);
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new BadUserInputError("email_taken", "An account with this email already exists", "email");
