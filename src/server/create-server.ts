@@ -32,6 +32,7 @@ import { buildSchema } from "../graphql/schema.js";
 import { singleCredentialOperation } from "../graphql/single-credential-operation.js";
 import { createLogger } from "../logger.js";
 import { NoteService } from "../notes/note-service.js";
+import { createUserReads } from "../users/user-reads.js";
 import { UserService } from "../users/user-service.js";
 import { challengeHeaders, dpopChallengePlugin } from "./challenge.js";
 import { demoRoutes } from "./demo/demo-routes.js";
@@ -100,7 +101,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   const endpointUrl = `${config.server.publicUrl}${config.server.graphqlPath}`;
 
   const audit = new AuditLog(prisma, clock);
-  const users = new UserService(prisma, clock);
+  const users = new UserService(prisma, clock, createUserReads(database.driver));
   const notes = new NoteService(prisma, clock);
   const sessions = new SessionService({
     prisma,

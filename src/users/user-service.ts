@@ -6,6 +6,7 @@ import { BadUserInputError } from "../errors/app-error.js";
 import { type Page, pageArgs, toPage } from "../graphql/pagination.js";
 import { newId } from "../ids.js";
 import type { UserModel } from "./user-model.js";
+import type { UserReads } from "./user-reads.js";
 
 interface UserRow {
   id: string;
@@ -39,16 +40,21 @@ export class UserService {
   constructor(
     private readonly prisma: Prisma,
     private readonly clock: Clock,
+    /** Prepared statements for the hot reads; without them, Prisma. */
+    private readonly reads?: UserReads,
   ) {}
 
   async findById(id: string): Promise<UserModel | null> {
-    const row = await withDatabase(() => this.prisma.user.findUnique({ where: { id }, select: PUBLIC }));
-    return row ? toUserModel(row) : null;
+    const [row] = await this.findManyByIds([id]);
+    return row ?? null;
   }
 
   async findManyByIds(ids: readonly string[]): Promise<(UserModel | null)[]> {
+    const { reads } = this;
     const rows = await withDatabase(() =>
-      this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: PUBLIC }),
+      reads
+        ? reads.byIds(ids)
+        : this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: PUBLIC }),
     );
     const byId = new Map(rows.map((r) => [r.id, toUserModel(r)]));
     return ids.map((id) => byId.get(id) ?? null);
@@ -74,13 +80,16 @@ export class UserService {
 
   async list(first: number | null | undefined, after: string | null | undefined): Promise<Page<UserModel>> {
     const args = pageArgs(first, after);
+    const { reads } = this;
     const rows = await withDatabase(() =>
-      this.prisma.user.findMany({
-        select: PUBLIC,
-        orderBy: { id: "asc" },
-        take: args.first + 1,
-        ...(args.after ? { where: { id: { gt: args.after } } } : {}),
-      }),
+      reads
+        ? reads.page(args.first + 1, args.after)
+        : this.prisma.user.findMany({
+            select: PUBLIC,
+            orderBy: { id: "asc" },
+            take: args.first + 1,
+            ...(args.after ? { where: { id: { gt: args.after } } } : {}),
+          }),
     );
     return toPage(rows.map(toUserModel), args.first);
   }
