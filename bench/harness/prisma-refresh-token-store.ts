@@ -63,6 +63,13 @@ export class PrismaRefreshTokenStore implements RefreshTokenStore {
     }
   }
 
+  liveSessions(userId: string, now: Date) {
+    return this.prisma.session.findMany({
+      where: { userId, revokedAt: null, idleExpiresAt: { gt: now }, absoluteExpiresAt: { gt: now } },
+      orderBy: { lastUsedAt: "desc" },
+    });
+  }
+
   async revokeFamily(input: RevokeFamilyInput): Promise<void> {
     await this.prisma.$transaction([
       this.prisma.session.updateMany({

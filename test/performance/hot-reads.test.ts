@@ -60,6 +60,60 @@ describe(`hot reads on prepared statements (${process.env.TEST_DATABASE ?? "sqli
     );
   });
 
+  it("lists a user's live sessions like Prisma: revoked and expired left out, most recently used first", async () => {
+    const [user] = await db.prisma.user.findMany({ orderBy: { id: "asc" }, take: 1 });
+    const now = new Date("2030-02-01T12:00:00.000Z");
+    const at = (s: number) => new Date(now.getTime() + s * 1000);
+    const session = (n: number, extra: Record<string, unknown>) => ({
+      id: newId(at(n)),
+      userId: user!.id,
+      scopes: "profile:read notes:read",
+      jkt: n % 2 === 0 ? null : "jkt-thumbprint",
+      userAgent: n % 3 === 0 ? null : `agent ${n}`,
+      ip: "192.0.2.1",
+      createdAt: at(-3600),
+      lastUsedAt: at(-n * 10),
+      idleExpiresAt: at(3600),
+      absoluteExpiresAt: at(86_400),
+      ...extra,
+    });
+    await db.prisma.session.createMany({
+      data: [
+        session(1, {}),
+        session(2, {}),
+        session(3, { revokedAt: at(-5), revokedReason: "logout" }),
+        session(4, { idleExpiresAt: now }),
+        session(5, { absoluteExpiresAt: at(-1) }),
+        session(6, { idleExpiresAt: at(0.001) }),
+        session(7, {}),
+      ],
+    });
+    const expected = await db.prisma.session.findMany({
+      where: {
+        userId: user!.id,
+        revokedAt: null,
+        idleExpiresAt: { gt: now },
+        absoluteExpiresAt: { gt: now },
+      },
+      orderBy: { lastUsedAt: "desc" },
+      select: {
+        id: true,
+        userId: true,
+        scopes: true,
+        jkt: true,
+        userAgent: true,
+        ip: true,
+        createdAt: true,
+        lastUsedAt: true,
+        idleExpiresAt: true,
+        absoluteExpiresAt: true,
+        revokedAt: true,
+      },
+    });
+    expect(expected).toHaveLength(4);
+    expect(await createRefreshTokenStore(db.driver).liveSessions(user!.id, now)).toEqual(expected);
+  });
+
   it("makes one round trip per read", async () => {
     const reads = createUserReads(db.driver);
     const store = createRefreshTokenStore(db.driver);

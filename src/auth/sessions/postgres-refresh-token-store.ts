@@ -6,6 +6,7 @@ import type {
   RefreshTokenRecord,
   RefreshTokenStore,
   RevokeFamilyInput,
+  SessionRecord,
 } from "./refresh-token-store.js";
 
 // Named statements: pg prepares each once per connection, so PostgreSQL plans them once.
@@ -58,6 +59,15 @@ const REVOKE_FAMILY = {
 )
 INSERT INTO "AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
 VALUES ($4, $5, $6, $7, $8, $9, $10, $11::timestamp)`,
+};
+
+const LIVE_SESSIONS = {
+  name: "holdfast_sessions_live",
+  text: `SELECT id, "userId", scopes, jkt, "userAgent", ip, "createdAt", "lastUsedAt", "idleExpiresAt",
+  "absoluteExpiresAt", "revokedAt"
+FROM "Session"
+WHERE "userId" = $1 AND "revokedAt" IS NULL AND "idleExpiresAt" > $2::timestamp AND "absoluteExpiresAt" > $2::timestamp
+ORDER BY "lastUsedAt" DESC`,
 };
 
 interface FoundRow {
@@ -151,6 +161,15 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
       if (isDriverUniqueViolation(error)) return false;
       throw error;
     }
+  }
+
+  async liveSessions(userId: string, now: Date): Promise<SessionRecord[]> {
+    const { rows } = await this.pool.query<SessionRecord>({
+      ...LIVE_SESSIONS,
+      values: [userId, pgTimestamp(now)],
+      types: pgTypes,
+    });
+    return rows;
   }
 
   async revokeFamily(input: RevokeFamilyInput): Promise<void> {

@@ -81,6 +81,8 @@ export interface RefreshTokenStore {
   consume(input: ConsumeInput): Promise<boolean>;
   /** Ends the family (if not already ended) and writes the audit row, all or nothing. */
   revokeFamily(input: RevokeFamilyInput): Promise<void>;
+  /** A user's sessions that are neither revoked nor expired at `now`, most recently used first. */
+  liveSessions(userId: string, now: Date): Promise<SessionRecord[]>;
 }
 
 export function createRefreshTokenStore(driver: DriverHandle): RefreshTokenStore {

@@ -280,12 +280,7 @@ export class SessionService {
   /** The user's live sessions, most recently used first. */
   async listForUser(userId: string): Promise<SessionModel[]> {
     const now = this.deps.clock.now();
-    const rows = await withDatabase(() =>
-      this.deps.prisma.session.findMany({
-        where: { userId, revokedAt: null, idleExpiresAt: { gt: now }, absoluteExpiresAt: { gt: now } },
-        orderBy: { lastUsedAt: "desc" },
-      }),
-    );
+    const rows = await withDatabase(() => this.deps.refreshTokens.liveSessions(userId, now));
     return rows.map(toSessionModel);
   }
 

@@ -12,6 +12,7 @@ import type {
   RefreshTokenRecord,
   RefreshTokenStore,
   RevokeFamilyInput,
+  SessionRecord,
 } from "./refresh-token-store.js";
 
 type Row = Record<string, unknown>;
@@ -24,6 +25,7 @@ type Row = Record<string, unknown>;
 export class SqliteRefreshTokenStore implements RefreshTokenStore {
   readonly #find: Sqlite.Statement;
   readonly #findToken: Sqlite.Statement;
+  readonly #liveSessions: Sqlite.Statement;
   readonly #consume: (input: ConsumeInput) => boolean;
   readonly #revokeFamily: (input: RevokeFamilyInput) => void;
 
@@ -42,6 +44,15 @@ WHERE t.tokenHash = ?`,
       .safeIntegers(false);
     this.#findToken = connection
       .prepare("SELECT id, sessionId, consumedAt, sealedSuccessor FROM RefreshToken WHERE tokenHash = ?")
+      .safeIntegers(false);
+    // Timestamps are ISO 8601 text of one fixed shape (sqliteTimestamp), so text order is time order.
+    this.#liveSessions = connection
+      .prepare(
+        `SELECT id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt, absoluteExpiresAt, revokedAt
+FROM Session
+WHERE userId = ? AND revokedAt IS NULL AND idleExpiresAt > ? AND absoluteExpiresAt > ?
+ORDER BY lastUsedAt DESC`,
+      )
       .safeIntegers(false);
     // The compare-and-set: only an unconsumed token matches.
     const consumeToken = connection.prepare(
@@ -98,19 +109,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         consumedAt: sqliteNullableDate(r.consumedAt),
         sealedSuccessor: (r.sealedSuccessor as string | null) ?? null,
       },
-      session: {
-        id: String(r.id),
-        userId: String(r.userId),
-        scopes: String(r.scopes),
-        jkt: (r.jkt as string | null) ?? null,
-        userAgent: (r.userAgent as string | null) ?? null,
-        ip: (r.ip as string | null) ?? null,
-        createdAt: sqliteDate(r.createdAt),
-        lastUsedAt: sqliteDate(r.lastUsedAt),
-        idleExpiresAt: sqliteDate(r.idleExpiresAt),
-        absoluteExpiresAt: sqliteDate(r.absoluteExpiresAt),
-        revokedAt: sqliteNullableDate(r.revokedAt),
-      },
+      session: toSessionRecord(r),
       user: {
         id: String(r.userId),
         email: String(r.userEmail),
@@ -119,6 +118,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         createdAt: sqliteDate(r.userCreatedAt),
       },
     };
+  }
+
+  async liveSessions(userId: string, now: Date): Promise<SessionRecord[]> {
+    await sqliteOutsideTransaction(this.connection);
+    const at = sqliteTimestamp(now);
+    return (this.#liveSessions.all(userId, at, at) as Row[]).map(toSessionRecord);
   }
 
   async findToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
@@ -147,4 +152,20 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     await sqliteOutsideTransaction(this.connection);
     this.#revokeFamily(input);
   }
+}
+
+function toSessionRecord(r: Row): SessionRecord {
+  return {
+    id: String(r.id),
+    userId: String(r.userId),
+    scopes: String(r.scopes),
+    jkt: (r.jkt as string | null) ?? null,
+    userAgent: (r.userAgent as string | null) ?? null,
+    ip: (r.ip as string | null) ?? null,
+    createdAt: sqliteDate(r.createdAt),
+    lastUsedAt: sqliteDate(r.lastUsedAt),
+    idleExpiresAt: sqliteDate(r.idleExpiresAt),
+    absoluteExpiresAt: sqliteDate(r.absoluteExpiresAt),
+    revokedAt: sqliteNullableDate(r.revokedAt),
+  };
 }
