@@ -61,7 +61,7 @@ for (const provider of ["sqlite", "postgres"] as const) {
           const cpu = process.cpuUsage();
           for (let i = 0; i < perRound; i++) await run();
           const used = process.cpuUsage(cpu);
-          (samples[name] ??= []).push((used.user + used.system) / perRound);
+          samples[name] = [...(samples[name] ?? []), (used.user + used.system) / perRound];
         }
       }
       const prepared = median(samples["prepared statement"]!);
