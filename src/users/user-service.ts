@@ -1,25 +1,11 @@
-import { isRole } from "../authz/scopes.js";
 import type { Clock } from "../clock.js";
 import type { Prisma } from "../db/database.js";
 import { isUniqueViolation, withDatabase } from "../db/errors.js";
 import { BadUserInputError } from "../errors/app-error.js";
 import { type Page, pageArgs, toPage } from "../graphql/pagination.js";
 import { newId } from "../ids.js";
-import type { UserModel } from "./user-model.js";
+import { toUserModel, type UserModel } from "./user-model.js";
 import type { UserReads } from "./user-reads.js";
-
-interface UserRow {
-  id: string;
-  email: string;
-  displayName: string;
-  role: string;
-  createdAt: Date;
-}
-
-export function toUserModel(row: UserRow): UserModel {
-  // A role outside the catalogue grants nothing more than a plain user.
-  return { ...row, role: isRole(row.role) ? row.role : "user" };
-}
 
 const PUBLIC = { id: true, email: true, displayName: true, role: true, createdAt: true } as const;
 

@@ -4,8 +4,7 @@ import type { Prisma } from "../../db/database.js";
 import { withDatabase } from "../../db/errors.js";
 import { NotFoundError, UnauthenticatedError } from "../../errors/app-error.js";
 import { newId } from "../../ids.js";
-import type { UserModel } from "../../users/user-model.js";
-import { toUserModel } from "../../users/user-service.js";
+import { toUserModel, type UserModel } from "../../users/user-model.js";
 import type { AuditLog } from "../audit-log.js";
 import type { ClientInfo } from "../auth-payload.js";
 import {
