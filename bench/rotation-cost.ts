@@ -6,7 +6,8 @@
 // Part 1, side by side: SessionService.rotate with the rotation store (driver statements) against
 // the same service on the Prisma model API (the code before the store), in turns, slice by slice.
 // Part 2: the whole `refresh` mutation through the server (Fastify inject, Redis configured), as a
-// client pays for it: rate limit, rotation, access-token signing, GraphQL.
+// client pays for it: rate limit, rotation, access-token signing, GraphQL; once as built and once
+// with the session service's store swapped for the Prisma one (the same queries as before).
 // CPU is this process's (process.cpuUsage: every thread); PostgreSQL's own CPU is not in it.
 import { loadavg } from "node:os";
 import { AuditLog } from "../src/auth/audit-log.js";
@@ -123,45 +124,53 @@ async function benchProvider(provider: BenchProvider): Promise<void> {
         v.tokens.push(started.refreshToken);
       }
     }
-    const server = await startTestServer(
-      {
-        REDIS_URL: SHARED_REDIS_URL,
-        REDIS_KEY_PREFIX: prefix,
-        RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000",
-        KEY_RELOAD_INTERVAL_SECONDS: "3600",
-      },
-      { database: { ...database, url: db.url } },
-    );
-    const mutation = {
-      path: "`refresh` mutation, whole server",
-      tokens: [] as string[],
-      row: {
-        provider,
-        path: "`refresh` mutation, whole server",
-        rotations: 0,
-        cpuUs: 0,
-        wallMs: 0,
-        counts: emptyCounts(),
-      },
-    };
-    for (let i = 0; i < CHAINS; i++) mutation.tokens.push((await registerUser(server)).refreshToken!);
-    const viaServer = async (token: string) => {
-      const res = await server.gql<{ refresh: { refreshToken: string } }>(REFRESH, { variables: { token } });
-      const next = res.body.data?.refresh.refreshToken;
-      if (!next) throw new Error(`refresh failed: ${JSON.stringify(res.body.errors)}`);
-      return next;
-    };
+    // The whole mutation twice: the server as built, and the same server with the rotation's data
+    // access swapped back to the Prisma model API (the store is the only difference).
+    const servers = [];
+    for (const [path, store] of [
+      [
+        "`refresh` mutation, whole server, Prisma model API (before)",
+        new PrismaRefreshTokenStore(database.prisma),
+      ],
+      ["`refresh` mutation, whole server, rotation store (now)", null],
+    ] as const) {
+      const server = await startTestServer(
+        {
+          REDIS_URL: SHARED_REDIS_URL,
+          REDIS_KEY_PREFIX: prefix,
+          RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000",
+          KEY_RELOAD_INTERVAL_SECONDS: "3600",
+        },
+        { database: { ...database, url: db.url } },
+      );
+      if (store)
+        (
+          server.server.services.sessions as unknown as { deps: { refreshTokens: unknown } }
+        ).deps.refreshTokens = store;
+      const tokens: string[] = [];
+      for (let i = 0; i < CHAINS; i++) tokens.push((await registerUser(server)).refreshToken!);
+      const rotate = async (token: string) => {
+        const res = await server.gql<{ refresh: { refreshToken: string } }>(REFRESH, {
+          variables: { token },
+        });
+        const next = res.body.data?.refresh.refreshToken;
+        if (!next) throw new Error(`refresh failed: ${JSON.stringify(res.body.errors)}`);
+        return next;
+      };
+      const row: Row = { provider, path, rotations: 0, cpuUs: 0, wallMs: 0, counts: emptyCounts() };
+      servers.push({ server, tokens, rotate, row });
+    }
     // Warm-up: JIT, prepared statements, pools.
     for (const v of variants) await measureWarm(v.tokens, (t) => rotateWith(v.service, t));
-    await measureWarm(mutation.tokens, viaServer);
+    for (const m of servers) await measureWarm(m.tokens, m.rotate);
     for (const v of variants) await count(v.row, v.tokens, (t) => rotateWith(v.service, t));
-    await count(mutation.row, mutation.tokens, viaServer);
+    for (const m of servers) await count(m.row, m.tokens, m.rotate);
     for (let s = 0; s < slices; s++) {
       for (const v of variants) await measure(v.row, v.tokens, (t) => rotateWith(v.service, t));
-      await measure(mutation.row, mutation.tokens, viaServer);
+      for (const m of servers) await measure(m.row, m.tokens, m.rotate);
     }
-    rows.push(...variants.map((v) => v.row), mutation.row);
-    await server.close();
+    rows.push(...variants.map((v) => v.row), ...servers.map((m) => m.row));
+    for (const m of servers) await m.server.close();
   } finally {
     await database.close();
     await db.drop();
@@ -194,11 +203,12 @@ console.log("|---|---|--:|--:|--:|--:|--:|--:|");
 for (const row of rows) {
   const per = (n: number) => (n / COUNTED_ROTATIONS).toFixed(2);
   const cpu = row.cpuUs / row.rotations;
-  const baseline = rows.find((r) => r.provider === row.provider && r.path.includes("before"));
+  const kind = row.path.slice(0, 8);
+  const baseline = rows.find(
+    (r) => r.provider === row.provider && r.path.startsWith(kind) && r.path.includes("before"),
+  );
   const ratio =
-    baseline && baseline !== row && row.path.startsWith("rotate()")
-      ? `${(cpu / (baseline.cpuUs / baseline.rotations)).toFixed(2)}×`
-      : "";
+    baseline && baseline !== row ? `${(cpu / (baseline.cpuUs / baseline.rotations)).toFixed(2)}×` : "";
   console.log(
     `| ${row.provider} | ${row.path} | ${per(row.counts.sqlRoundTrips)} | ${per(row.counts.sqlStatements)} | ${per(row.counts.redisCommands)} | ${cpu.toFixed(0)} | ${((row.rotations / row.wallMs) * 1000).toFixed(0)} | ${ratio} |`,
   );
