@@ -95,6 +95,8 @@ function capturingSqliteConnection(factory: SqliteAdapterFactory): {
 } {
   let connection: Sqlite.Database | null = null;
   const adapter = Object.create(factory) as SqliteAdapterFactory;
+  // The factory keeps its settings in private fields: its methods must run on the factory itself.
+  adapter.connectToShadowDb = () => factory.connectToShadowDb();
   adapter.connect = async () => {
     const opened = await factory.connect();
     const client = (opened as unknown as { client?: unknown }).client;
