@@ -1,9 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from "@apollo/server/plugin/landingPage/default";
+import { ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
@@ -13,7 +10,7 @@ import type { Logger } from "pino";
 import { AuditLog } from "../auth/audit-log.js";
 import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
 import { type Authentication, authenticate } from "../auth/authenticate.js";
-import { DpopNonces, verifyDpopProof } from "../auth/dpop/index.js";
+import { DpopNonces, loopbackOrigins, verifyDpopProof } from "../auth/dpop/index.js";
 import { KeyStore, keyStoreConfig } from "../auth/keys/key-store.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
@@ -34,6 +31,8 @@ import { NoteService } from "../notes/note-service.js";
 import { UserService } from "../users/user-service.js";
 import { challengeHeaders, dpopChallengePlugin } from "./challenge.js";
 import { demoRoutes } from "./demo/demo-routes.js";
+import { frontPageRoutes } from "./front-page/front-page-routes.js";
+import { sandboxLandingPage } from "./front-page/sandbox-landing-page.js";
 import { createInfrastructure } from "./infrastructure.js";
 import { corsOptions } from "./security/cors.js";
 import { installErrorHandler } from "./security/error-handler.js";
@@ -177,7 +176,13 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     }) =>
       verifyDpopProof(
         { ...input, url: endpointUrl },
-        { clock, replayStore, nonces, iatWindowSeconds: config.dpop.iatWindowSeconds },
+        {
+          clock,
+          replayStore,
+          nonces,
+          iatWindowSeconds: config.dpop.iatWindowSeconds,
+          loopbackAliases: config.env === "development",
+        },
       ),
   };
 
@@ -201,7 +206,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     // DPoP refusals that only a resolver can make (a bound refresh family) still answer 401 + challenge.
     dpopChallengePlugin(),
     dev
-      ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
+      ? sandboxLandingPage({ endpointUrl, demo: config.http.demo })
       : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
     requestLogPlugin(),
     queryLimits.plugin,
@@ -230,7 +235,12 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   await apollo.start();
 
   await app.register(fastifyCookie);
-  await app.register(fastifyCors, corsOptions({ corsOrigins: config.http.corsOrigins, dev }));
+  // In development the loopback names of this server are one origin (a page at 127.0.0.1 may call localhost).
+  const corsOrigins = [
+    ...config.http.corsOrigins,
+    ...loopbackOrigins(config.server.publicUrl, { loopbackAliases: dev }),
+  ];
+  await app.register(fastifyCors, corsOptions({ corsOrigins, dev }));
 
   const secureCookie = true;
   const cookiePath = config.refresh.cookieName.startsWith("__Host-") ? "/" : config.server.graphqlPath;
@@ -292,6 +302,12 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     return payload;
   });
   if (config.http.demo) await app.register(demoRoutes);
+  await app.register(frontPageRoutes, {
+    endpointUrl,
+    demo: config.http.demo,
+    sandbox: dev,
+    readme: config.http.demo,
+  });
 
   await app.register(fastifyApollo(apollo), {
     context: withRequestLog(context),

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
 import { FRONT_PAGE_CSP } from "../security/security-headers.js";
 
@@ -9,11 +10,13 @@ export interface FrontPageOptions {
   readonly demo: boolean;
   /** Whether /graphql shows Apollo Sandbox in a browser (development). */
   readonly sandbox: boolean;
-  /** The project README, served as text at /docs/README.md when given (development). */
-  readonly readmePath?: string;
+  /** Serve the project README as text at /docs/README.md (with the demo: development only). */
+  readonly readme: boolean;
 }
 
 export const README_PATH = "/docs/README.md";
+/** The package root's README, three levels up both from src/server/front-page (tsx) and dist/server/front-page. */
+const README_FILE = fileURLToPath(new URL("../../../README.md", import.meta.url));
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -44,7 +47,7 @@ export function frontPageHtml(options: FrontPageOptions): string {
       `<li><a href="/graphql">/graphql</a> — Apollo Sandbox in the browser (loads from Apollo's CDN: needs the internet).</li>`,
     );
   else links.push(`<li><code>POST /graphql</code> — the GraphQL endpoint.</li>`);
-  if (options.readmePath) links.push(`<li><a href="${README_PATH}">README</a> — the documentation.</li>`);
+  if (options.readme) links.push(`<li><a href="${README_PATH}">README</a> — the documentation.</li>`);
   links.push(
     `<li><a href="/.well-known/jwks.json">/.well-known/jwks.json</a> — public signing keys; ` +
       `<a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a> — health.</li>`,
@@ -82,10 +85,9 @@ export async function frontPageRoutes(app: FastifyInstance, options: FrontPageOp
       .header("content-security-policy", FRONT_PAGE_CSP)
       .send(html),
   );
-  const { readmePath } = options;
-  if (readmePath) {
+  if (options.readme) {
     app.get(README_PATH, async (_request, reply) =>
-      reply.header("content-type", "text/plain; charset=utf-8").send(await readFile(readmePath, "utf8")),
+      reply.header("content-type", "text/plain; charset=utf-8").send(await readFile(README_FILE, "utf8")),
     );
   }
 }
