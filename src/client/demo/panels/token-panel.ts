@@ -6,7 +6,7 @@ import { decodeJwt } from "../raw-graphql.js";
 // token this tab received (sign-in, silent refreshes, refreshes done by another tab).
 
 const VIA_TEXT: Record<DemoTokenEvent["via"], string> = {
-  sign_in: "signed in: first token of a new session",
+  sign_in: "signed in (or page loaded): first token in this tab",
   refresh: "silent refresh: refresh token rotated, new access token",
   other_tab: "another tab refreshed: its new token was shared here",
 };
