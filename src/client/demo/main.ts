@@ -124,6 +124,9 @@ function showSignedOut(state: "signed-out" | "session-lost", text: string): void
 }
 
 function showError(error: unknown, doing: string): void {
+  // The session ended during the call (revoked elsewhere, logged out): onSessionLost/onLogout said why.
+  const ended = statusLine.dataset.state === "session-lost" || statusLine.dataset.state === "signed-out";
+  if (ended && !client.state().authenticated) return;
   if (error instanceof HoldfastClientError && error.code === "SESSION_LOST") {
     // onSessionLost has already said why (or the session ended by logout while the call waited).
     const state = statusLine.dataset.state;

@@ -40,12 +40,10 @@ registerPanel({
       binding,
       el("h3", {}, "Scopes"),
       scopes,
-      el(
-        "div",
-        { className: "columns" },
-        el("div", {}, el("h3", {}, "Header"), header),
-        el("div", {}, el("h3", {}, "Claims"), claims),
-      ),
+      el("h3", {}, "Header"),
+      header,
+      el("h3", {}, "Claims"),
+      claims,
       el("h3", {}, "Timeline"),
       timeline,
     );
