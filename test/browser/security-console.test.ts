@@ -91,6 +91,20 @@ describe.each(["localhost", "127.0.0.1"])("the security console at http://%s", (
       expect((await reloadData(page)).state).toBe("signed-in");
       await expect.poll(() => page.locator('#token-timeline li[data-via="refresh"]').count()).toBe(1);
       await expect.poll(() => secondsLeft(page)).toBeGreaterThan(40);
+
+      // A widget's token with notes:read only (the default choice) reads notes but not sessions.
+      await press(page, "#narrow-run");
+      await expect.poll(() => page.locator("#narrow-result tr[data-field]").count()).toBe(3);
+      const allowed = await page
+        .locator("#narrow-result tr[data-field]")
+        .evaluateAll((rows) =>
+          Object.fromEntries(
+            rows.map((r) => [(r as HTMLElement).dataset.field, (r as HTMLElement).dataset.allowed]),
+          ),
+        );
+      expect(allowed).toEqual({ "me.displayName": "true", "me.notes": "true", sessions: "false" });
+      expect(await page.textContent('#narrow-result tr[data-field="sessions"]')).toContain("FORBIDDEN");
+      expect(await page.textContent("#narrow-summary")).toContain("scopes [notes:read]");
       if (screenshots)
         await page.screenshot({ path: new URL("console-token.png", DOCS).pathname, fullPage: true });
       expect(tab.pageErrors).toEqual([]);
