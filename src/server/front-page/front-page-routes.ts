@@ -22,13 +22,18 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The copy-paste example: register, then call with the token. Plain HTTP, no DPoP (see the README). */
+/**
+ * The copy-paste example (bash): register a fresh account, keep its access token, ask who you are.
+ * Plain HTTP without DPoP, so the token is a Bearer token (the console at /demo shows the difference).
+ */
 export function curlExample(endpointUrl: string): string {
+  const json = `-H 'content-type: application/json'`;
   return [
-    `curl -s ${endpointUrl} -H 'content-type: application/json' -d '{"query":`,
-    ` "mutation { register(input: {email: \\"ada@example.com\\", password: \\"correct horse battery\\", displayName: \\"Ada\\", refreshTokenDelivery: BODY}) { accessToken refreshToken expiresAt } }"}'`,
-    `curl -s ${endpointUrl} -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \\`,
-    ` -d '{"query":"{ me { id email } sessions { id current } }"}'`,
+    `TOKEN=$(curl -s ${endpointUrl} ${json} -d '{"query":`,
+    ` "mutation { register(input: {email: \\"ada'$(date +%s)'@example.com\\", password: \\"correct horse battery\\", displayName: \\"Ada\\"}) { accessToken } }"}' \\`,
+    ` | sed -E 's/.*"accessToken":"([^"]+)".*/\\1/')`,
+    `curl -s ${endpointUrl} ${json} -H "authorization: Bearer $TOKEN" \\`,
+    ` -d '{"query":"{ me { id displayName } sessions { id current } }"}'`,
   ].join("\n");
 }
 
