@@ -49,4 +49,8 @@ for (let i = 0; i < runs; i++) {
 const fmt = (xs: number[]) => xs.map((x) => `${(x / 1000).toFixed(2)} s`).join(", ");
 console.log(`first start (new database): ${fmt(fresh)}`);
 console.log(`second start (same database): ${fmt(again)}`);
-console.log(`load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(1)).join(", ")} on this machine`);
+console.log(
+  `load average (1, 5, 15 min): ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(", ")} on this machine`,
+);
