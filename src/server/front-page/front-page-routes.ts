@@ -18,7 +18,7 @@ export const README_PATH = "/docs/README.md";
 /** The package root's README, three levels up both from src/server/front-page (tsx) and dist/server/front-page. */
 const README_FILE = fileURLToPath(new URL("../../../README.md", import.meta.url));
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

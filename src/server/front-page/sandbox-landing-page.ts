@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
-import { curlExample } from "./front-page-routes.js";
+import { curlExample, escapeHtml } from "./front-page-routes.js";
 
 /** What Sandbox opens with: who am I, and my sessions (run it after the preflight script signed in). */
 export const SANDBOX_INITIAL_DOCUMENT = `# Holdfast: set up the preflight script from the README ("Apollo Sandbox"), then run Me.
@@ -51,10 +51,6 @@ export function sandboxLandingPage(options: SandboxLandingPageOptions): ApolloSe
       };
     },
   };
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function withFallback(html: string, options: SandboxLandingPageOptions): string {
