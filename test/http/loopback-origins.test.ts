@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from "node:http";
-import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDpopKey, createDpopProof, type DpopTestKey } from "../support/dpop-proof.js";
+import { freePort } from "../support/free-port.js";
 import {
   REFRESH,
   REGISTER,
@@ -15,17 +15,6 @@ import {
 // In production only the configured PUBLIC_URL is, and a proof for any other URL is told which one.
 
 const HOSTS = ["localhost", "127.0.0.1", "[::1]"] as const;
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 interface Answer {
   status: number;

@@ -1,4 +1,3 @@
-import { type AddressInfo, createServer as createNetServer } from "node:net";
 import pino from "pino";
 import {
   type Browser,
@@ -12,6 +11,7 @@ import type { Clock } from "../../../src/clock.js";
 import { type Config, loadConfig } from "../../../src/config/config.js";
 import type { Database } from "../../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../../src/server/create-server.js";
+import { freePort } from "../../support/free-port.js";
 import { createTestDatabase } from "../../support/test-db.js";
 import { TEST_ENV, TEST_PASSWORD } from "../../support/test-server.js";
 import { useForFile } from "../../support/use-for-file.js";
@@ -103,17 +103,6 @@ export async function startDemoServer(env: Record<string, string> = {}): Promise
       await database.close();
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 // --- network log -----------------------------------------------------------------------------------
