@@ -17,6 +17,7 @@ import { DpopNonces, verifyDpopProof } from "../auth/dpop/index.js";
 import { KeyStore, keyStoreConfig } from "../auth/keys/key-store.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
+import { securityEventFeed } from "../auth/sessions/redis-security-event-sink.js";
 import { RevocationSet } from "../auth/sessions/revocation.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
@@ -35,6 +36,7 @@ import { UserService } from "../users/user-service.js";
 import { challengeHeaders, dpopChallengePlugin } from "./challenge.js";
 import { demoRoutes } from "./demo/demo-routes.js";
 import { createInfrastructure } from "./infrastructure.js";
+import { oauthRoutes, resourceMetadataUrl } from "./oauth/oauth-routes.js";
 import { corsOptions } from "./security/cors.js";
 import { installErrorHandler } from "./security/error-handler.js";
 import { graphqlLimits } from "./security/graphql-limits.js";
@@ -106,7 +108,8 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     clock,
     audit,
     revocations,
-    bus,
+    // Revocations also go out as signed Security Event Tokens for other services (RFC 8417).
+    bus: securityEventFeed(bus, { keys, clock, config, redis: infrastructure.redis, logger }),
     config: {
       ...config.refresh,
       accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
@@ -199,7 +202,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     // Per-user responses are never cacheable; the plugin's bookkeeping costs ~40% of a large list.
     ApolloServerPluginCacheControlDisabled(),
     // DPoP refusals that only a resolver can make (a bound refresh family) still answer 401 + challenge.
-    dpopChallengePlugin(),
+    dpopChallengePlugin(resourceMetadataUrl(config)),
     dev
       ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
       : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
@@ -270,7 +273,9 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     } catch (error) {
       if (error instanceof UnauthenticatedError) {
         const usedDpop = /^dpop /i.test(authorization[0] ?? "");
-        throw toGraphQLError(error, { headers: challengeHeaders(error, usedDpop) });
+        throw toGraphQLError(error, {
+          headers: challengeHeaders(error, usedDpop, resourceMetadataUrl(config)),
+        });
       }
       if (error instanceof AppError) throw toGraphQLError(error, {});
       throw error;
@@ -325,6 +330,19 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       )
       .send(keys.jwks()),
   );
+
+  await app.register(oauthRoutes, {
+    config,
+    clock,
+    logger,
+    prisma,
+    tokens: verifier,
+    revocations,
+    sessions,
+    replayStore,
+    nonces,
+    redis: infrastructure.redis,
+  });
 
   const reload = setInterval(() => {
     keys
