@@ -33,7 +33,10 @@ export interface HoldfastServer {
  */
 export async function createServer(options: CreateServerOptions): Promise<HoldfastServer> {
   const runtime = await resolveConfiguration(options);
-  const stores = await openStores(runtime);
+  const opened = await openStores(runtime);
+  const stores = options.wrapTokenVerifier
+    ? { ...opened, verifier: options.wrapTokenVerifier(opened.verifier) }
+    : opened;
   const services = await createServices(runtime, stores);
   const stopBackgroundWork = await startBackgroundWork(runtime, stores, services);
 
