@@ -70,6 +70,14 @@ describe("POST /oauth/revoke (RFC 7009)", () => {
     expect((await introspect(t, user.refreshToken!)).body?.active).toBe(true);
   });
 
+  it("limits public revocation requests per address (429 with Retry-After)", async () => {
+    const t = await start({ RATE_LIMIT_OAUTH_PER_CLIENT_PER_MINUTE: "2" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push((await postForm(t, "/oauth/revoke", { token: "A".repeat(43) })).status);
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   describe("a DPoP-bound token", () => {
     it("is not revoked without a proof, with client credentials or without", async () => {
       const t = await start();
