@@ -53,6 +53,7 @@ export class RevocationState {
   #ownsSubscriber = false;
   #subscribed = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
   #closed = false;
   /** When the state was last known complete (a successful poll, or while subscribed). */
   #lastSyncMs: number | null = null;
@@ -83,7 +84,12 @@ export class RevocationState {
   /** Connects the feed and runs the first poll; resolves once whichever is configured has answered. */
   async start(): Promise<void> {
     const waits: Promise<unknown>[] = [];
-    if (this.#options.redis) waits.push(this.#subscribe().catch((e) => this.#deps.onError(e, "subscribe")));
+    if (this.#options.redis) {
+      // Start degraded rather than not at all: polling covers revocations until Redis answers, and
+      // the subscription completes in the background when it does.
+      const subscribed = this.#subscribe().catch((e) => this.#deps.onError(e, "subscribe"));
+      waits.push(Promise.race([subscribed, new Promise((resolve) => setTimeout(resolve, 3000).unref?.())]));
+    }
     if (this.#options.poll) waits.push(this.#pollLoop());
     await Promise.all(waits);
   }
@@ -91,6 +97,7 @@ export class RevocationState {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
     if (this.#subscriber && this.#ownsSubscriber) this.#subscriber.disconnect();
   }
 
@@ -134,11 +141,19 @@ export class RevocationState {
     } else {
       // Optional peer dependency: only services that use the Redis feed install ioredis.
       const { Redis } = await import("ioredis");
-      this.#subscriber = new Redis(redis.url, {
-        lazyConnect: false,
+      const own = new Redis(redis.url, {
         maxRetriesPerRequest: null,
         enableOfflineQueue: true,
-      }) as unknown as RedisSubscriberLike;
+        commandTimeout: 2000,
+        retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      });
+      // A Redis that hangs keeps the connection "ready" and silent: a heartbeat PING (allowed while
+      // subscribed) drops it, so the feed counts as down and polling takes over at its short interval.
+      this.#heartbeat = setInterval(() => {
+        if (own.status === "ready") own.ping().catch(() => own.disconnect(true));
+      }, 5000);
+      this.#heartbeat.unref?.();
+      this.#subscriber = own as unknown as RedisSubscriberLike;
       this.#ownsSubscriber = true;
     }
     const subscriber = this.#subscriber;

@@ -204,6 +204,28 @@ describe("holdfast/resource-server verifier", () => {
     );
   });
 
+  it("with Redis unreachable, starts anyway and refuses a logged-out token after the next poll", async () => {
+    const { t, verifier } = await setUp({}, (base) => ({
+      revocations: {
+        redis: { url: "redis://127.0.0.1:1" },
+        poll: {
+          url: `${base}/oauth/revoked-sessions`,
+          clientId: RS_CLIENT,
+          clientSecret: RS_SECRET,
+          intervalSeconds: 1,
+        },
+      },
+    }));
+    expect(verifier.feedHealthy).toBe(false);
+    const user = await registerUser(t);
+    await verifier.verify(get(user.accessToken));
+    await t.gql("mutation { logout }", { token: user.accessToken });
+    await within(
+      3000,
+      async () => (await refusedBecause(verifier, get(user.accessToken))) === "token_revoked",
+    );
+  });
+
   it("can refuse (503) when revocations cannot be checked, if asked to", async () => {
     const { t, verifier } = await setUp({}, () => ({
       revocations: {
