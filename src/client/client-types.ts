@@ -1,4 +1,5 @@
 import type { RetryOptions } from "./backoff.js";
+import type { DemoTokenTap } from "./demo-token-tap.js";
 import type { DpopKeyStore } from "./dpop-key-store.js";
 import type { DpopAlgorithm } from "./dpop-proof.js";
 import type { RefreshLock } from "./refresh-lock.js";
@@ -60,6 +61,12 @@ export interface HoldfastClientOptions {
   readonly onSessionLost?: (reason: SessionLostReason) => void;
   /** The session ended by logout, here or in another holder (tab). */
   readonly onLogout?: (info: { readonly source: "this_client" | "other_holder" }) => void;
+  /**
+   * DEMO ONLY — never set this in an application. Hands every new access token to page code, which the
+   * client otherwise keeps in its closure; the demo console uses it to decode the token and play the
+   * thief. See demo-token-tap.ts.
+   */
+  readonly unsafeDemoTokenTap?: DemoTokenTap;
 }
 
 export interface ClientState {

@@ -2,6 +2,7 @@
 import { loadConfigOrExit } from "../config/config.js";
 import { loadEnvFile } from "../config/env-file.js";
 import { createServer } from "./create-server.js";
+import { startupBanner } from "./startup-banner.js";
 
 // `.env` fills in what the environment does not set (copy .env.example to start from).
 const envFile = loadEnvFile();
@@ -28,8 +29,9 @@ logger.info(
     url: `${config.server.publicUrl}${config.server.graphqlPath}`,
     env: config.env,
     database: config.database.provider,
+    redis: config.redis !== null,
   },
-  config.env === "development" ? "Holdfast is up: open the URL for Apollo Sandbox" : "Holdfast is up",
+  startupBanner(config),
 );
 
 let stopping = false;
