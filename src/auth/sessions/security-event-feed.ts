@@ -61,14 +61,15 @@ export function withSecurityEventFeed(
 ): RevocationBus {
   return {
     async publish(revocations) {
-      await bus.publish(revocations);
-      await Promise.all(
-        revocations.map((r) =>
+      // Side by side: a slow feed (Redis hanging until its command timeout) must not add to the bus's wait.
+      await Promise.all([
+        bus.publish(revocations),
+        ...revocations.map((r) =>
           signSessionRevoked(signer, r)
             .then((set) => sink.publish(set))
             .catch(onError),
         ),
-      );
+      ]);
     },
     subscribe: (listener) => bus.subscribe(listener),
     close: () => bus.close(),
