@@ -107,7 +107,11 @@ async function signIn(
   return answer.data.register;
 }
 
-describe("examples/notes-reader trusts Holdfast's tokens, and their revocation (separate processes)", () => {
+// Two processes start per test (tsx compiles on the fly): on a busy machine that alone can take tens of
+// seconds, so the test timeout is sized to it; the revocation bounds are asserted after both are up.
+describe("examples/notes-reader trusts Holdfast's tokens, and their revocation (separate processes)", {
+  timeout: 180_000,
+}, () => {
   it("with Redis: a logged-out token is refused by the service within 1 s", async () => {
     const prefix = uniqueRedisPrefix();
     cleanups.push(() => clearRedisPrefix(prefix));
