@@ -101,7 +101,12 @@ const envSchema = z.object({
   SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
   SUBSCRIPTION_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
   SUBSCRIPTION_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).max(100_000).default(500),
-  SUBSCRIPTION_MAX_BUFFERED_BYTES: z.coerce.number().int().min(16_384).max(64 * 1_048_576).default(1_048_576),
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16_384)
+    .max(64 * 1_048_576)
+    .default(1_048_576),
 });
 
 export type Env = z.input<typeof envSchema>;

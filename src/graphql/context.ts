@@ -5,9 +5,9 @@ import type { SessionService } from "../auth/sessions/session-service.js";
 import type { Viewer } from "../auth/viewer.js";
 import { UnauthenticatedError } from "../errors/app-error.js";
 import type { NoteService } from "../notes/note-service.js";
-import type { LiveStreams } from "./live.js";
 import type { UserModel } from "../users/user-model.js";
 import type { UserService } from "../users/user-service.js";
+import type { LiveStreams } from "./live.js";
 
 /** Long-lived services, shared by every request. */
 export interface Services {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { LocalListeners, type NoteEventBus, type NoteEventKind, type NoteEventModel } from "./note-events.js";
 import type { NoteModel } from "./note-model.js";
-import { LocalListeners, type NoteEventModel, type NoteEventBus, type NoteEventKind } from "./note-events.js";
 
 const KINDS = new Set<NoteEventKind>(["CREATED", "UPDATED", "DELETED"]);
 
@@ -42,9 +42,15 @@ export class RedisNoteEventBus implements NoteEventBus {
     });
   }
 
-  /** Subscribes now if Redis answers; otherwise when it comes back (the "ready" handler). */
+  /** Resolves once subscribed; if Redis is away, the "ready" handler subscribes when it is back. */
   async start(): Promise<void> {
-    if (this.subscriber.status === "ready") await this.subscriber.subscribe(this.channel);
+    if (this.subscriber.status !== "ready") {
+      await new Promise<void>((resolve, reject) => {
+        this.subscriber.once("ready", () => resolve());
+        this.subscriber.once("error", reject);
+      });
+    }
+    await this.subscriber.subscribe(this.channel);
   }
 
   publish(event: NoteEventModel): void {

@@ -12,6 +12,8 @@ import { registerGraphqlRoute, registerOperationalRoutes } from "./http-routes.j
 import { startBackgroundWork } from "./lifecycle.js";
 import { createServices } from "./services.js";
 import { openStores } from "./stores.js";
+import { registerSubscriptions } from "./subscriptions/register-subscriptions.js";
+import type { SubscriptionServer } from "./subscriptions/subscription-server.js";
 
 export type { CreateServerOptions } from "./configuration.js";
 
@@ -22,6 +24,8 @@ export interface HoldfastServer {
   readonly keys: KeyStore;
   readonly revocations: RevocationSet;
   readonly logger: Logger;
+  /** GraphQL over WebSocket on the same port and path. */
+  readonly subscriptions: SubscriptionServer;
   /** Stops accepting, lets in-flight requests finish, closes pools. */
   close(): Promise<void>;
 }
@@ -41,6 +45,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   const context = graphqlContext(runtime, stores, services);
   await registerGraphqlRoute(app, runtime, { apollo, context, nonces: stores.nonces });
   registerOperationalRoutes(app, runtime, stores);
+  const subscriptions = registerSubscriptions(app, runtime, stores, services);
 
   let closed = false;
   return {
@@ -50,10 +55,13 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     keys: stores.keys,
     revocations: stores.revocations,
     logger: runtime.logger,
+    subscriptions,
     async close() {
       if (closed) return;
       closed = true;
       stopBackgroundWork();
+      // WebSockets first, with 1001 (going away): clients reconnect to another instance.
+      await subscriptions.close();
       await app.close();
       await stores.infrastructure.close();
       if (runtime.ownsDatabase) await runtime.database.close();

@@ -1,9 +1,4 @@
-import {
-  createSourceEventStream,
-  type ExecutionArgs,
-  type ExecutionResult,
-  execute,
-} from "graphql";
+import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from "graphql";
 import type { NoteEventModel } from "../../notes/note-events.js";
 import type { LiveConnection } from "./live-connection.js";
 

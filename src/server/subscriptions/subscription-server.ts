@@ -50,6 +50,8 @@ export interface SubscriptionServerDeps {
 export interface SubscriptionServer {
   /** Open connections on this instance. */
   readonly size: number;
+  /** Subscriptions streaming events on this instance (tests wait for one to be running). */
+  readonly streams: number;
   /** Closes every connection with 1001 (going away), so clients move to another instance. */
   close(): Promise<void>;
 }
@@ -83,7 +85,8 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
     ...config.http.corsOrigins,
     ...(config.env === "development" ? SANDBOX_ORIGINS : []),
   ]);
-  const trust = config.http.trustProxy === false ? () => false : proxyAddr.compile([...config.http.trustProxy]);
+  const trust =
+    config.http.trustProxy === false ? () => false : proxyAddr.compile([...config.http.trustProxy]);
   const connectionOf = new WeakMap<object, LiveConnection>();
   let closing = false;
 
@@ -100,13 +103,18 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
   });
 
   const authenticatePayload = (payload: unknown): Promise<Authentication> => {
-    const params = (typeof payload === "object" && payload !== null ? payload : {}) as Record<string, unknown>;
+    const params = (typeof payload === "object" && payload !== null ? payload : {}) as Record<
+      string,
+      unknown
+    >;
     const { authorization, dpop } = params;
     if (
       (authorization !== undefined && typeof authorization !== "string") ||
       (dpop !== undefined && typeof dpop !== "string")
     ) {
-      return Promise.reject(new UnauthenticatedError("invalid_token", "authorization and dpop must be strings"));
+      return Promise.reject(
+        new UnauthenticatedError("invalid_token", "authorization and dpop must be strings"),
+      );
     }
     return authenticate(
       {
@@ -313,6 +321,11 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
   return {
     get size() {
       return registry.size;
+    },
+    get streams() {
+      let count = 0;
+      for (const connection of registry.connections()) count += connection.streamCount;
+      return count;
     },
     async close() {
       if (closing) return;
