@@ -102,13 +102,13 @@ export async function connect(
     },
     async init(payload) {
       client.send({ type: "connection_init", ...(payload ? { payload } : {}) });
-      const ack = await Promise.race([
-        next((m) => m.type === "connection_ack"),
-        closed.then((c) => {
-          throw Object.assign(new Error(`closed ${c.code} ${c.reason}`), c);
-        }),
-      ]);
-      return ack.payload;
+      try {
+        return (await next((m) => m.type === "connection_ack")).payload;
+      } catch (error) {
+        if (!isClosed) throw error;
+        const c = await closed;
+        throw Object.assign(new Error(`closed ${c.code} ${c.reason}`), c);
+      }
     },
     subscribe(id, query, variables) {
       client.send({ id, type: "subscribe", payload: { query, ...(variables ? { variables } : {}) } });
