@@ -52,6 +52,8 @@ export interface SubscriptionServer {
   readonly size: number;
   /** Subscriptions streaming events on this instance (tests wait for one to be running). */
   readonly streams: number;
+  /** Who each open connection speaks for now: its session and its token's expiry (null: anonymous). */
+  connections(): { sessionId: string | null; expiresAt: Date | null }[];
   /** Closes every connection with 1001 (going away), so clients move to another instance. */
   close(): Promise<void>;
 }
@@ -321,6 +323,12 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
   return {
     get size() {
       return registry.size;
+    },
+    connections() {
+      return [...registry.connections()].map((c) => ({
+        sessionId: c.viewer?.sessionId ?? null,
+        expiresAt: c.viewer ? new Date(c.viewer.expiresAt * 1000) : null,
+      }));
     },
     get streams() {
       let count = 0;
