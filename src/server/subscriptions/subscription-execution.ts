@@ -1,16 +1,16 @@
 import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from "graphql";
+import type { GraphQLContext } from "../../graphql/context.js";
 import type { NoteEventModel } from "../../notes/note-events.js";
-import type { LiveConnection } from "./live-connection.js";
 
 /**
  * graphql-js runs every event of a subscription with the context of its start. Here each event
- * gets a fresh context from the connection (subscription-server.ts passes it in): the viewer *at
+ * gets a fresh context (`contextFor`, the connection's in subscription-server.ts): the viewer *at
  * delivery*, so the permission map decides every event with the token the connection holds now.
  * Same schema, same rules, same fast path as a query; only the context is per event.
  */
 export async function subscribePerEvent(
   args: ExecutionArgs,
-  connection: LiveConnection,
+  contextFor: (event: NoteEventModel) => GraphQLContext,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterator(source)) return source as ExecutionResult;
@@ -22,7 +22,7 @@ export async function subscribePerEvent(
       const result = await execute({
         ...args,
         rootValue: next.value,
-        contextValue: connection.context(next.value),
+        contextValue: contextFor(next.value),
       });
       return { value: result, done: false };
     },

@@ -221,7 +221,7 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
     subscribe: (args) => {
       const connection = connectionOf.get(args.contextValue as GraphQLContext);
       if (!connection) throw new Error("subscription without a connection");
-      return subscribePerEvent(args, connection);
+      return subscribePerEvent(args, (event) => connection.context(event));
     },
     onNext: (_ctx, _id, _payload, _args, result) =>
       result.errors ? { data: result.data ?? null, errors: format(result.errors) } : undefined,
