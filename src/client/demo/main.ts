@@ -9,6 +9,7 @@ import {
   SessionsDocument,
   type UserFields,
 } from "../browser.js";
+import { type LiveFeed, mountLiveFeed } from "./live-feed.js";
 
 // The demo page: the SDK's browser defaults (DPoP key in IndexedDB, refresh token in the HttpOnly
 // cookie, refreshes shared between tabs) behind a small UI. Everything is rendered with textContent,
@@ -97,7 +98,11 @@ function signedInStatus(): void {
   );
 }
 
+let feed: LiveFeed | null = null;
+
 function showSignedOut(state: "signed-out" | "session-lost", text: string): void {
+  feed?.stop();
+  feed = null;
   signedIn.hidden = true;
   signedOut.hidden = false;
   for (const id of ["notes", "sessions"]) element(id).replaceChildren();
@@ -182,6 +187,7 @@ async function loadAll(): Promise<void> {
   renderNotes(notes.me?.notes.edges.map((edge) => edge.node) ?? []);
   renderSessions(sessions.sessions);
   stats.loads += 1;
+  feed ??= mountLiveFeed(client, element<HTMLUListElement>("live-feed"));
   signedOut.hidden = true;
   signedIn.hidden = false;
   signedInStatus();
