@@ -67,7 +67,7 @@ describe("per connection", () => {
     bystander.close();
   });
 
-  it("applies the HTTP depth and alias limits at subscribe, leaving the connection open", async () => {
+  it("applies the HTTP depth and alias limits and hides suggestions at subscribe, leaving the connection open", async () => {
     const alice = await registerUser(t);
     const client = await connect(base);
     await client.init({ authorization: bearer(alice.accessToken) });
@@ -92,6 +92,9 @@ describe("per connection", () => {
       code: "GRAPHQL_VALIDATION_FAILED",
       reason: "too_many_aliases",
     });
+    client.subscribe("typo", "subscription { noteEvent { kind } }");
+    const typo = await client.next((x) => x.id === "typo");
+    expect(JSON.stringify(typo.payload)).not.toContain("Did you mean");
     expect(client.isClosed()).toBe(false);
     client.close();
   });

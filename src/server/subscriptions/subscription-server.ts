@@ -23,6 +23,7 @@ import { AppError, UnauthenticatedError } from "../../errors/app-error.js";
 import type { GraphQLContext, Services } from "../../graphql/context.js";
 import type { NoteEventBus } from "../../notes/note-events.js";
 import { SANDBOX_ORIGINS } from "../security/cors.js";
+import { withoutSuggestions } from "../security/hide-suggestions.js";
 import { ConnectionRegistry } from "./connection-registry.js";
 import { LiveConnection } from "./live-connection.js";
 import { subscribePerEvent } from "./subscription-execution.js";
@@ -191,9 +192,11 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
       }
       const invalid = validate(deps.schema, document, [...specifiedRules, ...deps.validationRules]);
       if (invalid.length > 0) {
+        // As over HTTP: production keeps its schema's names out of "Did you mean …".
+        const dev = config.env === "development";
         return invalid.map(
           (error) =>
-            new GraphQLError(error.message, {
+            new GraphQLError(dev ? error.message : withoutSuggestions(error.message), {
               ...(error.nodes ? { nodes: error.nodes } : {}),
               extensions: { ...error.extensions, code: "GRAPHQL_VALIDATION_FAILED" },
             }),
