@@ -145,6 +145,19 @@ describe("connection_init is authenticated as an HTTP request is", () => {
     });
   });
 
+  it("reads the payload's keys as header names (any case) and refuses two of them, as duplicate headers", async () => {
+    const alice = await registerUser(t);
+    const capitalised = await connect(base);
+    expect(await capitalised.init({ Authorization: bearer(alice.accessToken) })).toEqual({
+      expiresAt: expect.any(String),
+    });
+    capitalised.close();
+    const twice = await connect(base);
+    await expect(
+      twice.init({ authorization: bearer(alice.accessToken), Authorization: bearer(alice.accessToken) }),
+    ).rejects.toMatchObject({ code: 4401, reason: "invalid_token" });
+  });
+
   it("refuses a subscribe before the connection is acknowledged (4401)", async () => {
     const client = await connect(base);
     client.subscribe("1", NOTE_EVENTS);

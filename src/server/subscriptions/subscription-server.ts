@@ -110,19 +110,24 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
       string,
       unknown
     >;
-    const { authorization, dpop } = params;
-    if (
-      (authorization !== undefined && typeof authorization !== "string") ||
-      (dpop !== undefined && typeof dpop !== "string")
-    ) {
+    // Keys are read as HTTP header names, case-insensitive: a client that forwards its headers
+    // (`Authorization`) is understood as well.
+    const values = (name: string) =>
+      Object.entries(params)
+        .filter(([key]) => key.toLowerCase() === name)
+        .map(([, value]) => value);
+    const authorization = values("authorization");
+    const dpop = values("dpop");
+    if ([...authorization, ...dpop].some((v) => typeof v !== "string")) {
       return Promise.reject(
         new UnauthenticatedError("invalid_token", "authorization and dpop must be strings"),
       );
     }
     return authenticate(
       {
-        authorization: authorization === undefined ? [] : [authorization],
-        dpop: dpop === undefined ? [] : [dpop],
+        // More than one of either is refused by authenticate, as duplicate HTTP headers are.
+        authorization: authorization as string[],
+        dpop: dpop as string[],
         // RFC 9449 §4.2: the proof names the request that carries it; here, the upgrade's GET of
         // the endpoint's HTTP URL (DESIGN.md, Subscriptions).
         method: "GET",
