@@ -5,6 +5,7 @@ import type { Viewer } from "../../auth/viewer.js";
 import type { GraphQLContext, RefreshCookie, Services } from "../../graphql/context.js";
 import type { LiveStreams } from "../../graphql/live.js";
 import type { NoteEventBus, NoteEventModel } from "../../notes/note-events.js";
+import type { UserModel } from "../../users/user-model.js";
 import type { ConnectionRegistry } from "./connection-registry.js";
 import { EventQueue } from "./event-queue.js";
 
