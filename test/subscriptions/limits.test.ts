@@ -13,7 +13,8 @@ beforeAll(async () => {
     RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",
     SUBSCRIPTIONS_PER_CONNECTION: "3",
     SUBSCRIPTION_CONNECTIONS_PER_SESSION: "2",
-    SUBSCRIPTION_INIT_TIMEOUT_MS: "300",
+    // Short, but not so short that a busy event loop misses it between open and init.
+    SUBSCRIPTION_INIT_TIMEOUT_MS: "1500",
     SUBSCRIPTION_MAX_MESSAGE_BYTES: "4096",
     SUBSCRIPTION_MAX_QUEUED_EVENTS: "4",
     SUBSCRIPTION_MAX_BUFFERED_BYTES: "65536",
@@ -55,8 +56,10 @@ describe("per connection", () => {
   it("closes 1009 on a message larger than the limit", async () => {
     const alice = await registerUser(t);
     const bystander = await subscribeAs(t, base, bearer(alice.accessToken));
+    // The token first: the init timeout here is 1.5 s, shorter than a login on a busy machine.
+    const token = (await login(t, alice.user.email)).accessToken;
     const client = await connect(base);
-    await client.init({ authorization: bearer((await login(t, alice.user.email)).accessToken) });
+    await client.init({ authorization: bearer(token) });
     client.send({
       id: "big",
       type: "subscribe",
@@ -102,8 +105,9 @@ describe("per connection", () => {
   it("closes a slow consumer (1008 slow_consumer) instead of buffering without end; others are not disturbed", async () => {
     const alice = await registerUser(t);
     const healthy = await subscribeAs(t, base, bearer(alice.accessToken));
+    const token = (await login(t, alice.user.email)).accessToken;
     const slow = await connect(base);
-    await slow.init({ authorization: bearer((await login(t, alice.user.email)).accessToken) });
+    await slow.init({ authorization: bearer(token) });
     const before = t.server.subscriptions.streams;
     for (const id of ["1", "2", "3"]) slow.subscribe(id, "subscription { noteEvents { note { body } } }");
     await until(() => t.server.subscriptions.streams >= before + 3);
@@ -137,7 +141,8 @@ describe("per session and per address", () => {
       reason: "too_many_connections",
     });
     // Another session of the same user is counted apart.
-    const other = await subscribeAs(t, base, bearer((await login(t, alice.user.email)).accessToken));
+    const otherToken = (await login(t, alice.user.email)).accessToken;
+    const other = await subscribeAs(t, base, bearer(otherToken));
     await expectStillLive(t, a, alice.accessToken);
     await expectStillLive(t, b, alice.accessToken);
     for (const client of [a, b, other]) client.close();
