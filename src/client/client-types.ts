@@ -1,4 +1,5 @@
 import type { RetryOptions } from "./backoff.js";
+import type { DemoTokenTap } from "./demo-token-tap.js";
 import type { DpopKeyStore } from "./dpop-key-store.js";
 import type { DpopAlgorithm } from "./dpop-proof.js";
 import type { SubscriptionHandlers, WebSocketConstructor } from "./live-subscriptions.js";
@@ -63,6 +64,12 @@ export interface HoldfastClientOptions {
   readonly onLogout?: (info: { readonly source: "this_client" | "other_holder" }) => void;
   /** For `subscribe()`: the WebSocket constructor. Default `globalThis.WebSocket`; in Node 20, `ws`'s. */
   readonly webSocket?: WebSocketConstructor;
+  /**
+   * DEMO ONLY — never set this in an application. Hands every new access token to page code, which the
+   * client otherwise keeps in its closure; the demo console uses it to decode the token and play the
+   * thief. See demo-token-tap.ts.
+   */
+  readonly unsafeDemoTokenTap?: DemoTokenTap;
 }
 
 export interface ClientState {
