@@ -23,10 +23,7 @@ export interface LiveConnectionDeps {
 // One user loader per event, shared by every subscriber: an owner is fetched once per event,
 // not once per subscriber (what a user row says does not depend on who reads it; the permission
 // map decides per field and per viewer).
-const eventLoaders = new WeakMap<
-  object,
-  DataLoader<string, import("../../users/user-model.js").UserModel | null>
->();
+const eventLoaders = new WeakMap<object, DataLoader<string, UserModel | null>>();
 
 /**
  * One WebSocket: who it speaks for now (the viewer is replaced by an in-band renewal), the event
