@@ -2,6 +2,7 @@ import { type Client, createClient } from "graphql-ws";
 import type { ClientCore } from "./client-core.js";
 import type { GraphQLErrorLike } from "./holdfast-client-error.js";
 import { HoldfastClientError } from "./holdfast-client-error.js";
+import { SESSION_ENDING_REASONS } from "./refresher.js";
 import type { TokenState } from "./session-holder.js";
 import type { TypedDocument } from "./typed-document.js";
 
@@ -39,8 +40,9 @@ interface OpenSocket {
  * - renewal in band: whenever the session's token changes (any refresh, here or in another tab), a
  *   `ping` carries the new token and proof; while subscriptions run, a timer refreshes ahead of
  *   expiry even if the app makes no requests, so the connection never reaches `exp`;
- * - on close 4401 one refresh and reconnect; when that fails, the session is over: `error` gets
- *   SESSION_LOST with the server's reason.
+ * - on close 4401 for a token (`token_expired`, `invalid_token`, …) one refresh and reconnect; when
+ *   that fails, or when the session itself ended (`token_revoked`), `error` gets SESSION_LOST with
+ *   the server's reason.
  */
 export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
   const url = core.transport.endpoint.replace(/^http/, "ws");
@@ -131,15 +133,14 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
     return created;
   }
 
-  async function recover(closeReason: string): Promise<boolean> {
+  /** A 4401 that a new token may cure (expired, invalid): refresh once. */
+  async function recover(): Promise<boolean> {
     const stale = held ?? core.session.current;
     if (!stale) return false;
     try {
-      // Throws when the session is over (revoked, reused): the refresher then ends it locally too.
       await core.refresher.refresh(stale, "replace");
       return true;
     } catch {
-      if (core.session.current) await core.session.lose(closeReason, false);
       return false;
     }
   }
@@ -182,10 +183,12 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
           error: (error) => {
             if (stopped) return;
             const close = error as { code?: number; reason?: string };
-            if (close.code === 4401 && !retried) {
+            const reason = close.reason || "token_revoked";
+            // The session itself ended (revoked, reused): no token can cure that, so no refresh. The
+            // client's session state learns it from its next request, as for any HTTP call.
+            if (close.code === 4401 && !retried && !SESSION_ENDING_REASONS.has(reason)) {
               retried = true;
-              const reason = close.reason || "token_revoked";
-              void recover(reason).then((ok) => {
+              void recover().then((ok) => {
                 if (stopped) return;
                 if (ok) return start();
                 finish();

@@ -5,8 +5,8 @@ import {
   launchChromium,
   openDemoBrowser,
   registerThroughPage,
+  reloadData,
   startDemoServer,
-  statusOf,
   waitForSettledState,
 } from "./support/demo-harness.js";
 
@@ -54,7 +54,7 @@ describe("the demo's live notes feed", () => {
     }
   });
 
-  it("stops when the session is revoked from elsewhere: the server closes it, the one refresh is refused, the page signs out", async () => {
+  it("stops when the session is revoked from elsewhere: the server closes it with the reason, and the page's next request signs out", async () => {
     const tab = await openDemoBrowser(browser, demo);
     try {
       const page = await tab.openTab();
@@ -74,8 +74,11 @@ describe("the demo's live notes feed", () => {
         client: { ip: null, userAgent: null },
       });
       await expect.poll(() => feed.getAttribute("data-state"), { timeout: 15_000 }).toBe("stopped");
-      // The client tried the one refresh the SDK allows on 4401, was refused, and signed out.
-      await expect.poll(async () => (await statusOf(page)).state).toBe("session-lost");
+      expect(await feed.getAttribute("data-reason")).toBe("token_revoked");
+      // The page's next request learns it too.
+      const after = await reloadData(page);
+      expect(after.state).toBe("session-lost");
+      expect(after.text).toContain("token_revoked");
       expect(tab.pageErrors).toEqual([]);
     } finally {
       await tab.close();

@@ -106,8 +106,11 @@ describe("subscribe()", () => {
     await other.logoutEverywhere();
     await until(() => live.failures.length > 0);
     expect(live.failures[0]).toMatchObject({ code: "SESSION_LOST", reason: "token_revoked" });
-    expect(client.state().authenticated).toBe(false);
     expect(state.authenticated).toBe(true);
+    // No refresh was tried (a revoked session cannot be cured): the next request finds it ended.
+    const { MeDocument } = await import("../../src/client/index.js");
+    await expect(client.request(MeDocument)).rejects.toMatchObject({ reason: "token_revoked" });
+    expect(client.state().authenticated).toBe(false);
     client.destroy();
     other.destroy();
   });
