@@ -53,8 +53,8 @@ export interface SubscriptionServer {
   readonly size: number;
   /** Subscriptions streaming events on this instance (tests wait for one to be running). */
   readonly streams: number;
-  /** Who each open connection speaks for now: its session and its token's expiry (null: anonymous). */
-  connections(): { sessionId: string | null; expiresAt: Date | null }[];
+  /** Who each open connection speaks for now: its session, its token's expiry (null: anonymous), its streams. */
+  connections(): { sessionId: string | null; expiresAt: Date | null; streams: number }[];
   /** Closes every connection with 1001 (going away), so clients move to another instance. */
   close(): Promise<void>;
 }
@@ -336,6 +336,7 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
       return [...registry.connections()].map((c) => ({
         sessionId: c.viewer?.sessionId ?? null,
         expiresAt: c.viewer ? new Date(c.viewer.expiresAt * 1000) : null,
+        streams: c.streamCount,
       }));
     },
     get streams() {

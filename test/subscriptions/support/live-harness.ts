@@ -20,9 +20,19 @@ export async function subscribeAs(
 ): Promise<RawClient> {
   const client = await connect(base);
   await client.init(authorization ? { authorization } : {});
-  const before = t.server.subscriptions.streams;
+  // Counted per session (the token's `sid`), so connections of other tests closing meanwhile do
+  // not hide this one's stream.
+  const sid = authorization ? sidOf(authorization) : null;
+  const streams = () =>
+    sid === null
+      ? t.server.subscriptions.streams
+      : t.server.subscriptions
+          .connections()
+          .filter((c) => c.sessionId === sid)
+          .reduce((sum, c) => sum + c.streams, 0);
+  const before = streams();
   client.subscribe("1", query);
-  await until(() => t.server.subscriptions.streams > before || client.messages.some((m) => m.id === "1"));
+  await until(() => streams() > before || client.messages.some((m) => m.id === "1"));
   return client;
 }
 
@@ -53,4 +63,16 @@ export async function expectStillLive(t: TestServer, client: RawClient, writerTo
   const id = await createNote(t, writerToken, "still live");
   await eventAbout(client, id);
   expect(client.isClosed()).toBe(false);
+}
+
+/** The `sid` claim of the token in an Authorization value (decoded, not verified). */
+function sidOf(authorization: string): string | null {
+  const payload = authorization.split(" ")[1]?.split(".")[1];
+  if (!payload) return null;
+  try {
+    const sid = (JSON.parse(Buffer.from(payload, "base64url").toString()) as { sid?: unknown }).sid;
+    return typeof sid === "string" ? sid : null;
+  } catch {
+    return null;
+  }
 }
