@@ -111,6 +111,19 @@ const envSchema = z.object({
   // At most 2000: the parser recurses once per nesting level, and ~2000 levels (4000 tokens)
   // exhaust Node's default stack; 2000 tokens allow at most 1000.
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(2000).default(1000),
+
+  SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(100),
+  SUBSCRIPTION_CONNECTIONS_PER_SESSION: z.coerce.number().int().min(1).max(1000).default(10),
+  SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(100),
+  SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  SUBSCRIPTION_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
+  SUBSCRIPTION_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).max(100_000).default(500),
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16_384)
+    .max(64 * 1_048_576)
+    .default(1_048_576),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -185,6 +198,18 @@ export interface Config {
     maxAliases: number;
     maxDirectives: number;
     maxTokens: number;
+  };
+  /** GraphQL over WebSocket: limits per connection, session and address. */
+  readonly subscriptions: {
+    perConnection: number;
+    connectionsPerSession: number;
+    connectionsPerAddress: number;
+    initTimeoutMs: number;
+    maxMessageBytes: number;
+    /** Events waiting for one subscription before its connection is closed as a slow consumer. */
+    maxQueuedEvents: number;
+    /** Bytes the socket may hold unsent before the connection is closed as a slow consumer. */
+    maxBufferedBytes: number;
   };
 }
 
@@ -305,6 +330,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
+    },
+    subscriptions: {
+      perConnection: e.SUBSCRIPTIONS_PER_CONNECTION,
+      connectionsPerSession: e.SUBSCRIPTION_CONNECTIONS_PER_SESSION,
+      connectionsPerAddress: e.SUBSCRIPTION_CONNECTIONS_PER_ADDRESS,
+      initTimeoutMs: e.SUBSCRIPTION_INIT_TIMEOUT_MS,
+      maxMessageBytes: e.SUBSCRIPTION_MAX_MESSAGE_BYTES,
+      maxQueuedEvents: e.SUBSCRIPTION_MAX_QUEUED_EVENTS,
+      maxBufferedBytes: e.SUBSCRIPTION_MAX_BUFFERED_BYTES,
     },
   });
 }

@@ -13,6 +13,8 @@ import { startBackgroundWork } from "./lifecycle.js";
 import { oauthRoutes } from "./oauth/oauth-routes.js";
 import { createServices } from "./services.js";
 import { openStores } from "./stores.js";
+import { registerSubscriptions } from "./subscriptions/register-subscriptions.js";
+import type { SubscriptionServer } from "./subscriptions/subscription-server.js";
 
 export type { CreateServerOptions } from "./configuration.js";
 
@@ -23,6 +25,8 @@ export interface HoldfastServer {
   readonly keys: KeyStore;
   readonly revocations: RevocationSet;
   readonly logger: Logger;
+  /** GraphQL over WebSocket on the same port and path. */
+  readonly subscriptions: SubscriptionServer;
   /** Stops accepting, lets in-flight requests finish, closes pools. */
   close(): Promise<void>;
 }
@@ -58,6 +62,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     nonces: stores.nonces,
     redis: stores.infrastructure.redis,
   });
+  const subscriptions = registerSubscriptions(app, runtime, stores, services);
 
   let closed = false;
   return {
@@ -67,10 +72,13 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     keys: stores.keys,
     revocations: stores.revocations,
     logger: runtime.logger,
+    subscriptions,
     async close() {
       if (closed) return;
       closed = true;
       stopBackgroundWork();
+      // WebSockets first, with 1001 (going away): clients reconnect to another instance.
+      await subscriptions.close();
       await app.close();
       await stores.infrastructure.close();
       if (runtime.ownsDatabase) await runtime.database.close();

@@ -56,7 +56,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   });
   return {
     users,
-    notes: new NoteService(prisma, clock),
+    notes: new NoteService(prisma, clock, infrastructure.noteEvents),
     sessions,
     auth,
     keys: {

@@ -1,5 +1,6 @@
 // holdfast/testing: run your resolvers' operations as a viewer with given scopes, as anonymous, or
-// with a revoked session, without minting tokens. See the README ("Testing resolvers as a viewer").
+// with a revoked session, without minting tokens; and a subscription as a viewer, without a server.
+// See the README ("Testing resolvers as a viewer").
 export {
   createTestingServer,
   type OperationResult,
@@ -8,3 +9,8 @@ export {
   type TestViewer,
   type ViewerSpec,
 } from "./run-as-viewer.js";
+export {
+  subscribeAsViewer,
+  type TestViewer as SubscriptionViewer,
+  type ViewerSubscription,
+} from "./subscribe-as-viewer.js";
