@@ -2,7 +2,7 @@
 // wrong way. The README's "Architecture" section draws these rules; docs/architecture.md is the
 // graph this tool generates from the code (`npm run deps:graph`).
 //
-//   server → graphql → authz
+//   server, testing → graphql → authz
 //                   ↘ auth → users, notes → db
 //   leaves (anyone may import): config, errors, clock.ts, ids.ts, logger.ts, pagination.ts, roles.ts
 //   client: alone (it ships to browsers)
@@ -17,14 +17,17 @@ module.exports = {
       severity: "error",
       comment: "A cycle makes two modules one: neither can be read, tested or moved alone.",
       from: { path: "^src/" },
-      to: { circular: true },
+      // Cycles through values; an interface module and its implementations naming each other's
+      // types is erased at compile time and does not tie their loading together.
+      to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
     },
     {
       name: "graphql-only-from-server",
       severity: "error",
       comment:
         "The GraphQL layer (SDL, resolvers, generated types, context) is read only by itself and the server.",
-      from: { path: "^src/", pathNot: "^src/(server|graphql)/" },
+      // src/testing is the `./testing` package entry: it assembles the schema as the server does.
+      from: { path: "^src/", pathNot: "^src/(server|graphql|testing)/" },
       to: { path: "^src/graphql/" },
     },
     {

@@ -38,6 +38,17 @@ const RULE_KINDS = {
   subject: { decides: false },
 } as const satisfies Record<RuleKind, { decides: boolean }>;
 
+/**
+ * Fields no query or mutation reaches (subscriptions: `execute` cannot run them), each named with
+ * what covers it instead. A new field of that kind fails the coverage test until it is listed here.
+ */
+const NOT_GENERATED: Record<string, string> = {
+  "Subscription.noteEvents": "test/authz/permission-matrix.test.ts (live cells)",
+  "NoteEvent.kind": "test/authz/permission-matrix.test.ts (live cells)",
+  "NoteEvent.noteId": "test/authz/permission-matrix.test.ts (live cells)",
+  "NoteEvent.note": "test/authz/permission-matrix.test.ts (live cells)",
+};
+
 const t = useTestServer();
 let alice: SeededUser;
 let bob: SeededUser;
@@ -202,8 +213,10 @@ describe("fast path and graphql-shield agree on every field of the map", () => {
 
   it("generates an operation for every field of the schema, each with a rule", () => {
     const generated = operations().map((op) => op.field);
-    expect(generated).toEqual(schemaFields(enforced));
-    expect([...rules.keys()].sort()).toEqual(generated);
+    const accounted = [...generated, ...Object.keys(NOT_GENERATED)].sort();
+    expect(accounted).toEqual(schemaFields(enforced));
+    expect([...rules.keys()].sort()).toEqual(accounted);
+    for (const field of Object.keys(NOT_GENERATED)) expect(generated).not.toContain(field);
   });
 
   it("covers every rule kind the map uses", () => {
