@@ -58,6 +58,8 @@ const envSchema = z.object({
   ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2),
   ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
 
+  STEP_UP_MAX_AGE_SECONDS: seconds(30, 86_400).default(300),
+
   REFRESH_IDLE_TTL_SECONDS: seconds(60, 365 * 86_400).default(14 * 86_400),
   REFRESH_ABSOLUTE_TTL_SECONDS: seconds(60, 365 * 86_400).default(30 * 86_400),
   REFRESH_REUSE_GRACE_SECONDS: seconds(0, 120).default(10),
@@ -127,6 +129,8 @@ export interface Config {
     nonceSecret: string | null;
   };
   readonly passwords: { memoryKib: number; timeCost: number; parallelism: number };
+  /** RFC 9470 step-up: how recent an authentication account actions need (the rules' `max_age`). */
+  readonly stepUp: { maxAgeSeconds: number };
   readonly refresh: {
     idleTtlSeconds: number;
     absoluteTtlSeconds: number;
@@ -234,6 +238,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       timeCost: e.ARGON2_TIME_COST,
       parallelism: e.ARGON2_PARALLELISM,
     },
+    stepUp: { maxAgeSeconds: e.STEP_UP_MAX_AGE_SECONDS },
     refresh: {
       idleTtlSeconds: e.REFRESH_IDLE_TTL_SECONDS,
       absoluteTtlSeconds: e.REFRESH_ABSOLUTE_TTL_SECONDS,

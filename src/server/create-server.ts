@@ -15,6 +15,9 @@ import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
 import { type Authentication, authenticate } from "../auth/authenticate.js";
 import { DpopNonces, verifyDpopProof } from "../auth/dpop/index.js";
 import { KeyStore, keyStoreConfig } from "../auth/keys/key-store.js";
+import { PasskeyService } from "../auth/passkeys/passkey-service.js";
+import { relyingPartyFor } from "../auth/passkeys/relying-party.js";
+import { WebAuthnChallenges } from "../auth/passkeys/webauthn-challenges.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
 import { RevocationSet } from "../auth/sessions/revocation.js";
@@ -47,6 +50,7 @@ import {
 } from "./security/request-log.js";
 import { installSecurityHeaders } from "./security/security-headers.js";
 import { serviceUnavailablePlugin } from "./service-unavailable-plugin.js";
+import { stepUpChallengePlugin } from "./step-up-challenge.js";
 
 export interface CreateServerOptions {
   config: Config;
@@ -124,6 +128,13 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     redis: infrastructure.redis,
     keyPrefix: `${config.redis?.keyPrefix ?? "holdfast:"}rl`,
   });
+  const passkeys = new PasskeyService({
+    prisma,
+    clock,
+    audit,
+    challenges: new WebAuthnChallenges(prisma, clock),
+    relyingParty: relyingPartyFor(config.server.publicUrl),
+  });
   const auth = new AuthService({
     clock,
     users,
@@ -133,6 +144,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     audit,
     limits,
     dpopRequired: config.dpop.required,
+    passkeys,
   });
   const services: Services = {
     users,
@@ -146,6 +158,8 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
         return rotated;
       },
     },
+    passkeys,
+    limits,
   };
   const loaded = await sessions.loadRecentRevocations();
   logger.debug({ loaded }, "loaded recent revocations");
@@ -200,6 +214,8 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     ApolloServerPluginCacheControlDisabled(),
     // DPoP refusals that only a resolver can make (a bound refresh family) still answer 401 + challenge.
     dpopChallengePlugin(),
+    // RFC 9470: an operation refused whole for want of a recent authentication is a 401 + challenge.
+    stepUpChallengePlugin(),
     dev
       ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
       : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
@@ -282,6 +298,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       services,
       refreshCookie: refreshCookie(request, reply),
       loaders: { user: new DataLoader((ids: readonly string[]) => users.findManyByIds(ids)) },
+      stepUp: { maxAgeSeconds: config.stepUp.maxAgeSeconds, clock },
     };
   };
 

@@ -4,6 +4,7 @@ import type { UserRef } from '../../users/user-model.js';
 import type { NoteModel } from '../../notes/note-model.js';
 import type { SessionModel } from '../../auth/sessions/session-model.js';
 import type { AuthPayloadModel } from '../../auth/auth-payload.js';
+import type { PasskeyModel } from '../../auth/passkeys/passkey-model.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -18,6 +19,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An instant in time, as an ISO-8601 string in UTC. */
   DateTime: { input: Date; output: Date; }
+  /** A JSON value: WebAuthn options and responses, in the JSON forms @simplewebauthn/browser reads and writes. */
+  JSON: { input: unknown; output: unknown; }
 };
 
 export type AuthPayload = {
@@ -48,6 +51,8 @@ export type LoginInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Registers the passkey of a `passkeyRegistrationOptions` challenge (RegistrationResponseJSON). */
+  addPasskey: Passkey;
   /** Changes the caller's password and ends every other session. */
   changePassword: Scalars['Boolean']['output'];
   createNote: Note;
@@ -59,14 +64,34 @@ export type Mutation = {
   logoutEverywhere: Scalars['Boolean']['output'];
   /** Trades the caller's token for one with fewer scopes and no longer life (default 60 s). Issues no refresh token. */
   narrowToken: NarrowedToken;
+  /** Creation options for navigator.credentials.create (a single-use challenge, valid 2 minutes). */
+  passkeyRegistrationOptions: Scalars['JSON']['output'];
+  /** Signs in with a passkey: starts a session like `login`. */
+  passkeySignIn: AuthPayload;
+  /** Request options for navigator.credentials.get: sign-in or reauthentication (single-use, 2 minutes). */
+  passkeySignInOptions: Scalars['JSON']['output'];
+  /**
+   * RFC 9470 step-up: prove yourself again, with your password or a passkey assertion (of a
+   * `passkeySignInOptions` challenge); exactly one. Raises `auth_time`/`acr` of the current session
+   * and answers a fresh access token for it: same session, same DPoP key, no refresh token.
+   */
+  reauthenticate: AuthPayload;
   /** Rotates the refresh token given as the argument, else the one in the refresh cookie. */
   refresh: AuthPayload;
   register: AuthPayload;
+  /** Removes one of the caller's passkeys. */
+  removePasskey: Scalars['Boolean']['output'];
   /** Ends one of the caller's sessions (with `sessions:admin`, any user's). */
   revokeSession: Scalars['Boolean']['output'];
   /** Publishes a new signing key; the current one keeps signing until it activates. Needs `keys:admin`. */
   rotateSigningKey: SigningKeyRotation;
   updateNote: Note;
+};
+
+
+export type MutationAddPasskeyArgs = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  response: Scalars['JSON']['input'];
 };
 
 
@@ -97,6 +122,17 @@ export type MutationNarrowTokenArgs = {
 };
 
 
+export type MutationPasskeySignInArgs = {
+  input: PasskeySignInInput;
+};
+
+
+export type MutationReauthenticateArgs = {
+  passkey?: InputMaybe<Scalars['JSON']['input']>;
+  password?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationRefreshArgs = {
   refreshToken?: InputMaybe<Scalars['String']['input']>;
 };
@@ -104,6 +140,11 @@ export type MutationRefreshArgs = {
 
 export type MutationRegisterArgs = {
   input: RegisterInput;
+};
+
+
+export type MutationRemovePasskeyArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -154,6 +195,28 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** A passkey (WebAuthn discoverable credential) of the caller. */
+export type Passkey = {
+  __typename?: 'Passkey';
+  /** True when the authenticator reports the credential backed up (synced). */
+  backedUp: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** `singleDevice`, or `multiDevice` for a passkey synced between devices. */
+  deviceType: Scalars['String']['output'];
+  /** The credential ID (base64url). */
+  id: Scalars['ID']['output'];
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+};
+
+export type PasskeySignInInput = {
+  refreshTokenDelivery?: InputMaybe<RefreshTokenDelivery>;
+  /** The AuthenticationResponseJSON of a `passkeySignInOptions` challenge (navigator.credentials.get). */
+  response: Scalars['JSON']['input'];
+  /** A subset of the scopes granted to the account; all granted scopes when omitted. */
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The caller, or null when anonymous. */
@@ -161,6 +224,8 @@ export type Query = {
   note: Maybe<Note>;
   /** All notes, newest first. `first` is at most 100. Null (with an error) without a notes scope. */
   notes: Maybe<NoteConnection>;
+  /** The caller's passkeys, newest first. */
+  passkeys: Array<Passkey>;
   /** The caller's live sessions. */
   sessions: Array<Session>;
   user: Maybe<User>;
@@ -341,6 +406,7 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LoginInput: LoginInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NarrowedToken: ResolverTypeWrapper<NarrowedToken>;
@@ -348,6 +414,8 @@ export type ResolversTypes = {
   NoteConnection: ResolverTypeWrapper<Omit<NoteConnection, 'edges'> & { edges: Array<ResolversTypes['NoteEdge']> }>;
   NoteEdge: ResolverTypeWrapper<Omit<NoteEdge, 'node'> & { node: ResolversTypes['Note'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Passkey: ResolverTypeWrapper<PasskeyModel>;
+  PasskeySignInInput: PasskeySignInInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefreshTokenDelivery: RefreshTokenDelivery;
   RegisterInput: RegisterInput;
@@ -368,6 +436,7 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  JSON: Scalars['JSON']['output'];
   LoginInput: LoginInput;
   Mutation: Record<PropertyKey, never>;
   NarrowedToken: NarrowedToken;
@@ -375,6 +444,8 @@ export type ResolversParentTypes = {
   NoteConnection: Omit<NoteConnection, 'edges'> & { edges: Array<ResolversParentTypes['NoteEdge']> };
   NoteEdge: Omit<NoteEdge, 'node'> & { node: ResolversParentTypes['Note'] };
   PageInfo: PageInfo;
+  Passkey: PasskeyModel;
+  PasskeySignInInput: PasskeySignInInput;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
   Session: SessionModel;
@@ -400,7 +471,12 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addPasskey?: Resolver<ResolversTypes['Passkey'], ParentType, ContextType, RequireFields<MutationAddPasskeyArgs, 'response'>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationCreateNoteArgs, 'input'>>;
   deleteNote?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNoteArgs, 'id'>>;
@@ -408,8 +484,13 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   narrowToken?: Resolver<ResolversTypes['NarrowedToken'], ParentType, ContextType, RequireFields<MutationNarrowTokenArgs, 'scopes'>>;
+  passkeyRegistrationOptions?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  passkeySignIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationPasskeySignInArgs, 'input'>>;
+  passkeySignInOptions?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  reauthenticate?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, Partial<MutationReauthenticateArgs>>;
   refresh?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, Partial<MutationRefreshArgs>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  removePasskey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemovePasskeyArgs, 'id'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   rotateSigningKey?: Resolver<ResolversTypes['SigningKeyRotation'], ParentType, ContextType>;
   updateNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationUpdateNoteArgs, 'id' | 'input'>>;
@@ -445,10 +526,20 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PasskeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Passkey'] = ResolversParentTypes['Passkey']> = {
+  backedUp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deviceType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   note?: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType, RequireFields<QueryNoteArgs, 'id'>>;
   notes?: Resolver<Maybe<ResolversTypes['NoteConnection']>, ParentType, ContextType, RequireFields<QueryNotesArgs, 'first'>>;
+  passkeys?: Resolver<Array<ResolversTypes['Passkey']>, ParentType, ContextType>;
   sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, RequireFields<QueryUsersArgs, 'first'>>;
@@ -492,12 +583,14 @@ export type UserEdgeResolvers<ContextType = GraphQLContext, ParentType extends R
 export type Resolvers<ContextType = GraphQLContext> = {
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  JSON?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   NarrowedToken?: NarrowedTokenResolvers<ContextType>;
   Note?: NoteResolvers<ContextType>;
   NoteConnection?: NoteConnectionResolvers<ContextType>;
   NoteEdge?: NoteEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Passkey?: PasskeyResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   SigningKeyRotation?: SigningKeyRotationResolvers<ContextType>;

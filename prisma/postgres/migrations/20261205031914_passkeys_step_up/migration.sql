@@ -25,6 +25,7 @@ CREATE TABLE "WebAuthnChallenge" (
     "id" TEXT NOT NULL,
     "purpose" TEXT NOT NULL,
     "userId" TEXT,
+    "userHandle" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL,
     "expiresAt" TIMESTAMP(3) NOT NULL,
 

@@ -19,6 +19,7 @@ CREATE TABLE "WebAuthnChallenge" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "purpose" TEXT NOT NULL,
     "userId" TEXT,
+    "userHandle" TEXT,
     "createdAt" DATETIME NOT NULL,
     "expiresAt" DATETIME NOT NULL
 );
