@@ -117,7 +117,8 @@ export class PasskeyService implements PasskeyAssertions {
       userName: user.email,
       userDisplayName: user.displayName,
       userID: Buffer.from(userHandle, "base64url"),
-      challenge,
+      // Bytes, so the options carry our base64url string as is (a string would be encoded again).
+      challenge: Buffer.from(challenge, "base64url"),
       timeout: CHALLENGE_TTL_SECONDS * 1000,
       attestationType: "none",
       excludeCredentials: existing.map((p) => ({
@@ -205,7 +206,7 @@ export class PasskeyService implements PasskeyAssertions {
     const challenge = await this.deps.challenges.create("authentication");
     return generateAuthenticationOptions({
       rpID: this.deps.relyingParty.id,
-      challenge,
+      challenge: Buffer.from(challenge, "base64url"),
       timeout: CHALLENGE_TTL_SECONDS * 1000,
       userVerification: "required",
     });
