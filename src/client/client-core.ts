@@ -1,5 +1,6 @@
 import { defaultRetry } from "./backoff.js";
 import type { ClientClock, ClientTimers, HoldfastClientOptions, SessionInfo } from "./client-types.js";
+import type { DemoTokenTap } from "./demo-token-tap.js";
 import { createMemoryDpopKeyStore } from "./dpop-key-store.js";
 import { type Exchange, errorOf, failureOf, type Operation } from "./graphql-exchange.js";
 import { HoldfastClientError } from "./holdfast-client-error.js";
@@ -103,6 +104,8 @@ export function createClientCore(options: HoldfastClientOptions): ClientCore {
   const teardowns: (() => void)[] = [];
   let stepUpHandler: StepUpHandler | null = null;
   if (options.refreshTimer) teardowns.push(startRefreshTimer(session, refresher, clock, timers));
+  if (options.unsafeDemoTokenTap)
+    teardowns.push(tapTokensForDemo(session, clock, options.unsafeDemoTokenTap));
 
   async function tokenForRequest(ahead = true): Promise<TokenState | null> {
     const current = session.current;
@@ -198,4 +201,26 @@ function resolveEndpoint(options: HoldfastClientOptions): string {
   if (!raw) throw new TypeError("createHoldfastClient needs baseUrl or endpoint");
   const page = (globalThis as { location?: { href?: string } }).location?.href;
   return new URL(raw, page).href;
+}
+
+/** DEMO ONLY (`unsafeDemoTokenTap`): each new access token, once, with how this client got it. */
+function tapTokensForDemo(session: SessionHolder, clock: ClientClock, tap: DemoTokenTap): () => void {
+  let last: TokenState | null = null;
+  return session.onChange((state, fromOtherHolder) => {
+    if (!state || state.accessToken === last?.accessToken) {
+      if (!state) last = null;
+      return;
+    }
+    const via = fromOtherHolder ? "other_tab" : last?.sessionId === state.sessionId ? "refresh" : "sign_in";
+    last = state;
+    tap({
+      accessToken: state.accessToken,
+      tokenType: state.tokenType,
+      expiresAt: new Date(state.expiresAt),
+      scopes: state.scopes,
+      sessionId: state.sessionId,
+      via,
+      receivedAtMs: clock.now(),
+    });
+  });
 }

@@ -1,4 +1,5 @@
 import type { RetryOptions } from "./backoff.js";
+import type { DemoTokenTap } from "./demo-token-tap.js";
 import type { DpopKeyStore } from "./dpop-key-store.js";
 import type { DpopAlgorithm } from "./dpop-proof.js";
 import type { PasskeyInfo, StepUpAnswer, StepUpChallenge, WebAuthnCeremonies } from "./passkey-types.js";
@@ -68,6 +69,12 @@ export interface HoldfastClientOptions {
   readonly onStepUpRequired?: (challenge: StepUpChallenge) => Promise<StepUpAnswer | null>;
   /** WebAuthn ceremonies for passkeys. The browser entry uses @simplewebauthn/browser. */
   readonly webauthn?: WebAuthnCeremonies;
+  /**
+   * DEMO ONLY — never set this in an application. Hands every new access token to page code, which the
+   * client otherwise keeps in its closure; the demo console uses it to decode the token and play the
+   * thief. See demo-token-tap.ts.
+   */
+  readonly unsafeDemoTokenTap?: DemoTokenTap;
 }
 
 export interface ClientState {

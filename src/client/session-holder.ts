@@ -45,8 +45,11 @@ export interface SessionHolder {
   lose(reason: string, definitive: boolean): Promise<void>;
   /** The user logged out here. */
   endLocally(sessionId: string | null): void;
-  /** Called with the new token (or null when the session ends) on every change. Returns an unsubscribe. */
-  onChange(listener: (state: TokenState | null) => void): () => void;
+  /**
+   * Called with the new token (or null when the session ends) on every change, and whether it came
+   * from another holder (tab). Returns an unsubscribe.
+   */
+  onChange(listener: (state: TokenState | null, fromOtherHolder: boolean) => void): () => void;
   destroy(): void;
 }
 
@@ -56,16 +59,16 @@ export function createSessionHolder(options: SessionHolderOptions): SessionHolde
   let current: TokenState | null = null;
   let epoch = 0;
   let destroyed = false;
-  const listeners = new Set<(state: TokenState | null) => void>();
+  const listeners = new Set<(state: TokenState | null, fromOtherHolder: boolean) => void>();
   const channel: SessionChannel = options.lock.connect(onHolderMessage);
 
-  function emit(state: TokenState | null): void {
-    for (const listener of [...listeners]) notify(() => listener(state));
+  function emit(state: TokenState | null, fromOtherHolder = false): void {
+    for (const listener of [...listeners]) notify(() => listener(state, fromOtherHolder));
   }
 
-  function set(next: TokenState): void {
+  function set(next: TokenState, fromOtherHolder = false): void {
     current = next;
-    emit(next);
+    emit(next, fromOtherHolder);
   }
 
   function clear(): void {
@@ -82,15 +85,18 @@ export function createSessionHolder(options: SessionHolderOptions): SessionHolde
     if (destroyed) return;
     switch (message.type) {
       case "tokens":
-        set({
-          accessToken: message.accessToken,
-          tokenType: message.tokenType,
-          expiresAt: new Date(message.expiresAt),
-          localExpiresAtMs: message.localExpiresAtMs,
-          refreshAtMs: message.refreshAtMs,
-          scopes: Object.freeze([...message.scopes]),
-          sessionId: message.sessionId,
-        });
+        set(
+          {
+            accessToken: message.accessToken,
+            tokenType: message.tokenType,
+            expiresAt: new Date(message.expiresAt),
+            localExpiresAtMs: message.localExpiresAtMs,
+            refreshAtMs: message.refreshAtMs,
+            scopes: Object.freeze([...message.scopes]),
+            sessionId: message.sessionId,
+          },
+          true,
+        );
         return;
       case "logout":
         if (current?.sessionId !== message.sessionId) return;

@@ -1,9 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from "@apollo/server/plugin/landingPage/default";
+import { ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
 import { createFormatError } from "../errors/format-error.js";
@@ -12,6 +9,7 @@ import { buildSchema } from "../graphql/schema.js";
 import { singleCredentialOperation } from "../graphql/single-credential-operation.js";
 import { dpopChallengePlugin } from "./challenge.js";
 import type { ServerRuntime } from "./configuration.js";
+import { sandboxLandingPage } from "./front-page/sandbox-landing-page.js";
 import { graphqlLimits } from "./security/graphql-limits.js";
 import { hideSuggestions } from "./security/hide-suggestions.js";
 import { requestLogPlugin } from "./security/request-log.js";
@@ -34,7 +32,10 @@ export async function startApollo(
     // RFC 9470: an operation refused whole for want of a recent authentication is a 401 + challenge.
     stepUpChallengePlugin(),
     dev
-      ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true })
+      ? sandboxLandingPage({
+          endpointUrl: `${config.server.publicUrl}${config.server.graphqlPath}`,
+          demo: config.http.demo,
+        })
       : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
     requestLogPlugin(),
     queryLimits.plugin,

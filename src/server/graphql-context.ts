@@ -43,6 +43,7 @@ export function graphqlContext(
           replayStore: infrastructure.replayStore,
           nonces,
           iatWindowSeconds: config.dpop.iatWindowSeconds,
+          loopbackAliases: config.env === "development",
         },
       ),
   };

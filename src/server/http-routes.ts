@@ -3,9 +3,11 @@ import fastifyApollo from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
+import { loopbackOrigins } from "../auth/dpop/index.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import type { ServerRuntime } from "./configuration.js";
 import { demoRoutes } from "./demo/demo-routes.js";
+import { frontPageRoutes } from "./front-page/front-page-routes.js";
 import type { ContextFunction } from "./graphql-context.js";
 import { corsOptions } from "./security/cors.js";
 import { withRequestLog } from "./security/request-log.js";
@@ -27,10 +29,13 @@ export async function registerGraphqlRoute(
 ): Promise<void> {
   const { config, clock } = runtime;
   await app.register(fastifyCookie);
-  await app.register(
-    fastifyCors,
-    corsOptions({ corsOrigins: config.http.corsOrigins, dev: config.env === "development" }),
-  );
+  const dev = config.env === "development";
+  // In development the loopback names of this server are one origin (a page at 127.0.0.1 may call localhost).
+  const corsOrigins = [
+    ...config.http.corsOrigins,
+    ...loopbackOrigins(config.server.publicUrl, { loopbackAliases: dev }),
+  ];
+  await app.register(fastifyCors, corsOptions({ corsOrigins, dev }));
   app.addHook("onSend", async (_request, reply, payload) => {
     // The server's own clock (injected): clients time token lifetimes and DPoP proofs by it.
     void reply.header("date", clock.now().toUTCString());
@@ -38,6 +43,12 @@ export async function registerGraphqlRoute(
     return payload;
   });
   if (config.http.demo) await app.register(demoRoutes);
+  await app.register(frontPageRoutes, {
+    endpointUrl: `${config.server.publicUrl}${config.server.graphqlPath}`,
+    demo: config.http.demo,
+    sandbox: dev,
+    readme: config.http.demo,
+  });
   await app.register(fastifyApollo(apollo), {
     context: withRequestLog(context),
     path: config.server.graphqlPath,

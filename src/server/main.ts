@@ -1,6 +1,7 @@
 // The only place Holdfast listens on a port.
 import { loadConfigOrExit } from "../config/config.js";
 import { createServer } from "./create-server.js";
+import { startupBanner } from "./startup-banner.js";
 
 const config = loadConfigOrExit();
 
@@ -24,8 +25,9 @@ logger.info(
     url: `${config.server.publicUrl}${config.server.graphqlPath}`,
     env: config.env,
     database: config.database.provider,
+    redis: config.redis !== null,
   },
-  config.env === "development" ? "Holdfast is up: open the URL for Apollo Sandbox" : "Holdfast is up",
+  startupBanner(config),
 );
 
 let stopping = false;
