@@ -104,7 +104,14 @@ export class SoftwareAuthenticator {
       ]),
     );
     const id = b64url(randomBytes(16));
-    const credential: Credential = { id, privateKey, cosePublicKey, rpId, userHandle: options.user.id, counter: 0 };
+    const credential: Credential = {
+      id,
+      privateKey,
+      cosePublicKey,
+      rpId,
+      userHandle: options.user.id,
+      counter: 0,
+    };
     const idBytes = Buffer.from(id, "base64url");
     const length = Buffer.alloc(2);
     length.writeUInt16BE(idBytes.length);

@@ -14,7 +14,9 @@ describe("authentication claims", () => {
   it("carries auth_time, acr and amr from issue to viewer", async () => {
     f = await createTokenFixture();
     const authTime = epochSeconds(f.clock.now()) - 120;
-    const { token, claims } = await f.issue({ authentication: { authTime, acr: "phr", amr: ["hwk", "user"] } });
+    const { token, claims } = await f.issue({
+      authentication: { authTime, acr: "phr", amr: ["hwk", "user"] },
+    });
     expect(claims).toMatchObject({ auth_time: authTime, acr: "phr", amr: ["hwk", "user"] });
     const viewer = await f.verifier.verify(token);
     expect(viewer.authentication).toEqual({ authTime, acr: "phr", amr: ["hwk", "user"] });
@@ -29,7 +31,9 @@ describe("authentication claims", () => {
   it("refuses to issue an auth_time in the future", async () => {
     f = await createTokenFixture();
     const authTime = epochSeconds(f.clock.now()) + 1;
-    await expect(f.issue({ authentication: { authTime, acr: "pwd", amr: ["pwd"] } })).rejects.toThrow(TypeError);
+    await expect(f.issue({ authentication: { authTime, acr: "pwd", amr: ["pwd"] } })).rejects.toThrow(
+      TypeError,
+    );
   });
 
   it.each([
