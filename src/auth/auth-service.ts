@@ -249,13 +249,16 @@ export class AuthService {
   async refresh(refreshToken: string, request: AuthRequest): Promise<AuthPayloadModel> {
     this.requireProofIfConfigured(request);
     await this.deps.limits.refresh(request.client.ip);
-    const { session, refreshToken: successor } = await this.deps.sessions.rotate({
+    // The user comes with the token's own lookup: no second read, and nothing to fail after commit.
+    const {
+      session,
+      refreshToken: successor,
+      user,
+    } = await this.deps.sessions.rotate({
       refreshToken,
       jkt: request.jkt,
       client: request.client,
     });
-    const user = await this.deps.users.findById(session.userId);
-    if (!user) throw new UnauthenticatedError("invalid_refresh_token");
     const access = await this.deps.tokens.issue({
       userId: user.id,
       sessionId: session.id,

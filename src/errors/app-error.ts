@@ -111,8 +111,11 @@ export class TooManyRequestsError extends AppError {
 export class ServiceUnavailableError extends AppError {
   readonly code = "SERVICE_UNAVAILABLE";
   readonly httpStatus = 503;
-  constructor(message = "Service temporarily unavailable, retry shortly") {
-    super(message, "dependency_unavailable");
+  constructor(
+    message = "Service temporarily unavailable, retry shortly",
+    reason: "dependency_unavailable" | "server_busy" = "dependency_unavailable",
+  ) {
+    super(message, reason);
   }
   override publicExtensions(): Record<string, unknown> {
     return { reason: this.reason, retryable: true };

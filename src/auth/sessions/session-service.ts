@@ -1,9 +1,10 @@
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
 import type { Prisma } from "../../db/database.js";
-import { isUniqueViolation, withDatabase } from "../../db/errors.js";
+import { withDatabase } from "../../db/errors.js";
 import { NotFoundError, UnauthenticatedError } from "../../errors/app-error.js";
 import { newId } from "../../ids.js";
+import { toUserModel, type UserModel } from "../../users/user-model.js";
 import type { AuditLog } from "../audit-log.js";
 import type { ClientInfo } from "../auth-payload.js";
 import type { UserAuthentication } from "../viewer.js";
@@ -14,11 +15,14 @@ import {
   openSuccessor,
   sealSuccessor,
 } from "./refresh-token.js";
+import type { RefreshTokenStore } from "./refresh-token-store.js";
 import type { Revocation, RevocationBus, RevocationSet } from "./revocation.js";
 import { type SessionModel, toSessionModel } from "./session-model.js";
 
 export interface SessionServiceDeps {
   prisma: Prisma;
+  /** The rotation's statements (refresh-token-store.ts). */
+  refreshTokens: RefreshTokenStore;
   clock: Clock;
   audit: AuditLog;
   revocations: RevocationSet;
@@ -29,6 +33,11 @@ export interface SessionServiceDeps {
 export interface IssuedRefresh {
   readonly session: SessionModel;
   readonly refreshToken: string;
+}
+
+/** A rotation also yields the session's user: read with the token, before anything is written. */
+export interface RotatedRefresh extends IssuedRefresh {
+  readonly user: UserModel;
 }
 
 // A walk from a consumed token to the family's live tip is short in practice (a client that lost
@@ -96,18 +105,15 @@ export class SessionService {
     refreshToken: string;
     jkt: string | null;
     client: ClientInfo;
-  }): Promise<IssuedRefresh> {
-    const { prisma, clock, config } = this.deps;
+  }): Promise<RotatedRefresh> {
+    const { refreshTokens, clock, config } = this.deps;
     if (!isWellFormedRefreshToken(input.refreshToken))
       throw new UnauthenticatedError("invalid_refresh_token");
-    const row = await withDatabase(() =>
-      prisma.refreshToken.findUnique({
-        where: { tokenHash: hashRefreshToken(input.refreshToken) },
-        include: { session: true },
-      }),
-    );
-    if (!row) throw new UnauthenticatedError("invalid_refresh_token");
-    const { session } = row;
+    // One statement: the token, its session and the session's user.
+    const found = await withDatabase(() => refreshTokens.find(hashRefreshToken(input.refreshToken)));
+    if (!found) throw new UnauthenticatedError("invalid_refresh_token");
+    const { token: row, session } = found;
+    const user = toUserModel(found.user);
     const now = clock.now();
     if (session.revokedAt) throw new UnauthenticatedError("invalid_refresh_token", "Session has ended");
     // RFC 9449 §5: a refresh token bound to a key is only usable with a proof from that key.
@@ -121,44 +127,32 @@ export class SessionService {
     if (row.consumedAt === null) {
       const successor = generateRefreshToken();
       const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
-      try {
-        // Compare-and-set: the update only matches an unconsumed token, and the successor's unique
-        // parentId makes a second successor impossible, so of N concurrent rotations one commits.
-        const [consumed] = await withDatabase(() =>
-          prisma.$transaction([
-            prisma.refreshToken.updateMany({
-              where: { id: row.id, consumedAt: null },
-              data: { consumedAt: now, sealedSuccessor: sealSuccessor(input.refreshToken, successor) },
-            }),
-            prisma.refreshToken.create({
-              data: {
-                id: newId(now),
-                sessionId: session.id,
-                tokenHash: hashRefreshToken(successor),
-                parentId: row.id,
-                createdAt: now,
-              },
-            }),
-            prisma.session.updateMany({
-              where: { id: session.id, revokedAt: null },
-              data: { lastUsedAt: now, idleExpiresAt, ip: input.client.ip },
-            }),
-            this.deps.audit.entry({
-              type: "refresh_token.rotated",
-              userId: session.userId,
-              sessionId: session.id,
-              client: input.client,
-            }),
-          ]),
-        );
-        if (consumed.count === 1) {
-          return {
-            session: toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt }),
-            refreshToken: successor,
-          };
-        }
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
+      // Compare-and-set: the update only matches an unconsumed token, and the successor's unique
+      // parentId makes a second successor impossible, so of N concurrent rotations one commits.
+      // The successor, the session's touch and the audit row commit with it, in one round trip.
+      const consumed = await withDatabase(() =>
+        refreshTokens.consume({
+          tokenId: row.id,
+          sessionId: session.id,
+          now,
+          sealedSuccessor: sealSuccessor(input.refreshToken, successor),
+          successor: { id: newId(now), tokenHash: hashRefreshToken(successor) },
+          idleExpiresAt,
+          ip: input.client.ip,
+          audit: this.deps.audit.row({
+            type: "refresh_token.rotated",
+            userId: session.userId,
+            sessionId: session.id,
+            client: input.client,
+          }),
+        }),
+      );
+      if (consumed) {
+        return {
+          session: toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt }),
+          refreshToken: successor,
+          user,
+        };
       }
       // Another request rotated this token first: it is now consumed, so fall through to reuse.
       return this.rotate(input);
@@ -167,7 +161,7 @@ export class SessionService {
     const consumedAgoMs = now.getTime() - row.consumedAt.getTime();
     if (consumedAgoMs < config.reuseGraceSeconds * 1000) {
       const tip = await this.liveTip(input.refreshToken, row.sealedSuccessor);
-      if (tip) return { session: toSessionModel(session), refreshToken: tip };
+      if (tip) return { session: toSessionModel(session), refreshToken: tip, user };
     }
     await this.revokeForReuse(session.id, session.userId, input.client);
     throw new UnauthenticatedError(
@@ -186,9 +180,7 @@ export class SessionService {
     for (let step = 0; step < MAX_GRACE_WALK && next; step++) {
       const successor = openSuccessor(current, next);
       if (!successor) return null;
-      const row = await withDatabase(() =>
-        this.deps.prisma.refreshToken.findUnique({ where: { tokenHash: hashRefreshToken(successor) } }),
-      );
+      const row = await withDatabase(() => this.deps.refreshTokens.findToken(hashRefreshToken(successor)));
       if (!row) return null;
       if (row.consumedAt === null) return successor;
       current = successor;
@@ -199,16 +191,15 @@ export class SessionService {
 
   /** Theft: end the whole family, committed before the caller answers (RFC 9700 §4.14.2). */
   private async revokeForReuse(sessionId: string, userId: string, client: ClientInfo): Promise<void> {
-    const { prisma, clock } = this.deps;
+    const { refreshTokens, clock } = this.deps;
     const now = clock.now();
     await withDatabase(() =>
-      prisma.$transaction([
-        prisma.session.updateMany({
-          where: { id: sessionId, revokedAt: null },
-          data: { revokedAt: now, revokedReason: "refresh_token_reused" },
-        }),
-        this.deps.audit.entry({ type: "refresh_token.reuse_detected", userId, sessionId, client }),
-      ]),
+      refreshTokens.revokeFamily({
+        sessionId,
+        now,
+        reason: "refresh_token_reused",
+        audit: this.deps.audit.row({ type: "refresh_token.reuse_detected", userId, sessionId, client }),
+      }),
     );
     await this.announce([sessionId]);
   }
@@ -330,12 +321,7 @@ export class SessionService {
   /** The user's live sessions, most recently used first. */
   async listForUser(userId: string): Promise<SessionModel[]> {
     const now = this.deps.clock.now();
-    const rows = await withDatabase(() =>
-      this.deps.prisma.session.findMany({
-        where: { userId, revokedAt: null, idleExpiresAt: { gt: now }, absoluteExpiresAt: { gt: now } },
-        orderBy: { lastUsedAt: "desc" },
-      }),
-    );
+    const rows = await withDatabase(() => this.deps.refreshTokens.liveSessions(userId, now));
     return rows.map(toSessionModel);
   }
 
