@@ -137,9 +137,12 @@ export class AuthService {
     if (!user) throw new UnauthenticatedError("invalid_token");
     let authentication: UserAuthentication;
     if ("password" in proof) {
-      await this.checkPasswordOf(user, proof.password, request.client, (message) => {
-        return new UnauthenticatedError("invalid_credentials", message);
-      });
+      await this.checkPasswordOf(
+        user,
+        proof.password,
+        request.client,
+        (message) => new UnauthenticatedError("invalid_credentials", message),
+      );
       authentication = byPassword(this.deps.clock);
     } else {
       const { userId } = await this.passkeys().verifyAssertion(proof.passkey, request.client);
@@ -152,7 +155,8 @@ export class AuthService {
           client: request.client,
           detail: { reason: "passkey_of_another_user" },
         });
-        throw new UnauthenticatedError("invalid_passkey", "This passkey belongs to another account");
+        // The same answer as an unknown passkey: which account a credential belongs to is not told.
+        throw new UnauthenticatedError("invalid_passkey", "Passkey not recognised");
       }
       authentication = byPasskey(this.deps.clock);
     }
