@@ -10,6 +10,7 @@ import { graphqlContext } from "./graphql-context.js";
 import { createHttpApp } from "./http-app.js";
 import { registerGraphqlRoute, registerOperationalRoutes } from "./http-routes.js";
 import { startBackgroundWork } from "./lifecycle.js";
+import { oauthRoutes } from "./oauth/oauth-routes.js";
 import { createServices } from "./services.js";
 import { openStores } from "./stores.js";
 
@@ -32,7 +33,10 @@ export interface HoldfastServer {
  */
 export async function createServer(options: CreateServerOptions): Promise<HoldfastServer> {
   const runtime = await resolveConfiguration(options);
-  const stores = await openStores(runtime);
+  const opened = await openStores(runtime);
+  const stores = options.wrapTokenVerifier
+    ? { ...opened, verifier: options.wrapTokenVerifier(opened.verifier) }
+    : opened;
   const services = await createServices(runtime, stores);
   const stopBackgroundWork = await startBackgroundWork(runtime, stores, services);
 
@@ -41,6 +45,19 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   const context = graphqlContext(runtime, stores, services);
   await registerGraphqlRoute(app, runtime, { apollo, context, nonces: stores.nonces });
   registerOperationalRoutes(app, runtime, stores);
+  // OAuth metadata, introspection, revocation and the revoked-session list (src/server/oauth/).
+  await app.register(oauthRoutes, {
+    config: runtime.config,
+    clock: runtime.clock,
+    logger: runtime.logger,
+    prisma: runtime.database.prisma,
+    tokens: stores.verifier,
+    revocations: stores.revocations,
+    sessions: services.sessions,
+    replayStore: stores.infrastructure.replayStore,
+    nonces: stores.nonces,
+    redis: stores.infrastructure.redis,
+  });
 
   let closed = false;
   return {

@@ -7,6 +7,7 @@ import { toGraphQLError } from "../errors/format-error.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
 import { challengeHeaders } from "./challenge.js";
 import type { ServerRuntime } from "./configuration.js";
+import { resourceMetadataUrl } from "./oauth/oauth-routes.js";
 import { refreshCookieFor } from "./refresh-cookie.js";
 import type { ServerStores } from "./stores.js";
 
@@ -65,7 +66,9 @@ export function graphqlContext(
     } catch (error) {
       if (error instanceof UnauthenticatedError) {
         const usedDpop = /^dpop /i.test(authorization[0] ?? "");
-        throw toGraphQLError(error, { headers: challengeHeaders(error, usedDpop) });
+        throw toGraphQLError(error, {
+          headers: challengeHeaders(error, usedDpop, resourceMetadataUrl(config)),
+        });
       }
       if (error instanceof AppError) throw toGraphQLError(error, {});
       throw error;

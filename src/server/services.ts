@@ -5,6 +5,7 @@ import { relyingPartyFor } from "../auth/passkeys/relying-party.js";
 import { WebAuthnChallenges } from "../auth/passkeys/webauthn-challenges.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
+import { securityEventFeed } from "../auth/sessions/redis-security-event-sink.js";
 import { createRefreshTokenStore } from "../auth/sessions/refresh-token-store.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
@@ -28,7 +29,8 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     clock,
     audit,
     revocations,
-    bus: infrastructure.bus,
+    // Revocations also go out as signed Security Event Tokens for other services (RFC 8417).
+    bus: securityEventFeed(infrastructure.bus, { keys, clock, config, redis: infrastructure.redis, logger }),
     config: {
       ...config.refresh,
       accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
