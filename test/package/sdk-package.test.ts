@@ -62,9 +62,10 @@ describe("the @holdfast/sdk package", () => {
     expect(unexpected).toEqual([]);
   });
 
-  it("installs without the server: only jose comes along, and nothing runs a script", () => {
+  it("installs without the server: only jose and @simplewebauthn/browser come along, and nothing runs a script", () => {
     const installed = readdirSync(join(project, "node_modules")).filter((n) => !n.startsWith("."));
-    expect(installed.sort()).toEqual(["@holdfast", "jose"]);
+    // @simplewebauthn/browser: the browser entry's passkey ceremonies (it has no dependencies).
+    expect(installed.sort()).toEqual(["@holdfast", "@simplewebauthn", "jose"]);
     const manifest = JSON.parse(
       readFileSync(join(project, "node_modules/@holdfast/sdk/package.json"), "utf8"),
     ) as { scripts?: Record<string, string> };
