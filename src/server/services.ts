@@ -1,5 +1,8 @@
 import { AuditLog } from "../auth/audit-log.js";
 import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
+import { PasskeyService } from "../auth/passkeys/passkey-service.js";
+import { relyingPartyFor } from "../auth/passkeys/relying-party.js";
+import { WebAuthnChallenges } from "../auth/passkeys/webauthn-challenges.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
 import { securityEventFeed } from "../auth/sessions/redis-security-event-sink.js";
@@ -44,6 +47,13 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     redis: infrastructure.redis,
     keyPrefix: `${config.redis?.keyPrefix ?? "holdfast:"}rl`,
   });
+  const passkeys = new PasskeyService({
+    prisma,
+    clock,
+    audit,
+    challenges: new WebAuthnChallenges(prisma, clock),
+    relyingParty: relyingPartyFor(config.server.publicUrl),
+  });
   const auth = new AuthService({
     clock,
     users,
@@ -53,6 +63,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     audit,
     limits,
     dpopRequired: config.dpop.required,
+    passkeys,
   });
   return {
     users,
@@ -66,5 +77,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
         return rotated;
       },
     },
+    passkeys,
+    limits,
   };
 }

@@ -34,6 +34,7 @@ function viewerOf(user: SeededUser, scopes: readonly string[]): Viewer {
     jkt: null,
     expiresAt: 0,
     tokenId: "j",
+    authentication: null,
   };
 }
 
@@ -46,6 +47,7 @@ function context(viewer: Viewer | null): GraphQLContext {
     services,
     refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
     loaders: { user: new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids)) },
+    stepUp: { maxAgeSeconds: 300, clock: t.clock },
   };
 }
 
