@@ -16,7 +16,7 @@ const config: CodegenConfig = {
         useIndexSignature: false,
         enumsAsTypes: true,
         strictScalars: true,
-        scalars: { DateTime: "Date", ID: "string" },
+        scalars: { DateTime: "Date", ID: "string", JSON: "unknown" },
         contextType: "../context.js#GraphQLContext",
         mappers: {
           User: "../../users/user-model.js#UserRef",
@@ -24,6 +24,7 @@ const config: CodegenConfig = {
           NoteEvent: "../../notes/note-events.js#NoteEventModel",
           Session: "../../auth/sessions/session-model.js#SessionModel",
           AuthPayload: "../../auth/auth-payload.js#AuthPayloadModel",
+          Passkey: "../../auth/passkeys/passkey-model.js#PasskeyModel",
         },
         avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
         maybeValue: "T | null",

@@ -19,6 +19,7 @@ import pino from "pino";
 import type { Viewer } from "../src/auth/viewer.js";
 import { grantedScopes } from "../src/authz/scopes.js";
 import type { AuthorizationMode } from "../src/authz/shield.js";
+import { systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config/config.js";
 import { createFormatError } from "../src/errors/format-error.js";
 import type { GraphQLContext, Services } from "../src/graphql/context.js";
@@ -86,6 +87,7 @@ function contextFactory(services: Services, viewer: Viewer) {
     services,
     refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
     loaders: { user: new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids)) },
+    stepUp: { maxAgeSeconds: 300, clock: systemClock },
   });
 }
 
@@ -154,6 +156,7 @@ async function main() {
       jkt: null,
       expiresAt: Math.floor(now / 1000) + 3600,
       tokenId: "bench",
+      authentication: null,
     };
     const users = userRows.map(({ passwordHash: _h, ...u }) => ({ ...u, role: u.role as UserModel["role"] }));
     const paths = {

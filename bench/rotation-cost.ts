@@ -15,6 +15,7 @@ import { createRefreshTokenStore } from "../src/auth/sessions/create-refresh-tok
 import type { RefreshTokenStore } from "../src/auth/sessions/refresh-token-store.js";
 import { InProcessRevocationBus, RevocationSet } from "../src/auth/sessions/revocation.js";
 import { SessionService } from "../src/auth/sessions/session-service.js";
+import { byPassword } from "../src/auth/user-authentication.js";
 import { systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config/config.js";
 import type { Database } from "../src/db/database.js";
@@ -121,6 +122,7 @@ async function benchProvider(provider: BenchProvider): Promise<void> {
           scopes: ["profile:read"],
           jkt: null,
           client,
+          authentication: byPassword(systemClock),
         });
         v.tokens.push(started.refreshToken);
       }

@@ -105,15 +105,19 @@ export const scenarios: readonly Scenario[] = [
     name: "list-100",
     issue: 2,
     summary:
-      "`users(first: 100) { edges { node { id displayName createdAt } } }`, anonymous, 150 users seeded",
+      "`users(first: 100) { edges { node { id displayName createdAt } } }`, a signed-in user (the directory needs `users:read`), 150 users seeded",
     seed: async (prisma) => {
       await seedUsers(prisma, 150, 3);
     },
     prepare: async (context) => {
-      const check = await gql<{ users: { edges: unknown[] } }>(context.servers[0]!.graphqlUrl, LIST_100);
+      const user = await authenticatedUser(context);
+      const headers = { authorization: `Bearer ${user.accessToken}` };
+      const check = await gql<{ users: { edges: unknown[] } }>(context.servers[0]!.graphqlUrl, LIST_100, {
+        headers,
+      });
       const rows = check.data?.users.edges.length;
       if (rows !== 100) throw new Error(`list-100 answered ${rows} rows: ${JSON.stringify(check.errors)}`);
-      return { driver: load(context, LIST_100, dataBody('{"data":{"users":{"edges":[')) };
+      return { driver: load(context, LIST_100, dataBody('{"data":{"users":{"edges":['), headers) };
     },
   },
   {

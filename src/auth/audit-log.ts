@@ -12,7 +12,12 @@ export type AuditEventType =
   | "session.logged_out"
   | "session.revoked"
   | "password.changed"
-  | "signing_key.rotated";
+  | "signing_key.rotated"
+  | "session.reauthenticated"
+  | "reauthentication.failed"
+  | "passkey.added"
+  | "passkey.removed"
+  | "passkey.failed";
 
 export interface AuditEvent {
   type: AuditEventType;

@@ -9,7 +9,8 @@ import type { AuthPayloadModel, ClientInfo } from "./auth-payload.js";
 import { checkPasswordPolicy, type PasswordHasher } from "./passwords.js";
 import type { AuthLimits } from "./rate-limit.js";
 import type { SessionService } from "./sessions/session-service.js";
-import type { Viewer } from "./viewer.js";
+import { byPasskey, byPassword } from "./user-authentication.js";
+import type { UserAuthentication, Viewer } from "./viewer.js";
 
 /** What the account flows need from the token core: sign an access token for a session. */
 export interface AccessTokenIssuer {
@@ -19,8 +20,19 @@ export interface AccessTokenIssuer {
     scopes: readonly string[];
     jkt: string | null;
     ttlSeconds?: number;
+    /** The session's last authentication (`auth_time`, `acr`, `amr`). */
+    authentication: UserAuthentication | null;
   }): Promise<{ token: string; expiresAt: Date }>;
 }
+
+/** What the account flows need from passkeys: whose credential signed an assertion. */
+export interface PasskeyAssertions {
+  /** Verifies an assertion against a single-use challenge; resolves to the credential's owner. */
+  verifyAssertion(response: unknown, client: ClientInfo): Promise<{ userId: string }>;
+}
+
+/** How a caller proves themself again: their password, or a passkey assertion. */
+export type Reauthentication = { password: string } | { passkey: unknown };
 
 export interface LoginInput {
   email: string;
@@ -52,6 +64,7 @@ export class AuthService {
       scopesAtLogin: (role: Role, requested?: readonly string[] | null) => readonly string[];
       /** DPOP=required: register, login and refresh need a verified proof, so every token is bound. */
       dpopRequired?: boolean;
+      passkeys?: PasskeyAssertions;
     },
   ) {}
 
@@ -69,7 +82,7 @@ export class AuthService {
       displayName: input.displayName,
     });
     await this.deps.audit.record({ type: "user.registered", userId: user.id, client: request.client });
-    return this.startSession(user, this.deps.scopesAtLogin(user.role), request);
+    return this.startSession(user, this.deps.scopesAtLogin(user.role), request, byPassword(this.deps.clock));
   }
 
   async login(input: LoginInput, request: AuthRequest): Promise<AuthPayloadModel> {
@@ -87,7 +100,128 @@ export class AuthService {
       throw error;
     }
     await attempt.succeeded();
-    return this.startSession(user, this.deps.scopesAtLogin(user.role, input.scopes), request);
+    return this.startSession(
+      user,
+      this.deps.scopesAtLogin(user.role, input.scopes),
+      request,
+      byPassword(this.deps.clock),
+    );
+  }
+
+  /** Signs in with a passkey (a discoverable credential, user verification required). */
+  async signInWithPasskey(
+    input: { response: unknown; scopes?: readonly string[] | null | undefined },
+    request: AuthRequest,
+  ): Promise<AuthPayloadModel> {
+    this.requireProofIfConfigured(request);
+    const { userId } = await this.passkeys().verifyAssertion(input.response, request.client);
+    const user = await this.deps.users.findById(userId);
+    if (!user) throw new UnauthenticatedError("invalid_passkey", "Passkey not recognised");
+    return this.startSession(
+      user,
+      this.deps.scopesAtLogin(user.role, input.scopes),
+      request,
+      byPasskey(this.deps.clock),
+    );
+  }
+
+  /**
+   * RFC 9470 step-up: the caller proves themself again, and their *current* session records it.
+   * Answers a fresh access token of that session (same family, same DPoP key, the session's
+   * scopes); no refresh token, no new session. A password is limited exactly like a login.
+   */
+  async reauthenticate(
+    viewer: Viewer,
+    proof: Reauthentication,
+    request: AuthRequest,
+  ): Promise<AuthPayloadModel> {
+    const user = await this.deps.users.findById(viewer.userId);
+    if (!user) throw new UnauthenticatedError("invalid_token");
+    let authentication: UserAuthentication;
+    if ("password" in proof) {
+      await this.checkPasswordOf(
+        user,
+        proof.password,
+        request.client,
+        (message) => new UnauthenticatedError("invalid_credentials", message),
+      );
+      authentication = byPassword(this.deps.clock);
+    } else {
+      const { userId } = await this.passkeys().verifyAssertion(proof.passkey, request.client);
+      // A valid assertion of someone else's passkey proves nothing about this session's user.
+      if (userId !== viewer.userId) {
+        await this.deps.audit.record({
+          type: "reauthentication.failed",
+          userId: viewer.userId,
+          sessionId: viewer.sessionId,
+          client: request.client,
+          detail: { reason: "passkey_of_another_user" },
+        });
+        // The same answer as an unknown passkey: which account a credential belongs to is not told.
+        throw new UnauthenticatedError("invalid_passkey", "Passkey not recognised");
+      }
+      authentication = byPasskey(this.deps.clock);
+    }
+    const session = await this.deps.sessions.reauthenticate({
+      sessionId: viewer.sessionId,
+      userId: viewer.userId,
+      authentication,
+      client: request.client,
+    });
+    const access = await this.deps.tokens.issue({
+      userId: user.id,
+      sessionId: session.id,
+      scopes: session.scopes,
+      jkt: session.jkt,
+      authentication,
+    });
+    return {
+      accessToken: access.token,
+      expiresAt: access.expiresAt,
+      tokenType: session.jkt ? "DPoP" : "Bearer",
+      scopes: session.scopes,
+      refreshToken: null,
+      session,
+      user,
+    };
+  }
+
+  /**
+   * Checks `password` against the user's, counted by the same per-account and per-client limits
+   * as `login`: a stolen token must not turn an account action into an unlimited guessing oracle.
+   */
+  private async checkPasswordOf(
+    user: UserModel,
+    password: string,
+    client: ClientInfo,
+    refusal: (message: string) => Error,
+  ): Promise<void> {
+    const attempt = await this.deps.limits.beginLogin(user.email, client.ip);
+    let right = false;
+    try {
+      const hash = await this.deps.users.passwordHash(user.id);
+      const tooLong = Buffer.byteLength(password, "utf8") > 1024;
+      right = hash !== null && !tooLong && (await this.deps.passwords.verify(hash, password));
+    } catch (error) {
+      await attempt.abandoned();
+      throw error;
+    }
+    if (!right) {
+      await attempt.failed();
+      await this.deps.audit.record({
+        type: "reauthentication.failed",
+        userId: user.id,
+        client,
+        detail: { reason: "invalid_password" },
+      });
+      throw refusal("Password is not correct");
+    }
+    await attempt.succeeded();
+  }
+
+  private passkeys(): PasskeyAssertions {
+    if (!this.deps.passkeys) throw new Error("passkeys are not configured");
+    return this.deps.passkeys;
   }
 
   private async checkCredentials(input: LoginInput, request: AuthRequest): Promise<UserModel> {
@@ -136,6 +270,8 @@ export class AuthService {
       sessionId: session.id,
       scopes: session.scopes,
       jkt: session.jkt,
+      // The family's last authentication, not this refresh: refreshing proves nothing about the user.
+      authentication: session.authentication,
     });
     return {
       ...access,
@@ -178,6 +314,8 @@ export class AuthService {
       scopes: unique,
       jkt: viewer.jkt,
       ttlSeconds: Math.min(requested, remaining),
+      // Never raised: a narrowed token is no fresher than the token it came from.
+      authentication: viewer.authentication,
     });
     return {
       accessToken: access.token,
@@ -187,22 +325,31 @@ export class AuthService {
     };
   }
 
-  /** Changes the password and ends every other session of the user. */
+  /**
+   * Changes the password and ends every other session of the user. The permission map asks for a
+   * recent authentication first; the current password is still checked, under login's limits.
+   */
   async changePassword(
     viewer: Viewer,
     currentPassword: string,
     newPassword: string,
     client: ClientInfo,
   ): Promise<boolean> {
-    const hash = await this.deps.users.passwordHash(viewer.userId);
-    if (!hash || !(await this.deps.passwords.verify(hash, currentPassword))) {
-      throw new BadUserInputError(
-        "invalid_current_password",
-        "Current password is not correct",
-        "currentPassword",
-      );
-    }
+    const user = await this.deps.users.findById(viewer.userId);
+    if (!user) throw new UnauthenticatedError("invalid_token");
+    // The new password's policy first: a weak one costs no guess and no argon2.
     checkPasswordPolicy(newPassword, "newPassword");
+    await this.checkPasswordOf(
+      user,
+      currentPassword,
+      client,
+      () =>
+        new BadUserInputError(
+          "invalid_current_password",
+          "Current password is not correct",
+          "currentPassword",
+        ),
+    );
     await this.deps.users.setPasswordHash(viewer.userId, await this.deps.passwords.hash(newPassword));
     await this.deps.audit.record({
       type: "password.changed",
@@ -229,18 +376,21 @@ export class AuthService {
     user: UserModel,
     scopes: readonly string[],
     request: AuthRequest,
+    authentication: UserAuthentication,
   ): Promise<AuthPayloadModel> {
     const { session, refreshToken } = await this.deps.sessions.start({
       userId: user.id,
       scopes,
       jkt: request.jkt,
       client: request.client,
+      authentication,
     });
     const access = await this.deps.tokens.issue({
       userId: user.id,
       sessionId: session.id,
       scopes,
       jkt: request.jkt,
+      authentication,
     });
     return {
       accessToken: access.token,

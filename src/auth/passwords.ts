@@ -12,6 +12,11 @@ export const MAX_PASSWORD_BYTES = 1024;
 
 /** Policy checked before hashing, so an oversized password never reaches argon2. */
 export function checkPasswordPolicy(password: string, field = "password"): void {
+  // A lone surrogate is not text: encoded for argon2 it would become U+FFFD, so distinct passwords
+  // would hash alike.
+  if (/\p{Cs}/u.test(password)) {
+    throw new BadUserInputError("invalid_password", "Password is not valid Unicode text", field);
+  }
   if ([...password].length < MIN_PASSWORD_LENGTH) {
     throw new BadUserInputError(
       "weak_password",

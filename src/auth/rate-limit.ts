@@ -31,7 +31,12 @@ export interface AuthLimits {
   register(ip: string | null): Promise<void>;
   /** Throws TooManyRequestsError when the client refreshed too often. */
   refresh(ip: string | null): Promise<void>;
+  /** Throws TooManyRequestsError when the client asked for too many WebAuthn challenges. */
+  passkeyChallenge(ip: string | null): Promise<void>;
 }
+
+/** Anonymous WebAuthn challenges per client per minute: each one is a database row for 2 minutes. */
+export const PASSKEY_CHALLENGES_PER_IP_PER_MINUTE = 30;
 
 export interface AuthRateLimitsOptions {
   config: Config["rateLimits"];
@@ -58,6 +63,7 @@ export class AuthRateLimits implements AuthLimits {
   readonly #loginByClient: RateLimiterAbstract;
   readonly #registerByClient: RateLimiterAbstract;
   readonly #refreshByClient: RateLimiterAbstract;
+  readonly #challengeByClient: RateLimiterAbstract;
 
   constructor(options: AuthRateLimitsOptions) {
     const { config } = options;
@@ -76,6 +82,11 @@ export class AuthRateLimits implements AuthLimits {
     this.#loginByClient = store.limiter("login-client-failures", config.loginFailuresPerIpPerHour, 3600);
     this.#registerByClient = store.limiter("register-client", config.registerPerIpPerHour, 3600);
     this.#refreshByClient = store.limiter("refresh-client", config.refreshPerIpPerMinute, 60);
+    this.#challengeByClient = store.limiter(
+      "webauthn-challenge-client",
+      PASSKEY_CHALLENGES_PER_IP_PER_MINUTE,
+      60,
+    );
   }
 
   async beginLogin(email: string, ip: string | null): Promise<LoginAttempt> {
@@ -107,6 +118,10 @@ export class AuthRateLimits implements AuthLimits {
 
   async refresh(ip: string | null): Promise<void> {
     await consumeOrThrow(this.#refreshByClient, clientKey(ip));
+  }
+
+  async passkeyChallenge(ip: string | null): Promise<void> {
+    await consumeOrThrow(this.#challengeByClient, clientKey(ip));
   }
 }
 

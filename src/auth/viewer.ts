@@ -1,3 +1,15 @@
+/**
+ * When and how the session last proved its user: the RFC 9068 §2.2.1 claims `auth_time`, `acr`
+ * and `amr` (RFC 8176 method names). Step-up rules (RFC 9470) decide from it.
+ */
+export interface UserAuthentication {
+  /** Epoch seconds of the last active authentication (login or reauthenticate), not of the token. */
+  readonly authTime: number;
+  /** Authentication context class: `pwd` (password) or `phr` (phishing-resistant: a passkey). */
+  readonly acr: string;
+  readonly amr: readonly string[];
+}
+
 /** Who is calling, as proven by a verified access token. Built once per request, never from the database. */
 export interface Viewer {
   readonly userId: string;
@@ -10,6 +22,8 @@ export interface Viewer {
   readonly expiresAt: number;
   /** The access token's `jti`. */
   readonly tokenId: string;
+  /** From `auth_time`/`acr`/`amr`; null for a token without them (it never passes a step-up rule). */
+  readonly authentication: UserAuthentication | null;
 }
 
 /** The claims of a Holdfast access token (RFC 9068 profile). */
@@ -25,4 +39,7 @@ export interface AccessTokenClaims {
   /** Space-separated scopes. */
   scope: string;
   cnf?: { jkt: string };
+  auth_time?: number;
+  acr?: string;
+  amr?: string[];
 }

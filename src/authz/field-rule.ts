@@ -1,3 +1,5 @@
+import type { Clock } from "../clock.js";
+import type { RuleViewer } from "./rule-viewer.js";
 import type { Scope } from "./scopes.js";
 
 /**
@@ -17,6 +19,8 @@ export type ScopeRequirement = readonly (readonly Scope[])[];
  * - `admin`: a token with a scope that only the admin role can be granted (checked at build time).
  * - `owner`: the parent's owner (holding `ownerNeeds`, if given), or a token satisfying `anyOf`.
  * - `subject`: on AuthPayload.user only: the account that just authenticated counts as its owner.
+ * - `stepUp`: a token satisfying `anyOf` whose user authenticated recently enough (and strongly
+ *   enough): RFC 9470 step-up, decided from the token's `auth_time` and `acr`.
  */
 export type FieldRule<Parent = never> =
   | { readonly kind: "public" }
@@ -25,7 +29,32 @@ export type FieldRule<Parent = never> =
   | { readonly kind: "scopes"; readonly anyOf: ScopeRequirement }
   | { readonly kind: "admin"; readonly scope: Scope }
   | OwnerRule<Parent>
-  | { readonly kind: "subject" };
+  | { readonly kind: "subject" }
+  | StepUpRule;
+
+/** What a step-up rule reads at run time: the configured window and the injected clock. */
+export interface StepUpPolicy {
+  /** STEP_UP_MAX_AGE_SECONDS: the window of rules that do not name their own. */
+  readonly maxAgeSeconds: number;
+  readonly clock: Clock;
+}
+
+export interface StepUpRule {
+  readonly kind: "stepUp";
+  /** Scopes the token needs as well (checked first: re-authenticating cannot add a scope). */
+  readonly anyOf: ScopeRequirement;
+  /** Most seconds since `auth_time`; `configured` is STEP_UP_MAX_AGE_SECONDS. */
+  readonly maxAgeSeconds: number | "configured";
+  /** Accepted `acr` values; any when absent. */
+  readonly acrValues?: readonly string[];
+  /** Why the field needs it, for the permission report. */
+  readonly why: string;
+  /** Calls that need no step-up (ending one's own current session), decided from the arguments. */
+  readonly unless?: {
+    readonly label: string;
+    test(args: Readonly<Record<string, unknown>>, viewer: RuleViewer): boolean;
+  };
+}
 
 export interface OwnerRule<Parent> {
   readonly kind: "owner";
@@ -76,6 +105,35 @@ export function ownerOr<Parent>(options: {
     throw new TypeError("ownerOr needs at least one non-empty group of scopes in anyOf");
   }
   return { kind: "owner", label, ownerId, anyOf, ...(ownerNeeds ? { ownerNeeds } : {}) };
+}
+
+/**
+ * RFC 9470 step-up: the scopes of `anyOf`, and an authentication no older than `maxAgeSeconds`
+ * (default STEP_UP_MAX_AGE_SECONDS) and, when given, of one of `acrValues`.
+ */
+export function recentAuthentication(options: {
+  anyOf: ScopeRequirement;
+  why: string;
+  maxAgeSeconds?: number;
+  acrValues?: readonly string[];
+  unless?: StepUpRule["unless"];
+}): StepUpRule {
+  const { anyOf, why, maxAgeSeconds, acrValues, unless } = options;
+  if (anyOf.length === 0 || anyOf.some((group) => group.length === 0)) {
+    throw new TypeError("recentAuthentication needs at least one non-empty group of scopes");
+  }
+  if (maxAgeSeconds !== undefined && (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0)) {
+    throw new TypeError("maxAgeSeconds must be a whole number of seconds");
+  }
+  if (acrValues !== undefined && acrValues.length === 0) throw new TypeError("acrValues must not be empty");
+  return {
+    kind: "stepUp",
+    anyOf,
+    why,
+    maxAgeSeconds: maxAgeSeconds ?? "configured",
+    ...(acrValues ? { acrValues } : {}),
+    ...(unless ? { unless } : {}),
+  };
 }
 
 /** True when the scopes satisfy at least one AND-group of the requirement. */

@@ -42,6 +42,17 @@ export function describeRule(fieldRule: FieldRule<unknown>): string {
     }
     case "subject":
       return "as parent; the account is its own owner (self)";
+    case "stepUp": {
+      const window =
+        fieldRule.maxAgeSeconds === "configured"
+          ? "`STEP_UP_MAX_AGE_SECONDS`"
+          : `${fieldRule.maxAgeSeconds} s`;
+      const acr = fieldRule.acrValues
+        ? ` with acr ${fieldRule.acrValues.map((a) => `\`${a}\``).join(" or ")}`
+        : "";
+      const unless = fieldRule.unless ? ` (not for ${fieldRule.unless.label})` : "";
+      return `scope ${requirement(fieldRule.anyOf)} + step-up: authenticated within ${window}${acr}${unless}: ${fieldRule.why}`;
+    }
   }
 }
 

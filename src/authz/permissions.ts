@@ -7,6 +7,7 @@ import {
   ownerOr,
   parent,
   publicField,
+  recentAuthentication,
 } from "./field-rule.js";
 
 /**
@@ -22,6 +23,17 @@ export type PermissionMap = Readonly<Record<string, Readonly<Record<string, Fiel
 const readNotes = hasScope(["notes:read"], ["notes:read:any"]);
 const writeNotes = hasScope(["notes:write"]);
 
+// Account actions need `account:manage`, which narrowToken keeps only when asked for by name, so a
+// widget's token cannot sign the user out or take the account over.
+const manageAccount = hasScope(["account:manage"]);
+
+/**
+ * RFC 9470 step-up for what would let a copied token take the account over or lock its owner out:
+ * the token's user must have proven themself (login or `reauthenticate`) within
+ * STEP_UP_MAX_AGE_SECONDS, and the thief has neither the password nor the passkey.
+ */
+const accountTakeover = (why: string) => recentAuthentication({ anyOf: [["account:manage"]], why });
+
 /**
  * The permission map: the one place that says who may read or call what. Root fields say it
  * explicitly; a nested field is `parent` when reaching its object is permission enough.
@@ -30,24 +42,40 @@ const writeNotes = hasScope(["notes:write"]);
 export const permissions = {
   Query: {
     me: publicField,
-    user: publicField,
-    users: publicField,
+    // The directory (ids, names, roles) is not for anonymous callers: admins would be easy to find.
+    user: hasScope(["users:read"]),
+    users: hasScope(["users:read"]),
     note: readNotes,
     notes: readNotes,
     sessions: hasScope(["sessions:read"]),
+    passkeys: manageAccount,
   },
   Mutation: {
     register: publicField,
     login: publicField,
     refresh: publicField,
-    // Ending sessions only ever takes access away: any valid token may do it for its own user.
-    logout: authenticated,
-    logoutEverywhere: authenticated,
+    // Ending one's own session takes access away only, but a widget's token must not do it.
+    logout: manageAccount,
+    logoutEverywhere: accountTakeover("ends the owner's other sessions (a thief keeps theirs)"),
     // Another user's session needs `sessions:admin`; who owns a session is in the database, so
     // SessionService decides that part (authz never queries).
-    revokeSession: authenticated,
-    changePassword: authenticated,
+    revokeSession: recentAuthentication({
+      anyOf: [["account:manage"]],
+      why: "ends another session: the owner's, if a thief calls it",
+      unless: {
+        label: "the caller's own session",
+        test: (args, viewer) => args.id === viewer.sessionId,
+      },
+    }),
+    changePassword: accountTakeover("a new password locks the owner out"),
     narrowToken: authenticated,
+    // Step-up itself: a recent authentication cannot be asked of the call that provides one.
+    reauthenticate: manageAccount,
+    passkeyRegistrationOptions: accountTakeover("a thief's passkey would be a way back in"),
+    addPasskey: accountTakeover("a thief's passkey would be a way back in"),
+    removePasskey: accountTakeover("removes the owner's way to sign in"),
+    passkeySignInOptions: publicField,
+    passkeySignIn: publicField,
     createNote: writeNotes,
     updateNote: writeNotes,
     deleteNote: writeNotes,
@@ -108,4 +136,12 @@ export const permissions = {
     user: authPayloadSubject,
   },
   NarrowedToken: { accessToken: parent, tokenType: parent, expiresAt: parent, scopes: parent },
+  Passkey: {
+    id: parent,
+    name: parent,
+    createdAt: parent,
+    lastUsedAt: parent,
+    deviceType: parent,
+    backedUp: parent,
+  },
 } satisfies PermissionMap;

@@ -4,5 +4,9 @@
  */
 export interface RuleViewer {
   readonly userId: string;
+  /** The session (`sid`) the token belongs to. */
+  readonly sessionId: string;
   readonly scopes: ReadonlySet<string>;
+  /** RFC 9068 §2.2.1 `auth_time` and `acr` for step-up rules (RFC 9470); null when the token has none. */
+  readonly authentication: { readonly authTime: number; readonly acr: string } | null;
 }

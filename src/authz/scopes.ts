@@ -14,6 +14,13 @@ export const SCOPES = {
   },
   "notes:write": { description: "Create, edit and delete your own notes", roles: ["user", "admin"] },
   "sessions:read": { description: "List your own sessions", roles: ["user", "admin"] },
+  // Never implied by another scope: narrowToken keeps it only when asked for it by name.
+  "account:manage": {
+    description:
+      "Act on your own account: sign out, end sessions, change the password, manage passkeys, reauthenticate",
+    roles: ["user", "admin"],
+  },
+  "users:read": { description: "Look up and list users (the directory)", roles: ["user", "admin"] },
   "notes:read:any": { description: "Read the body of any user's note", roles: ["admin"] },
   "users:read:email": { description: "Read any user's email address", roles: ["admin"] },
   "sessions:admin": { description: "Revoke any user's session", roles: ["admin"] },

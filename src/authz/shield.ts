@@ -8,12 +8,19 @@ import {
   type IMiddlewareTypeMap,
 } from "graphql-middleware";
 import { allow, deny, type or, rule, shield } from "graphql-shield";
-import { ForbiddenError, UnauthenticatedError } from "../errors/app-error.js";
+import { epochSeconds } from "../clock.js";
+import {
+  ForbiddenError,
+  InsufficientUserAuthenticationError,
+  UnauthenticatedError,
+} from "../errors/app-error.js";
 import {
   type FieldRule,
   missingScopes,
   type OwnerRule,
   type ScopeRequirement,
+  type StepUpPolicy,
+  type StepUpRule,
   satisfies,
 } from "./field-rule.js";
 import type { PermissionMap } from "./permissions.js";
@@ -36,6 +43,8 @@ export type AuthorizationMode = "enforced" | "naive" | "none";
 /** Rules read only what the permission layer needs from the request context. */
 interface RuleContext {
   readonly viewer: RuleViewer | null;
+  /** Absent: every step-up rule refuses (fails closed). */
+  readonly stepUp?: StepUpPolicy;
 }
 
 /** The schema and the permission map disagree: a field without a rule, or a rule without a field. */
@@ -111,6 +120,8 @@ export function scopesOf(fieldRule: FieldRule<unknown>): string[] {
       return [fieldRule.scope];
     case "owner":
       return [...(fieldRule.ownerNeeds ?? []).flat(), ...fieldRule.anyOf.flat()];
+    case "stepUp":
+      return fieldRule.anyOf.flat();
     default:
       return [];
   }
@@ -151,6 +162,33 @@ function decideOwner(rule: OwnerRule<unknown>, parent: unknown, viewer: RuleView
   if (satisfies(viewer.scopes, rule.anyOf)) return true;
   const alternatives = owns ? [...(rule.ownerNeeds ?? []), ...rule.anyOf] : rule.anyOf;
   return new ForbiddenError(missingScopes(viewer.scopes, alternatives), "Missing scope");
+}
+
+/**
+ * RFC 9470: scopes first (a new authentication cannot add one, so FORBIDDEN), then the token's
+ * `auth_time` against the window and its `acr` against the accepted values. A token without those
+ * claims never passes. The refusal names what would pass, for the client's re-authentication.
+ */
+function decideStepUp(rule: StepUpRule, args: unknown, context: RuleContext): RuleResult {
+  const { viewer, stepUp } = context;
+  if (!viewer) return authenticationRequired();
+  if (!satisfies(viewer.scopes, rule.anyOf)) {
+    return new ForbiddenError(missingScopes(viewer.scopes, rule.anyOf), "Missing scope");
+  }
+  if (rule.unless?.test((args ?? {}) as Record<string, unknown>, viewer)) return true;
+  const maxAge = rule.maxAgeSeconds === "configured" ? stepUp?.maxAgeSeconds : rule.maxAgeSeconds;
+  const requirement = {
+    ...(maxAge !== undefined ? { maxAge } : {}),
+    ...(rule.acrValues ? { acrValues: rule.acrValues } : {}),
+  };
+  const authentication = viewer.authentication;
+  if (!stepUp || maxAge === undefined || authentication === null) {
+    return new InsufficientUserAuthenticationError(requirement);
+  }
+  const age = epochSeconds(stepUp.clock.now()) - authentication.authTime;
+  const recent = age <= maxAge;
+  const strong = rule.acrValues === undefined || rule.acrValues.includes(authentication.acr);
+  return recent && strong ? true : new InsufficientUserAuthenticationError(requirement);
 }
 
 // --- compiling descriptors to graphql-shield rules ---
@@ -218,6 +256,13 @@ function compiler() {
         return once(`owner:${field}`, "no_cache", (parentValue, _a, ctx) =>
           decideOwner(fieldRule, parentValue, ctx.viewer, ctx),
         );
+      // Time-dependent, but constant within a request unless the arguments matter (`unless`).
+      case "stepUp": {
+        const name = `stepUp:${key(fieldRule.anyOf)}:${fieldRule.maxAgeSeconds}:${(fieldRule.acrValues ?? []).join("+")}`;
+        return fieldRule.unless
+          ? once(`${name}:${field}`, "no_cache", (_p, args, ctx) => decideStepUp(fieldRule, args, ctx))
+          : once(name, "contextual", (_p, args, ctx) => decideStepUp(fieldRule, args, ctx));
+      }
       // Records the payload's account as owner of itself for the rest of this request.
       case "subject":
         return once("subject", "no_cache", (payload, _a, ctx) => {

@@ -1,3 +1,4 @@
+import { browserWebAuthn } from "./browser-webauthn.js";
 import {
   createHoldfastClient as createClient,
   type HoldfastClient,
@@ -20,7 +21,10 @@ export {
   type WebLocksRefreshLockOptions,
 } from "./web-locks-refresh-lock.js";
 
-/** `createHoldfastClient` with `keyStore` defaulting to IndexedDB and `lock` to Web Locks. */
+/**
+ * `createHoldfastClient` with `keyStore` defaulting to IndexedDB, `lock` to Web Locks and `webauthn`
+ * to the browser's (through @simplewebauthn/browser).
+ */
 export function createHoldfastClient(options: HoldfastClientOptions): HoldfastClient {
   const keyStore =
     options.keyStore ?? (typeof globalThis.indexedDB === "undefined" ? null : createIndexedDbDpopKeyStore());
@@ -28,5 +32,6 @@ export function createHoldfastClient(options: HoldfastClientOptions): HoldfastCl
     ...options,
     ...(keyStore ? { keyStore } : {}),
     lock: options.lock ?? createWebLocksRefreshLock(),
+    webauthn: options.webauthn ?? browserWebAuthn,
   });
 }

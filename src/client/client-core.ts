@@ -35,12 +35,20 @@ export interface ClientCore {
   execute(operation: Operation, ahead?: boolean): Promise<Exchange>;
   /** Runs an operation whose `field` answers an AuthPayload (login, register, …) and adopts its session. */
   authenticate(operation: Operation, field: string): Promise<SessionInfo>;
+  /**
+   * The step-up hook (RFC 9470): called with the refusal's extensions when an operation is refused
+   * with `insufficient_user_authentication`; resolving true means the session was re-authenticated
+   * and the operation is retried once.
+   */
+  setStepUpHandler(handler: StepUpHandler | null): void;
   /** Throws CLIENT_DESTROYED after `destroy()`. */
   assertAlive(): void;
   /** Runs `teardown` when the client is destroyed. */
   onDestroy(teardown: () => void): void;
   destroy(): void;
 }
+
+export type StepUpHandler = (extensions: Readonly<Record<string, unknown>>) => Promise<boolean>;
 
 /** A fresh token may cure these: refresh once and retry the call once. */
 const REFRESH_CURES_REASONS = new Set(["token_expired", "invalid_token"]);
@@ -94,6 +102,7 @@ export function createClientCore(options: HoldfastClientOptions): ClientCore {
     refreshTokenStore,
   });
   const teardowns: (() => void)[] = [];
+  let stepUpHandler: StepUpHandler | null = null;
   if (options.refreshTimer) teardowns.push(startRefreshTimer(session, refresher, clock, timers));
   if (options.unsafeDemoTokenTap)
     teardowns.push(tapTokensForDemo(session, clock, options.unsafeDemoTokenTap));
@@ -115,6 +124,14 @@ export function createClientCore(options: HoldfastClientOptions): ClientCore {
       token = current && current !== token ? current : await refresher.refresh(token, "replace");
       exchange = await transport.send(operation, token, false);
       failure = failureOf(exchange);
+    }
+    if (token && failure?.reason === "insufficient_user_authentication" && stepUpHandler) {
+      const refusal = exchange.body?.errors?.find((e) => e.extensions?.reason === failure?.reason);
+      if (await stepUpHandler(refusal?.extensions ?? {})) {
+        token = session.current;
+        exchange = await transport.send(operation, token, false);
+        failure = failureOf(exchange);
+      }
     }
     if (token && failure?.reason && SESSION_ENDING_REASONS.has(failure.reason) && session.current === token) {
       await session.lose(failure.reason, true);
@@ -157,6 +174,9 @@ export function createClientCore(options: HoldfastClientOptions): ClientCore {
     tokenForRequest,
     execute,
     authenticate,
+    setStepUpHandler(handler: StepUpHandler | null) {
+      stepUpHandler = handler;
+    },
     assertAlive,
     onDestroy(teardown: () => void) {
       teardowns.push(teardown);

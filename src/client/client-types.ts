@@ -3,6 +3,7 @@ import type { DemoTokenTap } from "./demo-token-tap.js";
 import type { DpopKeyStore } from "./dpop-key-store.js";
 import type { DpopAlgorithm } from "./dpop-proof.js";
 import type { SubscriptionHandlers, WebSocketConstructor } from "./live-subscriptions.js";
+import type { PasskeyInfo, StepUpAnswer, StepUpChallenge, WebAuthnCeremonies } from "./passkey-types.js";
 import type { RefreshLock } from "./refresh-lock.js";
 import type { RefreshAheadOptions } from "./refresh-schedule.js";
 import type { RefreshTokenStore } from "./refresh-token-store.js";
@@ -65,6 +66,13 @@ export interface HoldfastClientOptions {
   /** For `subscribe()`: the WebSocket constructor. Default `globalThis.WebSocket`; in Node 20, `ws`'s. */
   readonly webSocket?: WebSocketConstructor;
   /**
+   * RFC 9470 step-up: an operation needs a more recent authentication. Ask the user (password or
+   * passkey); the client re-authenticates this session and retries the operation once. Null gives up.
+   */
+  readonly onStepUpRequired?: (challenge: StepUpChallenge) => Promise<StepUpAnswer | null>;
+  /** WebAuthn ceremonies for passkeys. The browser entry uses @simplewebauthn/browser. */
+  readonly webauthn?: WebAuthnCeremonies;
+  /**
    * DEMO ONLY — never set this in an application. Hands every new access token to page code, which the
    * client otherwise keeps in its closure; the demo console uses it to decode the token and play the
    * thief. See demo-token-tap.ts.
@@ -126,6 +134,14 @@ export interface HoldfastClient {
   /** Picks up a session that outlived this page or process (refresh cookie or stored token). */
   resume(): Promise<boolean>;
   state(): ClientState;
+  /** Signs in with a passkey (discoverable credential, user verification). */
+  signInWithPasskey(options?: { readonly scopes?: readonly string[] }): Promise<SessionInfo>;
+  /** Registers a passkey for the signed-in user (a step-up may be asked for first). */
+  addPasskey(name?: string): Promise<PasskeyInfo>;
+  passkeys(): Promise<PasskeyInfo[]>;
+  removePasskey(id: string): Promise<boolean>;
+  /** Proves the user again now (RFC 9470), raising this session's authentication. */
+  reauthenticate(answer: StepUpAnswer): Promise<SessionInfo>;
   /** Forgets the session locally, stops timers and listeners. The server session is untouched. */
   destroy(): void;
 }

@@ -46,6 +46,7 @@ export {
   type SessionsQuery,
   type UserFields,
 } from "./operations.js";
+export type { PasskeyInfo, StepUpAnswer, StepUpChallenge, WebAuthnCeremonies } from "./passkey-types.js";
 export {
   createInProcessRefreshLock,
   type RefreshLock,

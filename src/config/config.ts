@@ -71,6 +71,8 @@ const envSchema = z.object({
   // Hashes waiting beyond that; one more is refused with a retryable 503 instead of queued.
   ARGON2_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(64),
 
+  STEP_UP_MAX_AGE_SECONDS: seconds(30, 86_400).default(300),
+
   REFRESH_IDLE_TTL_SECONDS: seconds(60, 365 * 86_400).default(14 * 86_400),
   REFRESH_ABSOLUTE_TTL_SECONDS: seconds(60, 365 * 86_400).default(30 * 86_400),
   REFRESH_REUSE_GRACE_SECONDS: seconds(0, 120).default(10),
@@ -169,6 +171,8 @@ export interface Config {
     /** Waiting hashes beyond which a new one is refused (SERVICE_UNAVAILABLE, retryable). */
     queueLimit: number;
   };
+  /** RFC 9470 step-up: how recent an authentication account actions need (the rules' `max_age`). */
+  readonly stepUp: { maxAgeSeconds: number };
   readonly refresh: {
     idleTtlSeconds: number;
     absoluteTtlSeconds: number;
@@ -304,6 +308,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxConcurrent: e.ARGON2_MAX_CONCURRENT,
       queueLimit: e.ARGON2_QUEUE_LIMIT,
     },
+    stepUp: { maxAgeSeconds: e.STEP_UP_MAX_AGE_SECONDS },
     refresh: {
       idleTtlSeconds: e.REFRESH_IDLE_TTL_SECONDS,
       absoluteTtlSeconds: e.REFRESH_ABSOLUTE_TTL_SECONDS,

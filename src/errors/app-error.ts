@@ -37,7 +37,11 @@ export type UnauthenticatedReason =
   | "invalid_credentials"
   | "invalid_refresh_token"
   | "refresh_token_reused"
-  | "authentication_required";
+  | "authentication_required"
+  | "insufficient_user_authentication"
+  | "invalid_passkey_challenge"
+  | "invalid_passkey"
+  | "passkey_counter_regressed";
 
 export class UnauthenticatedError extends AppError {
   readonly code = "UNAUTHENTICATED";
@@ -122,5 +126,26 @@ export class ServiceUnavailableError extends AppError {
 export class DpopNonceRequiredError extends UnauthenticatedError {
   constructor(readonly nonce: string) {
     super("use_dpop_nonce", "A DPoP nonce is required");
+  }
+}
+
+/**
+ * RFC 9470 §3: the token is valid, but the authentication behind it is too old (`maxAge`) or too
+ * weak (`acrValues`). The client re-authenticates the same session (`reauthenticate`) and retries.
+ */
+export class InsufficientUserAuthenticationError extends UnauthenticatedError {
+  constructor(
+    readonly requirement: { readonly maxAge?: number; readonly acrValues?: readonly string[] },
+    message = "A more recent or stronger authentication is required",
+  ) {
+    super("insufficient_user_authentication", message);
+  }
+  override publicExtensions(): Record<string, unknown> {
+    const { maxAge, acrValues } = this.requirement;
+    return {
+      reason: this.reason,
+      ...(acrValues !== undefined ? { acrValues } : {}),
+      ...(maxAge !== undefined ? { maxAge } : {}),
+    };
   }
 }

@@ -1,8 +1,11 @@
 import type DataLoader from "dataloader";
 import type { ClientInfo } from "../auth/auth-payload.js";
 import type { AuthService } from "../auth/auth-service.js";
+import type { PasskeyService } from "../auth/passkeys/passkey-service.js";
+import type { AuthLimits } from "../auth/rate-limit.js";
 import type { SessionService } from "../auth/sessions/session-service.js";
 import type { Viewer } from "../auth/viewer.js";
+import type { StepUpPolicy } from "../authz/field-rule.js";
 import { UnauthenticatedError } from "../errors/app-error.js";
 import type { NoteService } from "../notes/note-service.js";
 import type { UserModel } from "../users/user-model.js";
@@ -16,6 +19,8 @@ export interface Services {
   readonly sessions: SessionService;
   readonly auth: AuthService;
   readonly keys: { rotate(): Promise<{ kid: string; activatesAt: Date }> };
+  readonly passkeys: PasskeyService;
+  readonly limits: AuthLimits;
 }
 
 /** The refresh cookie, as the `refresh`, `login` and `logout` mutations see it. */
@@ -36,6 +41,8 @@ export interface GraphQLContext {
   readonly loaders: { readonly user: DataLoader<string, UserModel | null> };
   /** A WebSocket subscription's event streams; absent over HTTP. */
   readonly live?: LiveStreams;
+  /** What step-up rules (RFC 9470) read: STEP_UP_MAX_AGE_SECONDS and the clock. */
+  readonly stepUp: StepUpPolicy;
 }
 
 /** Identity, not permission: the acting user of a mutation must be known. */

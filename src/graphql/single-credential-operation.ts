@@ -1,6 +1,15 @@
 import { type ASTVisitor, type FieldNode, GraphQLError, type ValidationContext } from "graphql";
 
-const CREDENTIAL_FIELDS = new Set(["login", "register", "refresh"]);
+// Every field that checks a password or an assertion, or rotates a refresh token.
+const CREDENTIAL_FIELDS = new Set([
+  "login",
+  "register",
+  "refresh",
+  "changePassword",
+  "reauthenticate",
+  "passkeySignIn",
+  "addPasskey",
+]);
 
 /**
  * Validation rule: an operation may hold at most one of login, register and refresh. Aliases
@@ -29,7 +38,7 @@ export function singleCredentialOperation(context: ValidationContext): ASTVisito
       visit(operation.selectionSet.selections);
       if (found.length > 1) {
         context.reportError(
-          new GraphQLError("An operation may contain at most one of login, register and refresh", {
+          new GraphQLError(`An operation may contain at most one of ${[...CREDENTIAL_FIELDS].join(", ")}`, {
             nodes: found,
             extensions: { reason: "multiple_credential_fields" },
           }),

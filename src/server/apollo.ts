@@ -15,6 +15,7 @@ import { graphqlLimits } from "./security/graphql-limits.js";
 import { hideSuggestions } from "./security/hide-suggestions.js";
 import { requestLogPlugin } from "./security/request-log.js";
 import { serviceUnavailablePlugin } from "./service-unavailable-plugin.js";
+import { stepUpChallengePlugin } from "./step-up-challenge.js";
 
 /** Step 5 of `createServer`: Apollo Server with its limits and plugins, started (not yet mounted). */
 export async function startApollo(
@@ -29,6 +30,8 @@ export async function startApollo(
     ApolloServerPluginCacheControlDisabled(),
     // DPoP refusals that only a resolver can make (a bound refresh family) still answer 401 + challenge.
     dpopChallengePlugin(resourceMetadataUrl(config)),
+    // RFC 9470: an operation refused whole for want of a recent authentication is a 401 + challenge.
+    stepUpChallengePlugin(),
     dev
       ? sandboxLandingPage({
           endpointUrl: `${config.server.publicUrl}${config.server.graphqlPath}`,

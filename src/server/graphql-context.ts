@@ -91,6 +91,7 @@ export function graphqlContext(
       services,
       refreshCookie: refreshCookie(request, reply),
       loaders: { user: new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids)) },
+      stepUp: { maxAgeSeconds: config.stepUp.maxAgeSeconds, clock: runtime.clock },
     };
   };
 }

@@ -1,5 +1,8 @@
 import { AuditLog } from "../auth/audit-log.js";
 import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
+import { PasskeyService } from "../auth/passkeys/passkey-service.js";
+import { relyingPartyFor } from "../auth/passkeys/relying-party.js";
+import { WebAuthnChallenges } from "../auth/passkeys/webauthn-challenges.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
 import { createRefreshTokenStore } from "../auth/sessions/create-refresh-token-store.js";
@@ -45,6 +48,13 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     redis: infrastructure.redis,
     keyPrefix: `${config.redis?.keyPrefix ?? "holdfast:"}rl`,
   });
+  const passkeys = new PasskeyService({
+    prisma,
+    clock,
+    audit,
+    challenges: new WebAuthnChallenges(prisma, clock),
+    relyingParty: relyingPartyFor(config.server.publicUrl),
+  });
   const auth = new AuthService({
     clock,
     users,
@@ -55,6 +65,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     limits,
     scopesAtLogin,
     dpopRequired: config.dpop.required,
+    passkeys,
   });
   return {
     users,
@@ -68,5 +79,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
         return rotated;
       },
     },
+    passkeys,
+    limits,
   };
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import type { TokenVerifier } from "../auth/authenticate.js";
+import { byPassword } from "../auth/user-authentication.js";
 import type { Viewer } from "../auth/viewer.js";
 import { grantedScopes, type Role } from "../authz/scopes.js";
 import { type Clock, epochSeconds, systemClock } from "../clock.js";
@@ -145,7 +146,14 @@ export async function createTestingServer(options: TestingServerOptions = {}): P
       ).id;
     const scopes = spec.scopes ?? grantedScopes(role);
     const client = { ip: "127.0.0.1", userAgent: "holdfast/testing" };
-    const { session } = await services.sessions.start({ userId, scopes, jkt: null, client });
+    // A viewer who just signed in with a password: step-up rules (RFC 9470) pass, as after a login.
+    const { session } = await services.sessions.start({
+      userId,
+      scopes,
+      jkt: null,
+      client,
+      authentication: byPassword(clock),
+    });
     if (spec.revoked) {
       await services.sessions.revoke({
         sessionId: session.id,
@@ -165,6 +173,7 @@ export async function createTestingServer(options: TestingServerOptions = {}): P
         jkt: null,
         expiresAt: epochSeconds(clock.now()) + config.tokens.accessTokenTtlSeconds,
         tokenId: handle,
+        authentication: session.authentication,
       }),
     );
     return {

@@ -1,6 +1,7 @@
 import DataLoader from "dataloader";
 import { type ExecutionResult, GraphQLError, type GraphQLSchema, parse, validate } from "graphql";
 import type { Viewer } from "../auth/viewer.js";
+import { systemClock } from "../clock.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
 import { buildSchema } from "../graphql/schema.js";
 import { InProcessNoteEventBus, type NoteEventModel } from "../notes/note-events.js";
@@ -51,6 +52,8 @@ export async function subscribeAsViewer(options: {
         jkt: null,
         expiresAt: Number.MAX_SAFE_INTEGER,
         tokenId: "test-token",
+        // No step-up claims: a subscription never needs a recent authentication.
+        authentication: null,
       }
     : null;
   const users =
@@ -73,6 +76,7 @@ export async function subscribeAsViewer(options: {
     services: { users: { findManyByIds: users } } as unknown as Services,
     refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
     loaders: { user: new DataLoader(users) },
+    stepUp: { maxAgeSeconds: 300, clock: systemClock },
     live: {
       noteEvents: () => {
         let stop = () => {};

@@ -4,6 +4,7 @@ import { isUniqueViolation, withDatabase } from "../db/errors.js";
 import { BadUserInputError } from "../errors/app-error.js";
 import { newId } from "../ids.js";
 import { type Page, pageArgs, toPage } from "../pagination.js";
+import { cleanName, isSafeText, toNfkc } from "./text-hygiene.js";
 import { toUserModel, type UserModel } from "./user-model.js";
 import type { UserReads } from "./user-reads.js";
 
@@ -11,14 +12,18 @@ const PUBLIC = { id: true, email: true, displayName: true, role: true, createdAt
 
 export const MAX_DISPLAY_NAME_LENGTH = 100;
 // RFC 5321 §4.5.3.1.3 limits a path to 256 octets; this shape check is deliberately simple.
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
+// Printable ASCII only: internationalised addresses (RFC 6531) are refused, and with them every
+// homoglyph of an existing address (a Cyrillic "а" for a Latin "a").
+const EMAIL = /^[\x21-\x3f\x41-\x7e]{1,64}@[\x21-\x3f\x41-\x7e]{1,255}\.[\x21-\x3f\x41-\x7e]{1,63}$/;
 
+/** The form an address is stored and compared in: NFKC, trimmed, lower-case. */
 export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
+  return toNfkc(email).trim().toLowerCase();
 }
 
+/** A normalised address: printable ASCII in the usual shape, no control or invisible characters. */
 export function checkEmail(email: string): void {
-  if (email.length > 254 || !EMAIL.test(email))
+  if (email.length > 254 || !isSafeText(email) || !EMAIL.test(email))
     throw new BadUserInputError("invalid_email", "Email is not valid", "email");
 }
 
@@ -48,6 +53,8 @@ export class UserService {
 
   /** For login only: the one place the password hash leaves the database. */
   async findCredentials(email: string): Promise<(UserModel & { passwordHash: string }) | null> {
+    // No stored address holds an unsafe code point; a lone surrogate would not even reach the driver.
+    if (!isSafeText(email)) return null;
     const row = await withDatabase(() =>
       this.prisma.user.findUnique({
         where: { email: normalizeEmail(email) },
@@ -87,16 +94,10 @@ export class UserService {
     displayName: string;
     role?: "user" | "admin";
   }): Promise<UserModel> {
+    if (!isSafeText(input.email)) throw new BadUserInputError("invalid_email", "Email is not valid", "email");
     const email = normalizeEmail(input.email);
     checkEmail(email);
-    const displayName = input.displayName.trim();
-    if (displayName.length < 1 || displayName.length > MAX_DISPLAY_NAME_LENGTH) {
-      throw new BadUserInputError(
-        "invalid_display_name",
-        `Display name must be 1 to ${MAX_DISPLAY_NAME_LENGTH} characters`,
-        "displayName",
-      );
-    }
+    const displayName = cleanName(input.displayName, "displayName", MAX_DISPLAY_NAME_LENGTH);
     const now = this.clock.now();
     try {
       const row = await withDatabase(() =>

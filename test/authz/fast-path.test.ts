@@ -36,6 +36,7 @@ const RULE_KINDS = {
   owner: { decides: true },
   // Always allows; it marks the payload's account as its own owner (checked in MIXED below).
   subject: { decides: false },
+  stepUp: { decides: true },
 } as const satisfies Record<RuleKind, { decides: boolean }>;
 
 /**
@@ -63,9 +64,29 @@ beforeAll(async () => {
   await seedNote(t, bob, { body: "bob body" });
   aliceModel = (await t.server.services.users.findManyByIds([alice.id]))[0]!;
   aliceSession = (await t.server.services.sessions.listForUser(alice.id))[0]!;
+  // One passkey of alice's, so that the Passkey fields are reached through `passkeys`.
+  await t.database.prisma.passkey.create({
+    data: {
+      id: "fast-path-passkey",
+      userId: alice.id,
+      userHandle: "handle",
+      publicKey: "key",
+      counter: 0,
+      transports: null,
+      deviceType: "singleDevice",
+      backedUp: false,
+      name: "Laptop",
+      createdAt: new Date("2030-01-01T00:00:00.000Z"),
+      lastUsedAt: null,
+    },
+  });
 });
 
-function viewerOf(user: SeededUser, scopes: readonly string[]): Viewer {
+function viewerOf(
+  user: SeededUser,
+  scopes: readonly string[],
+  authentication: Viewer["authentication"] = null,
+): Viewer {
   return {
     userId: user.id,
     sessionId: user.sessionId,
@@ -73,6 +94,7 @@ function viewerOf(user: SeededUser, scopes: readonly string[]): Viewer {
     jkt: null,
     expiresAt: 0,
     tokenId: "j",
+    authentication,
   };
 }
 
@@ -83,7 +105,27 @@ const VIEWERS: [string, () => Viewer | null][] = [
   ["the owner", () => viewerOf(alice, grantedScopes("user"))],
   ["a non-owner", () => viewerOf(bob, grantedScopes("user"))],
   ["the owner narrowed to notes:write", () => viewerOf(alice, ["notes:write"])],
+  ["a non-owner narrowed to users:read", () => viewerOf(bob, ["users:read"])],
   ["a non-owner with admin scopes", () => viewerOf(bob, grantedScopes("admin"))],
+  // Step-up rules (RFC 9470) pass only for a recent, strong authentication.
+  [
+    "the owner, just re-authenticated with a passkey",
+    () =>
+      viewerOf(alice, grantedScopes("user"), {
+        authTime: Math.floor(t.clock.now().getTime() / 1000),
+        acr: "phr",
+        amr: ["hwk"],
+      }),
+  ],
+  [
+    "an admin-scoped owner, just re-authenticated with a passkey",
+    () =>
+      viewerOf(alice, grantedScopes("admin"), {
+        authTime: Math.floor(t.clock.now().getTime() / 1000),
+        acr: "phr",
+        amr: ["hwk"],
+      }),
+  ],
 ];
 
 class ResolverReached extends Error {
@@ -145,6 +187,7 @@ function context(viewer: Viewer | null, mutation: boolean): GraphQLContext {
     // A cookie is present, so `refresh` without an argument reaches its service.
     refreshCookie: { read: () => "refresh-cookie", set: () => {}, clear: () => {} },
     loaders: { user: new DataLoader((ids: readonly string[]) => t.server.services.users.findManyByIds(ids)) },
+    stepUp: { maxAgeSeconds: 300, clock: t.clock },
   };
 }
 
@@ -153,10 +196,16 @@ interface Outcome {
   errors: { path: readonly (string | number)[] | undefined; error: unknown }[];
 }
 
-async function run(schema: GraphQLSchema, document: string, viewer: Viewer | null): Promise<Outcome> {
+async function run(
+  schema: GraphQLSchema,
+  document: string,
+  viewer: Viewer | null,
+  variableValues: Record<string, unknown> = {},
+): Promise<Outcome> {
   const result = (await execute({
     schema,
     document: parse(document),
+    variableValues,
     contextValue: context(viewer, document.startsWith("mutation")),
   })) as ExecutionResult;
   return {
@@ -225,8 +274,8 @@ describe("fast path and graphql-shield agree on every field of the map", () => {
 
   it.each(VIEWERS)("identical data and errors for %s", async (_name, viewer) => {
     for (const op of operations()) {
-      const fast = await run(enforced, op.document, viewer());
-      const reference = await run(naive, op.document, viewer());
+      const fast = await run(enforced, op.document, viewer(), op.variables);
+      const reference = await run(naive, op.document, viewer(), op.variables);
       expect(fast, `${op.field}: ${op.document}`).toEqual(reference);
     }
   });
@@ -242,7 +291,8 @@ describe("fast path and graphql-shield agree on every field of the map", () => {
     const problems: string[] = [];
     for (const op of operations()) {
       const verdicts = new Set<string>();
-      for (const [, viewer] of VIEWERS) verdicts.add(verdict(await run(enforced, op.document, viewer()), op));
+      for (const [, viewer] of VIEWERS)
+        verdicts.add(verdict(await run(enforced, op.document, viewer(), op.variables), op));
       const kind = rules.get(op.field)!.kind;
       if (!verdicts.has("allowed")) problems.push(`${op.field} (${kind}) is allowed for no viewer`);
       if (RULE_KINDS[kind].decides && !verdicts.has("refused")) {

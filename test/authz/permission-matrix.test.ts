@@ -76,6 +76,7 @@ const q = {
   }),
   notes: (sel: string) => () => ({ query: `{ notes(first: 2) { ${sel} } }` }),
   sessions: (sel: string) => () => ({ query: `{ sessions { ${sel} } }` }),
+  passkeys: (sel: string) => () => ({ query: `{ passkeys { ${sel} } }` }),
   refresh: (sel: string) => (w: World) => ({
     query: `mutation($t: String) { refresh(refreshToken: $t) { ${sel} } }`,
     variables: { t: w.alice.refreshToken },
@@ -88,8 +89,13 @@ let registered = 0;
 
 const ROWS: Row[] = [
   { field: "Query.me", probe: q.root("{ me { id } }"), expected: ALL },
-  { field: "Query.user", probe: q.user("id"), expected: ALL },
-  { field: "Query.users", probe: q.users("pageInfo { hasNextPage }"), expected: ALL },
+  { field: "Query.user", scopes: ["users:read"], probe: q.user("id"), expected: SCOPED },
+  {
+    field: "Query.users",
+    scopes: ["users:read"],
+    probe: q.users("pageInfo { hasNextPage }"),
+    expected: SCOPED,
+  },
   { field: "Query.note", scopes: ["notes:read"], probe: q.note("id"), expected: SCOPED },
   {
     field: "Query.notes",
@@ -98,6 +104,7 @@ const ROWS: Row[] = [
     expected: SCOPED,
   },
   { field: "Query.sessions", scopes: ["sessions:read"], probe: q.sessions("id"), expected: SCOPED },
+  { field: "Query.passkeys", scopes: ["account:manage"], probe: q.passkeys("id"), expected: SCOPED },
   {
     field: "Mutation.register",
     probe: () => {
@@ -120,23 +127,73 @@ const ROWS: Row[] = [
     expected: ALL,
   },
   { field: "Mutation.refresh", probe: q.refresh("accessToken"), expected: ALL },
-  { field: "Mutation.logout", probe: q.root("mutation { logout }"), expected: SIGNED_IN },
-  { field: "Mutation.logoutEverywhere", probe: q.root("mutation { logoutEverywhere }"), expected: SIGNED_IN },
+  {
+    field: "Mutation.logout",
+    scopes: ["account:manage"],
+    probe: q.root("mutation { logout }"),
+    expected: SCOPED,
+  },
+  {
+    field: "Mutation.logoutEverywhere",
+    scopes: ["account:manage"],
+    probe: q.root("mutation { logoutEverywhere }"),
+    expected: SCOPED,
+  },
   {
     // Ownership of a session is SessionService's check: a stranger's session is NOT_FOUND.
     field: "Mutation.revokeSession",
+    scopes: ["account:manage"],
     probe: (w) => ({
       query: "mutation($id: ID!) { revokeSession(id: $id) }",
       variables: { id: w.alice.sessionId },
     }),
-    expected: outcomes("U N N + N +"),
+    expected: outcomes("U F N + N +"),
   },
   {
     field: "Mutation.changePassword",
+    scopes: ["account:manage"],
     probe: q.root(
       `mutation { changePassword(currentPassword: "${TEST_PASSWORD}", newPassword: "another long passphrase") }`,
     ),
-    expected: SIGNED_IN,
+    expected: SCOPED,
+  },
+  {
+    field: "Mutation.reauthenticate",
+    scopes: ["account:manage"],
+    probe: q.root(`mutation { reauthenticate(password: "${TEST_PASSWORD}") { accessToken } }`),
+    expected: SCOPED,
+  },
+  {
+    field: "Mutation.passkeyRegistrationOptions",
+    scopes: ["account:manage"],
+    probe: q.root("mutation { passkeyRegistrationOptions }"),
+    expected: SCOPED,
+  },
+  {
+    // A made-up response passes authorization and is refused as bad input.
+    field: "Mutation.addPasskey",
+    scopes: ["account:manage"],
+    probe: () => ({ query: "mutation($r: JSON!) { addPasskey(response: $r) { id } }", variables: { r: {} } }),
+    expected: SCOPED,
+  },
+  {
+    field: "Mutation.removePasskey",
+    scopes: ["account:manage"],
+    probe: q.root('mutation { removePasskey(id: "no-such-passkey") }'),
+    expected: outcomes("U F N N N N"),
+  },
+  {
+    field: "Mutation.passkeySignInOptions",
+    probe: q.root("mutation { passkeySignInOptions }"),
+    expected: ALL,
+  },
+  {
+    field: "Mutation.passkeySignIn",
+    probe: () => ({
+      query: "mutation($i: PasskeySignInInput!) { passkeySignIn(input: $i) { accessToken } }",
+      variables: { i: { response: {} } },
+    }),
+    expected: ALL,
   },
   { field: "Mutation.narrowToken", probe: q.narrow("scopes"), expected: SIGNED_IN },
   {
@@ -175,21 +232,40 @@ const ROWS: Row[] = [
       expected: outcomes("U F + F F +"),
     }),
   ),
-  { field: "User.id", probe: q.user("id"), expected: ALL },
-  { field: "User.displayName", probe: q.user("displayName"), expected: ALL },
-  { field: "User.role", probe: q.user("role"), expected: ALL },
-  { field: "User.createdAt", probe: q.user("createdAt"), expected: ALL },
-  { field: "User.email", scopes: ["users:read:email"], probe: q.user("email"), expected: OWNED },
+  ...(["id", "displayName", "role", "createdAt"] as const).map(
+    (f): Row => ({ field: `User.${f}`, scopes: ["users:read"], probe: q.user(f), expected: SCOPED }),
+  ),
+  {
+    field: "User.email",
+    scopes: ["users:read", "users:read:email"],
+    probe: q.user("email"),
+    expected: OWNED,
+  },
   {
     field: "User.notes",
-    scopes: ["notes:read"],
+    scopes: ["users:read", "notes:read"],
     probe: q.user("notes(first: 1) { pageInfo { hasNextPage } }"),
     expected: SCOPED,
   },
-  { field: "UserEdge.cursor", probe: q.users("edges { cursor }"), expected: ALL },
-  { field: "UserEdge.node", probe: q.users("edges { node { id } }"), expected: ALL },
-  { field: "UserConnection.edges", probe: q.users("edges { cursor }"), expected: ALL },
-  { field: "UserConnection.pageInfo", probe: q.users("pageInfo { hasNextPage }"), expected: ALL },
+  { field: "UserEdge.cursor", scopes: ["users:read"], probe: q.users("edges { cursor }"), expected: SCOPED },
+  {
+    field: "UserEdge.node",
+    scopes: ["users:read"],
+    probe: q.users("edges { node { id } }"),
+    expected: SCOPED,
+  },
+  {
+    field: "UserConnection.edges",
+    scopes: ["users:read"],
+    probe: q.users("edges { cursor }"),
+    expected: SCOPED,
+  },
+  {
+    field: "UserConnection.pageInfo",
+    scopes: ["users:read"],
+    probe: q.users("pageInfo { hasNextPage }"),
+    expected: SCOPED,
+  },
   { field: "Note.id", scopes: ["notes:read"], probe: q.note("id"), expected: SCOPED },
   { field: "Note.title", scopes: ["notes:read"], probe: q.note("title"), expected: SCOPED },
   { field: "Note.createdAt", scopes: ["notes:read"], probe: q.note("createdAt"), expected: SCOPED },
@@ -214,8 +290,18 @@ const ROWS: Row[] = [
     probe: q.notes("pageInfo { endCursor }"),
     expected: SCOPED,
   },
-  { field: "PageInfo.hasNextPage", probe: q.users("pageInfo { hasNextPage }"), expected: ALL },
-  { field: "PageInfo.endCursor", probe: q.users("pageInfo { endCursor }"), expected: ALL },
+  {
+    field: "PageInfo.hasNextPage",
+    scopes: ["users:read"],
+    probe: q.users("pageInfo { hasNextPage }"),
+    expected: SCOPED,
+  },
+  {
+    field: "PageInfo.endCursor",
+    scopes: ["users:read"],
+    probe: q.users("pageInfo { endCursor }"),
+    expected: SCOPED,
+  },
   ...(
     ["id", "createdAt", "lastUsedAt", "expiresAt", "userAgent", "ip", "current", "boundToKey"] as const
   ).map(
@@ -248,6 +334,14 @@ const ROWS: Row[] = [
       probe: q.live(f),
       expected: SCOPED,
       live: true,
+    }),
+  ),
+  ...(["id", "name", "createdAt", "lastUsedAt", "deviceType", "backedUp"] as const).map(
+    (f): Row => ({
+      field: `Passkey.${f}`,
+      scopes: ["account:manage"],
+      probe: q.passkeys(f),
+      expected: SCOPED,
     }),
   ),
 ];

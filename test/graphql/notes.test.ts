@@ -79,7 +79,8 @@ describe("notes", () => {
 
 describe("cursor pagination", () => {
   it("pages through users without gaps or repeats", async () => {
-    for (let i = 0; i < 7; i++) await registerUser(t);
+    let reader = await registerUser(t);
+    for (let i = 0; i < 6; i++) reader = await registerUser(t);
     const total = await t.database.prisma.user.count();
     const seen: string[] = [];
     let after: string | null = null;
@@ -95,9 +96,7 @@ describe("cursor pagination", () => {
         };
       } = await t.gql(
         `query($after: String) { users(first: 3, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
-        {
-          variables: { after },
-        },
+        { variables: { after }, token: reader.accessToken },
       );
       const page = res.body.data!.users;
       seen.push(...page.edges.map((e) => e.node.id));
@@ -109,15 +108,16 @@ describe("cursor pagination", () => {
   });
 
   it("caps first at 100 and refuses a forged cursor", async () => {
-    expect(errorOf(await t.gql("{ users(first: 101) { edges { cursor } } }"))).toEqual({
+    const { accessToken: token } = await registerUser(t);
+    expect(errorOf(await t.gql("{ users(first: 101) { edges { cursor } } }", { token }))).toEqual({
       code: "BAD_USER_INPUT",
       reason: "invalid_page_size",
     });
-    expect(errorOf(await t.gql("{ users(first: 0) { edges { cursor } } }"))?.reason).toBe(
+    expect(errorOf(await t.gql("{ users(first: 0) { edges { cursor } } }", { token }))?.reason).toBe(
       "invalid_page_size",
     );
-    expect(errorOf(await t.gql(`{ users(after: "Jyk7IERST1A=") { edges { cursor } } }`))?.reason).toBe(
-      "invalid_cursor",
-    );
+    expect(
+      errorOf(await t.gql(`{ users(after: "Jyk7IERST1A=") { edges { cursor } } }`, { token }))?.reason,
+    ).toBe("invalid_cursor");
   });
 });

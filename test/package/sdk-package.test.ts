@@ -62,10 +62,11 @@ describe("the @holdfast/sdk package", () => {
     expect(unexpected).toEqual([]);
   });
 
-  it("installs without the server: only jose and graphql-ws (with its graphql peer) come along, and nothing runs a script", () => {
+  it("installs without the server: only jose, graphql-ws (with its graphql peer) and @simplewebauthn/browser come along, and nothing runs a script", () => {
     const installed = readdirSync(join(project, "node_modules")).filter((n) => !n.startsWith("."));
-    // graphql-ws carries subscribe(); graphql is its peer (pure JS, no install script).
-    expect(installed.sort()).toEqual(["@holdfast", "graphql", "graphql-ws", "jose"]);
+    // graphql-ws carries subscribe(), graphql is its peer; @simplewebauthn/browser the browser
+    // entry's passkey ceremonies. All plain JavaScript without install scripts.
+    expect(installed.sort()).toEqual(["@holdfast", "@simplewebauthn", "graphql", "graphql-ws", "jose"]);
     const manifest = JSON.parse(
       readFileSync(join(project, "node_modules/@holdfast/sdk/package.json"), "utf8"),
     ) as { scripts?: Record<string, string> };

@@ -80,7 +80,8 @@ describe(`hot reads on prepared statements (${process.env.TEST_DATABASE ?? "sqli
     await db.prisma.session.createMany({
       data: [
         session(1, {}),
-        session(2, {}),
+        // The step-up columns read back exactly too (a date, and text).
+        session(2, { authTime: at(-100), acr: "phr", amr: "hwk user" }),
         session(3, { revokedAt: at(-5), revokedReason: "logout" }),
         session(4, { idleExpiresAt: now }),
         session(5, { absoluteExpiresAt: at(-1) }),
@@ -108,6 +109,9 @@ describe(`hot reads on prepared statements (${process.env.TEST_DATABASE ?? "sqli
         idleExpiresAt: true,
         absoluteExpiresAt: true,
         revokedAt: true,
+        authTime: true,
+        acr: true,
+        amr: true,
       },
     });
     expect(expected).toHaveLength(4);

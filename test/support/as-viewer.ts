@@ -8,6 +8,8 @@
 // tokens are signed with the server's own KeyStore, so they pass the real verifier.
 import { createPasswordHasher } from "../../src/auth/passwords.js";
 import { issueAccessToken } from "../../src/auth/tokens/issue-access-token.js";
+import { byPassword } from "../../src/auth/user-authentication.js";
+import type { UserAuthentication } from "../../src/auth/viewer.js";
 import { grantedScopes, type Role } from "../../src/authz/scopes.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
 import { type GraphQLResponse, type RequestOptions, TEST_PASSWORD, type TestServer } from "./test-server.js";
@@ -54,6 +56,7 @@ export async function seedUser(
     scopes: grantedScopes(role),
     jkt: null,
     client: { ip: "127.0.0.1", userAgent: "as-viewer" },
+    authentication: byPassword(t.clock),
   });
   return { id: user.id, email: user.email, role, sessionId: session.id, refreshToken };
 }
@@ -76,7 +79,7 @@ export async function tokenFor(
   t: TestServer,
   user: { id: string; sessionId: string },
   scopes: readonly string[],
-  options: { ttlSeconds?: number; jkt?: string | null } = {},
+  options: { ttlSeconds?: number; jkt?: string | null; authentication?: UserAuthentication | null } = {},
 ): Promise<string> {
   const { token } = await issueAccessToken(
     { keys: t.server.keys, clock: t.clock, config: t.config.tokens },
@@ -85,6 +88,8 @@ export async function tokenFor(
       sessionId: user.sessionId,
       scopes,
       jkt: options.jkt ?? null,
+      // A user who just logged in with a password, unless the test says otherwise.
+      authentication: options.authentication === undefined ? byPassword(t.clock) : options.authentication,
       ...(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}),
     },
   );

@@ -25,7 +25,23 @@ export interface FieldOperation {
   readonly parentPath: readonly (string | number)[];
   /** The response path of the field itself (list items as index 0). */
   readonly path: readonly (string | number)[];
+  /** Values of custom-scalar arguments (JSON and the like), which may not be written as literals. */
+  readonly variables: Record<string, unknown>;
 }
+
+/** Variables a document needs: custom scalars are passed as variables, never literals. */
+class Variables {
+  readonly definitions: string[] = [];
+  readonly values: Record<string, unknown> = {};
+  add(type: string, value: unknown): string {
+    const name = `v${this.definitions.length}`;
+    this.definitions.push(`$${name}: ${type}`);
+    this.values[name] = value;
+    return `$${name}`;
+  }
+}
+
+let variables = new Variables();
 
 /** Chooses an ID argument's value by the type the field returns (a fixture of that type), else `fallback`. */
 export type IdFor = (returnType: string) => string | undefined;
@@ -56,8 +72,10 @@ function literal(type: GraphQLInputType, name: string, idFor: IdFor, returnType:
         return "true";
       case "DateTime":
         return JSON.stringify("2030-01-01T00:00:00.000Z");
-      default:
+      case "String":
         return JSON.stringify(`${name}-value`);
+      default:
+        return variables.add(`${type.name}!`, { [name]: "value" });
     }
   }
   throw new Error(`no literal for argument ${name}`);
@@ -126,6 +144,7 @@ export function fieldOperations(schema: GraphQLSchema, idFor: IdFor): FieldOpera
     if (!found) continue;
     const steps = found.paths.get(type.name)!;
     for (const field of Object.values(type.getFields())) {
+      variables = new Variables();
       const selection = isObjectType(getNamedType(field.type)) ? " { __typename }" : "";
       let body = `${field.name}${argsOf(field, idFor)}${selection}`;
       for (const step of [...steps].reverse()) body = `${step.name}${step.args} { ${body} }`;
@@ -133,7 +152,8 @@ export function fieldOperations(schema: GraphQLSchema, idFor: IdFor): FieldOpera
       operations.push({
         field: `${type.name}.${field.name}`,
         operation: found.operation,
-        document: `${found.operation} { ${body} }`,
+        document: `${found.operation}${variables.definitions.length ? `(${variables.definitions.join(", ")})` : ""} { ${body} }`,
+        variables: variables.values,
         parentPath,
         path: [...parentPath, field.name],
       });

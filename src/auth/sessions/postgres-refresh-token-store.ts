@@ -14,7 +14,7 @@ const FIND = {
   name: "holdfast_refresh_find",
   text: `SELECT t.id AS "tokenId", t."consumedAt", t."sealedSuccessor",
   s.id, s."userId", s.scopes, s.jkt, s."userAgent", s.ip, s."createdAt", s."lastUsedAt",
-  s."idleExpiresAt", s."absoluteExpiresAt", s."revokedAt",
+  s."idleExpiresAt", s."absoluteExpiresAt", s."revokedAt", s."authTime", s.acr, s.amr,
   u.email AS "userEmail", u."displayName" AS "userDisplayName", u.role AS "userRole",
   u."createdAt" AS "userCreatedAt"
 FROM "RefreshToken" t
@@ -64,7 +64,7 @@ VALUES ($4, $5, $6, $7, $8, $9, $10, $11::timestamp)`,
 const LIVE_SESSIONS = {
   name: "holdfast_sessions_live",
   text: `SELECT id, "userId", scopes, jkt, "userAgent", ip, "createdAt", "lastUsedAt", "idleExpiresAt",
-  "absoluteExpiresAt", "revokedAt"
+  "absoluteExpiresAt", "revokedAt", "authTime", acr, amr
 FROM "Session"
 WHERE "userId" = $1 AND "revokedAt" IS NULL AND "idleExpiresAt" > $2::timestamp AND "absoluteExpiresAt" > $2::timestamp
 ORDER BY "lastUsedAt" DESC`,
@@ -85,6 +85,9 @@ interface FoundRow {
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
   revokedAt: Date | null;
+  authTime: Date | null;
+  acr: string;
+  amr: string;
   userEmail: string;
   userDisplayName: string;
   userRole: string;
@@ -112,6 +115,9 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
         idleExpiresAt: r.idleExpiresAt,
         absoluteExpiresAt: r.absoluteExpiresAt,
         revokedAt: r.revokedAt,
+        authTime: r.authTime,
+        acr: r.acr,
+        amr: r.amr,
       },
       user: {
         id: r.userId,

@@ -21,6 +21,10 @@ export interface SessionRecord {
   readonly idleExpiresAt: Date;
   readonly absoluteExpiresAt: Date;
   readonly revokedAt: Date | null;
+  /** The session's last authentication (RFC 9068 §2.2.1); null for sessions older than the column. */
+  readonly authTime: Date | null;
+  readonly acr: string;
+  readonly amr: string;
 }
 
 /** The session's user: every field but the password hash. */

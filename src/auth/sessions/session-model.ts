@@ -1,3 +1,6 @@
+import { epochSeconds } from "../../clock.js";
+import type { UserAuthentication } from "../viewer.js";
+
 /** A session (refresh-token family) as the API shows it. */
 export interface SessionModel {
   readonly id: string;
@@ -12,6 +15,8 @@ export interface SessionModel {
   readonly userAgent: string | null;
   readonly ip: string | null;
   readonly revokedAt: Date | null;
+  /** When and how the session last proved its user; every access token of the family carries it. */
+  readonly authentication: UserAuthentication;
   /** Set when the caller is known to hold this session (a login or refresh answer). */
   readonly current?: boolean;
 }
@@ -28,6 +33,9 @@ interface SessionRow {
   userAgent: string | null;
   ip: string | null;
   revokedAt: Date | null;
+  authTime: Date | null;
+  acr: string;
+  amr: string;
 }
 
 export function toSessionModel(row: SessionRow): SessionModel {
@@ -43,5 +51,11 @@ export function toSessionModel(row: SessionRow): SessionModel {
     userAgent: row.userAgent,
     ip: row.ip,
     revokedAt: row.revokedAt,
+    // Sessions from before these columns authenticated by password when they were created.
+    authentication: {
+      authTime: epochSeconds(row.authTime ?? row.createdAt),
+      acr: row.acr,
+      amr: row.amr.split(" ").filter(Boolean),
+    },
   };
 }

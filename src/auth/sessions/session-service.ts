@@ -7,6 +7,7 @@ import { newId } from "../../ids.js";
 import { toUserModel, type UserModel } from "../../users/user-model.js";
 import type { AuditLog } from "../audit-log.js";
 import type { ClientInfo } from "../auth-payload.js";
+import type { UserAuthentication } from "../viewer.js";
 import {
   generateRefreshToken,
   hashRefreshToken,
@@ -57,6 +58,7 @@ export class SessionService {
     scopes: readonly string[];
     jkt: string | null;
     client: ClientInfo;
+    authentication: UserAuthentication;
   }): Promise<IssuedRefresh> {
     const { prisma, clock, config } = this.deps;
     const now = clock.now();
@@ -78,6 +80,7 @@ export class SessionService {
             lastUsedAt: now,
             idleExpiresAt,
             absoluteExpiresAt,
+            ...authenticationColumns(input.authentication),
           },
         }),
         prisma.refreshToken.create({
@@ -201,6 +204,45 @@ export class SessionService {
     await this.announce([sessionId]);
   }
 
+  /**
+   * Records a fresh authentication of the user on one of their live sessions (RFC 9470 step-up):
+   * the family's later access tokens carry it. Same session, same key binding, no new refresh token.
+   */
+  async reauthenticate(input: {
+    sessionId: string;
+    userId: string;
+    authentication: UserAuthentication;
+    client: ClientInfo;
+  }): Promise<SessionModel> {
+    const { prisma, clock } = this.deps;
+    const now = clock.now();
+    const [updated] = await withDatabase(() =>
+      prisma.$transaction([
+        // One statement decides: a revoked or expired session (or another user's) is not raised.
+        prisma.session.updateMany({
+          where: {
+            id: input.sessionId,
+            userId: input.userId,
+            revokedAt: null,
+            idleExpiresAt: { gt: now },
+            absoluteExpiresAt: { gt: now },
+          },
+          data: authenticationColumns(input.authentication),
+        }),
+        this.deps.audit.entry({
+          type: "session.reauthenticated",
+          userId: input.userId,
+          sessionId: input.sessionId,
+          client: input.client,
+          detail: { acr: input.authentication.acr },
+        }),
+      ]),
+    );
+    const session = updated.count === 1 ? await this.findById(input.sessionId) : null;
+    if (!session) throw new UnauthenticatedError("token_revoked", "The session of this token has ended");
+    return session;
+  }
+
   /** Ends one session. Only its owner may, or a caller allowed to end anyone's (`asAdmin`). */
   async revoke(input: {
     sessionId: string;
@@ -322,4 +364,12 @@ export class SessionService {
     const idle = new Date(now.getTime() + this.deps.config.idleTtlSeconds * 1000);
     return idle < absoluteExpiresAt ? idle : absoluteExpiresAt;
   }
+}
+
+function authenticationColumns(authentication: UserAuthentication) {
+  return {
+    authTime: new Date(authentication.authTime * 1000),
+    acr: authentication.acr,
+    amr: authentication.amr.join(" "),
+  };
 }

@@ -34,7 +34,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
       .prepare(
         `SELECT t.id AS tokenId, t.consumedAt, t.sealedSuccessor,
   s.id, s.userId, s.scopes, s.jkt, s.userAgent, s.ip, s.createdAt, s.lastUsedAt,
-  s.idleExpiresAt, s.absoluteExpiresAt, s.revokedAt,
+  s.idleExpiresAt, s.absoluteExpiresAt, s.revokedAt, s.authTime, s.acr, s.amr,
   u.email AS userEmail, u.displayName AS userDisplayName, u.role AS userRole, u.createdAt AS userCreatedAt
 FROM RefreshToken t
 JOIN Session s ON s.id = t.sessionId
@@ -48,7 +48,8 @@ WHERE t.tokenHash = ?`,
     // Timestamps are ISO 8601 text of one fixed shape (sqliteTimestamp), so text order is time order.
     this.#liveSessions = connection
       .prepare(
-        `SELECT id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt, absoluteExpiresAt, revokedAt
+        `SELECT id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt, absoluteExpiresAt, revokedAt,
+  authTime, acr, amr
 FROM Session
 WHERE userId = ? AND revokedAt IS NULL AND idleExpiresAt > ? AND absoluteExpiresAt > ?
 ORDER BY lastUsedAt DESC`,
@@ -167,5 +168,8 @@ function toSessionRecord(r: Row): SessionRecord {
     idleExpiresAt: sqliteDate(r.idleExpiresAt),
     absoluteExpiresAt: sqliteDate(r.absoluteExpiresAt),
     revokedAt: sqliteNullableDate(r.revokedAt),
+    authTime: sqliteNullableDate(r.authTime),
+    acr: String(r.acr),
+    amr: String(r.amr),
   };
 }

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { SignJWT } from "jose";
 import { type Clock, epochSeconds } from "../../clock.js";
 import type { KeyStore } from "../keys/key-store.js";
-import type { AccessTokenClaims } from "../viewer.js";
-import { isJkt, isScopeToken } from "./claim-syntax.js";
+import type { AccessTokenClaims, UserAuthentication } from "../viewer.js";
+import { isAuthentication, isJkt, isScopeToken } from "./claim-syntax.js";
 
 export interface IssueAccessTokenDeps {
   keys: Pick<KeyStore, "signingKey">;
@@ -19,6 +19,8 @@ export interface IssueAccessTokenInput {
   jkt?: string | null;
   /** Shorter than the configured lifetime (narrowed tokens); never longer. */
   ttlSeconds?: number;
+  /** The session's last authentication: `auth_time`, `acr`, `amr` (RFC 9068 §2.2.1). */
+  authentication?: UserAuthentication | null;
 }
 
 export interface IssuedAccessToken {
@@ -49,6 +51,9 @@ export async function issueAccessToken(
   if (jkt !== null && !isJkt(jkt)) throw new TypeError("jkt must be a base64url SHA-256 JWK thumbprint");
 
   const iat = epochSeconds(clock.now());
+  const authentication = input.authentication ?? null;
+  if (authentication !== null && !isAuthentication(authentication, iat))
+    throw new TypeError("authentication must have an integer authTime not after now, an acr and amr");
   const claims: AccessTokenClaims = {
     iss: config.issuer,
     aud: config.audience,
@@ -60,6 +65,9 @@ export async function issueAccessToken(
     sid: input.sessionId,
     scope: scopes.join(" "),
     ...(jkt !== null ? { cnf: { jkt } } : {}),
+    ...(authentication !== null
+      ? { auth_time: authentication.authTime, acr: authentication.acr, amr: [...authentication.amr] }
+      : {}),
   };
   const { kid, alg, key } = deps.keys.signingKey();
   // RFC 9068 §2.1: typ "at+jwt", so an access token cannot pass for an ID token or other JWT.

@@ -4,8 +4,8 @@ import { type Clock, epochSeconds } from "../../clock.js";
 import { UnauthenticatedError } from "../../errors/app-error.js";
 import type { KeyStore } from "../keys/key-store.js";
 import type { SigningAlg } from "../keys/signing-key-material.js";
-import type { Viewer } from "../viewer.js";
-import { isJkt, isScopeList } from "./claim-syntax.js";
+import type { UserAuthentication, Viewer } from "../viewer.js";
+import { isAuthentication, isJkt, isScopeList } from "./claim-syntax.js";
 import { parseCompactJwt } from "./parse-compact-jwt.js";
 
 export interface AccessTokenVerifierDeps {
@@ -86,7 +86,7 @@ export class AccessTokenVerifier {
       throw invalid();
     }
 
-    const entry = toCachedToken(header.kid, payload);
+    const entry = toCachedToken(header.kid, payload, clockToleranceSeconds);
     if (entry === null) throw invalid();
     this.#cache?.set(token, entry);
     return entry.viewer;
@@ -129,8 +129,11 @@ function invalid(): UnauthenticatedError {
 const nonEmpty = (v: unknown): v is string => typeof v === "string" && v.length > 0;
 
 /** Claim checks jose does not make. Null when a claim has the wrong type or shape. */
-function toCachedToken(kid: string, payload: JWTPayload): CachedToken | null {
-  const { sub, sid, jti, iat, nbf, exp, scope, cnf } = payload as Record<string, unknown>;
+function toCachedToken(kid: string, payload: JWTPayload, toleranceSeconds: number): CachedToken | null {
+  const { sub, sid, jti, iat, nbf, exp, scope, cnf, auth_time, acr, amr } = payload as Record<
+    string,
+    unknown
+  >;
   if (!nonEmpty(sub) || !nonEmpty(sid) || !nonEmpty(jti)) return null;
   if (typeof iat !== "number" || typeof nbf !== "number" || typeof exp !== "number") return null;
   // An absent scope grants nothing; a present one must be an RFC 6749 §3.3 space-separated string.
@@ -144,6 +147,17 @@ function toCachedToken(kid: string, payload: JWTPayload): CachedToken | null {
     if (members.length !== 1 || !isJkt(value)) return null;
     jkt = value;
   }
+  // RFC 9068 §2.2.1: the three travel together; a partial or malformed set is not our token.
+  let authentication: UserAuthentication | null = null;
+  if (auth_time !== undefined || acr !== undefined || amr !== undefined) {
+    const claims = { authTime: auth_time, acr, amr };
+    if (!isAuthentication(claims, iat, toleranceSeconds)) return null;
+    authentication = Object.freeze({
+      authTime: auth_time as number,
+      acr: acr as string,
+      amr: Object.freeze([...(amr as string[])]),
+    });
+  }
   const viewer: Viewer = Object.freeze({
     userId: sub,
     sessionId: sid,
@@ -151,6 +165,7 @@ function toCachedToken(kid: string, payload: JWTPayload): CachedToken | null {
     jkt,
     expiresAt: exp,
     tokenId: jti,
+    authentication,
   });
   return { viewer, kid, iat, nbf, exp };
 }

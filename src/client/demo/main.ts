@@ -9,6 +9,7 @@ import {
 import type { DemoTokenEvent } from "../demo-token-tap.js";
 import { type ConsoleContext, type MountedPanel, mountPanels, type SignedInView } from "./console.js";
 import "./panels/index.js";
+import { askForStepUp } from "./step-up-prompt.js";
 
 // The security console: the SDK's browser defaults (DPoP key in IndexedDB, refresh token in the
 // HttpOnly cookie, refreshes shared between tabs) with panels that show what they do. Everything is
@@ -37,6 +38,8 @@ const client = createHoldfastClient({
     latestToken = event;
     for (const { hooks } of panels) hooks.onToken?.(event);
   },
+  // RFC 9470 step-up: an account action asks for a recent sign-in; the SDK retries after it.
+  onStepUpRequired: askForStepUp,
   onSessionLost: (reason) => showSignedOut("session-lost", `Session lost (${reason}). Sign in again.`),
   onLogout: ({ source }) =>
     showSignedOut("signed-out", source === "other_holder" ? "Signed out in another tab." : "Signed out."),

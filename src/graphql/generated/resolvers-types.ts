@@ -5,6 +5,7 @@ import type { NoteModel } from '../../notes/note-model.js';
 import type { NoteEventModel } from '../../notes/note-events.js';
 import type { SessionModel } from '../../auth/sessions/session-model.js';
 import type { AuthPayloadModel } from '../../auth/auth-payload.js';
+import type { PasskeyModel } from '../../auth/passkeys/passkey-model.js';
 import type { GraphQLContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -19,6 +20,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An instant in time, as an ISO-8601 string in UTC. */
   DateTime: { input: Date; output: Date; }
+  /** A JSON value: WebAuthn options and responses, in the JSON forms @simplewebauthn/browser reads and writes. */
+  JSON: { input: unknown; output: unknown; }
 };
 
 export type AuthPayload = {
@@ -49,6 +52,8 @@ export type LoginInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Registers the passkey of a `passkeyRegistrationOptions` challenge (RegistrationResponseJSON). */
+  addPasskey: Passkey;
   /** Changes the caller's password and ends every other session. */
   changePassword: Scalars['Boolean']['output'];
   createNote: Note;
@@ -60,14 +65,34 @@ export type Mutation = {
   logoutEverywhere: Scalars['Boolean']['output'];
   /** Trades the caller's token for one with fewer scopes and no longer life (default 60 s). Issues no refresh token. */
   narrowToken: NarrowedToken;
+  /** Creation options for navigator.credentials.create (a single-use challenge, valid 2 minutes). */
+  passkeyRegistrationOptions: Scalars['JSON']['output'];
+  /** Signs in with a passkey: starts a session like `login`. */
+  passkeySignIn: AuthPayload;
+  /** Request options for navigator.credentials.get: sign-in or reauthentication (single-use, 2 minutes). */
+  passkeySignInOptions: Scalars['JSON']['output'];
+  /**
+   * RFC 9470 step-up: prove yourself again, with your password or a passkey assertion (of a
+   * `passkeySignInOptions` challenge); exactly one. Raises `auth_time`/`acr` of the current session
+   * and answers a fresh access token for it: same session, same DPoP key, no refresh token.
+   */
+  reauthenticate: AuthPayload;
   /** Rotates the refresh token given as the argument, else the one in the refresh cookie. */
   refresh: AuthPayload;
   register: AuthPayload;
+  /** Removes one of the caller's passkeys. */
+  removePasskey: Scalars['Boolean']['output'];
   /** Ends one of the caller's sessions (with `sessions:admin`, any user's). */
   revokeSession: Scalars['Boolean']['output'];
   /** Publishes a new signing key; the current one keeps signing until it activates. Needs `keys:admin`. */
   rotateSigningKey: SigningKeyRotation;
   updateNote: Note;
+};
+
+
+export type MutationAddPasskeyArgs = {
+  name?: InputMaybe<Scalars['String']['input']>;
+  response: Scalars['JSON']['input'];
 };
 
 
@@ -98,6 +123,17 @@ export type MutationNarrowTokenArgs = {
 };
 
 
+export type MutationPasskeySignInArgs = {
+  input: PasskeySignInInput;
+};
+
+
+export type MutationReauthenticateArgs = {
+  passkey?: InputMaybe<Scalars['JSON']['input']>;
+  password?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationRefreshArgs = {
   refreshToken?: InputMaybe<Scalars['String']['input']>;
 };
@@ -105,6 +141,11 @@ export type MutationRefreshArgs = {
 
 export type MutationRegisterArgs = {
   input: RegisterInput;
+};
+
+
+export type MutationRemovePasskeyArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -168,6 +209,28 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** A passkey (WebAuthn discoverable credential) of the caller. */
+export type Passkey = {
+  __typename?: 'Passkey';
+  /** True when the authenticator reports the credential backed up (synced). */
+  backedUp: Scalars['Boolean']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** `singleDevice`, or `multiDevice` for a passkey synced between devices. */
+  deviceType: Scalars['String']['output'];
+  /** The credential ID (base64url). */
+  id: Scalars['ID']['output'];
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+};
+
+export type PasskeySignInInput = {
+  refreshTokenDelivery?: InputMaybe<RefreshTokenDelivery>;
+  /** The AuthenticationResponseJSON of a `passkeySignInOptions` challenge (navigator.credentials.get). */
+  response: Scalars['JSON']['input'];
+  /** A subset of the scopes granted to the account; all granted scopes when omitted. */
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The caller, or null when anonymous. */
@@ -175,6 +238,8 @@ export type Query = {
   note: Maybe<Note>;
   /** All notes, newest first. `first` is at most 100. Null (with an error) without a notes scope. */
   notes: Maybe<NoteConnection>;
+  /** The caller's passkeys, newest first. */
+  passkeys: Array<Passkey>;
   /** The caller's live sessions. */
   sessions: Array<Session>;
   user: Maybe<User>;
@@ -365,6 +430,7 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LoginInput: LoginInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NarrowedToken: ResolverTypeWrapper<NarrowedToken>;
@@ -374,6 +440,8 @@ export type ResolversTypes = {
   NoteEvent: ResolverTypeWrapper<NoteEventModel>;
   NoteEventKind: NoteEventKind;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Passkey: ResolverTypeWrapper<PasskeyModel>;
+  PasskeySignInInput: PasskeySignInInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefreshTokenDelivery: RefreshTokenDelivery;
   RegisterInput: RegisterInput;
@@ -395,6 +463,7 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  JSON: Scalars['JSON']['output'];
   LoginInput: LoginInput;
   Mutation: Record<PropertyKey, never>;
   NarrowedToken: NarrowedToken;
@@ -403,6 +472,8 @@ export type ResolversParentTypes = {
   NoteEdge: Omit<NoteEdge, 'node'> & { node: ResolversParentTypes['Note'] };
   NoteEvent: NoteEventModel;
   PageInfo: PageInfo;
+  Passkey: PasskeyModel;
+  PasskeySignInInput: PasskeySignInInput;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
   Session: SessionModel;
@@ -429,7 +500,12 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
+  name: 'JSON';
+}
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addPasskey?: Resolver<ResolversTypes['Passkey'], ParentType, ContextType, RequireFields<MutationAddPasskeyArgs, 'response'>>;
   changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
   createNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationCreateNoteArgs, 'input'>>;
   deleteNote?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNoteArgs, 'id'>>;
@@ -437,8 +513,13 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   narrowToken?: Resolver<ResolversTypes['NarrowedToken'], ParentType, ContextType, RequireFields<MutationNarrowTokenArgs, 'scopes'>>;
+  passkeyRegistrationOptions?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  passkeySignIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationPasskeySignInArgs, 'input'>>;
+  passkeySignInOptions?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  reauthenticate?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, Partial<MutationReauthenticateArgs>>;
   refresh?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, Partial<MutationRefreshArgs>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  removePasskey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemovePasskeyArgs, 'id'>>;
   revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
   rotateSigningKey?: Resolver<ResolversTypes['SigningKeyRotation'], ParentType, ContextType>;
   updateNote?: Resolver<ResolversTypes['Note'], ParentType, ContextType, RequireFields<MutationUpdateNoteArgs, 'id' | 'input'>>;
@@ -480,10 +561,20 @@ export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends R
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PasskeyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Passkey'] = ResolversParentTypes['Passkey']> = {
+  backedUp?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  deviceType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   note?: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType, RequireFields<QueryNoteArgs, 'id'>>;
   notes?: Resolver<Maybe<ResolversTypes['NoteConnection']>, ParentType, ContextType, RequireFields<QueryNotesArgs, 'first'>>;
+  passkeys?: Resolver<Array<ResolversTypes['Passkey']>, ParentType, ContextType>;
   sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, RequireFields<QueryUsersArgs, 'first'>>;
@@ -531,6 +622,7 @@ export type UserEdgeResolvers<ContextType = GraphQLContext, ParentType extends R
 export type Resolvers<ContextType = GraphQLContext> = {
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  JSON?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   NarrowedToken?: NarrowedTokenResolvers<ContextType>;
   Note?: NoteResolvers<ContextType>;
@@ -538,6 +630,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   NoteEdge?: NoteEdgeResolvers<ContextType>;
   NoteEvent?: NoteEventResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Passkey?: PasskeyResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   SigningKeyRotation?: SigningKeyRotationResolvers<ContextType>;

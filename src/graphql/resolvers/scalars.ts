@@ -22,3 +22,15 @@ export const DateTime = new GraphQLScalarType<Date, string>({
     return parse(ast.value);
   },
 });
+
+/** Any JSON value, passed through: WebAuthn options out, WebAuthn responses in. */
+export const JSONScalar = new GraphQLScalarType<unknown, unknown>({
+  name: "JSON",
+  description: "A JSON value: WebAuthn options and responses.",
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral() {
+    // Literals in the document would need their own walk; clients send responses as variables.
+    throw new BadUserInputError("invalid_json", "Pass JSON values as variables");
+  },
+});

@@ -18,6 +18,8 @@ export interface LiveConnectionDeps {
   readonly noteEvents: NoteEventBus;
   readonly maxQueuedEvents: number;
   readonly maxBufferedBytes: number;
+  /** Step-up rules (RFC 9470) read the same window and clock as over HTTP. */
+  readonly stepUp: GraphQLContext["stepUp"];
 }
 
 // One user loader per event, shared by every subscriber: an owner is fetched once per event,
@@ -99,6 +101,7 @@ export class LiveConnection {
       refreshCookie: NO_COOKIE,
       loaders: { user: loader },
       live: this.streams,
+      stepUp: this.deps.stepUp,
     };
   }
 

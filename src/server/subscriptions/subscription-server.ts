@@ -31,7 +31,7 @@ import { subscribePerEvent } from "./subscription-execution.js";
 export interface SubscriptionServerDeps {
   readonly httpServer: Server;
   readonly schema: GraphQLSchema;
-  readonly config: Pick<Config, "env" | "server" | "http" | "subscriptions">;
+  readonly config: Pick<Config, "env" | "server" | "http" | "subscriptions" | "stepUp">;
   readonly clock: Clock;
   readonly logger: Logger;
   /** What HTTP authentication uses (authenticate.ts): the same verifier, proofs and revocation set. */
@@ -242,6 +242,7 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
       registry,
       services: deps.services,
       noteEvents: deps.noteEvents,
+      stepUp: { maxAgeSeconds: config.stepUp.maxAgeSeconds, clock },
       maxQueuedEvents: limits.maxQueuedEvents,
       maxBufferedBytes: limits.maxBufferedBytes,
     });

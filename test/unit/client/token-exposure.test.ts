@@ -47,7 +47,12 @@ describe("the access token is not reachable from the client", () => {
     expect(JSON.stringify(client)).toBe("{}");
     expect(Object.keys(client).sort()).toEqual(
       [
+        "addPasskey",
         "destroy",
+        "passkeys",
+        "reauthenticate",
+        "removePasskey",
+        "signInWithPasskey",
         "login",
         "logout",
         "logoutEverywhere",

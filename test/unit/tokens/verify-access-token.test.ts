@@ -30,6 +30,7 @@ describe("AccessTokenVerifier", () => {
       jkt: JKT,
       expiresAt: claims.exp,
       tokenId: claims.jti,
+      authentication: null,
     });
   });
 

@@ -5,3 +5,4 @@ import "./sessions-panel.js";
 import "./narrowing-panel.js";
 import "./notes-panel.js";
 import "./live-feed-panel.js";
+import "./passkeys-panel.js";
