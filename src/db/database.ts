@@ -3,6 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import type { Config } from "../config/config.js";
 import { PrismaClient as PostgresClient } from "./generated/postgres/index.js";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/index.js";
+import { GuardedPgPool } from "./guarded-pg-pool.js";
 import { migrate, sqliteFilePath } from "./migrate.js";
 
 /**
@@ -20,8 +21,19 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const CONNECT_TIMEOUT_MS = 5000;
-const QUERY_TIMEOUT_MS = 5000;
+/**
+ * The one bound on a request's database work (README, "When parts fail"): waiting for a pooled
+ * connection, a lock, a statement or a whole transaction ends by then, and the request answers a
+ * retryable 503 SERVICE_UNAVAILABLE. Every timeout below derives from it.
+ */
+export const DATABASE_TIMEOUT_MS = 5000;
+
+/** Server side, a statement (lock waits included) is cancelled a little before the transaction expires, so
+ * the cancellation, not Prisma's expiry timer, ends it, and the connection stays usable. */
+const STATEMENT_TIMEOUT_MS = DATABASE_TIMEOUT_MS - 500;
+
+/** Prisma's transaction limits: time to get a connection and BEGIN, and the whole transaction's life. */
+export const TRANSACTION_OPTIONS = { maxWait: DATABASE_TIMEOUT_MS, timeout: DATABASE_TIMEOUT_MS } as const;
 
 export async function openDatabase(config: Config["database"]): Promise<Database> {
   if (config.autoMigrate) await migrate(config.provider, config.url);
@@ -29,23 +41,32 @@ export async function openDatabase(config: Config["database"]): Promise<Database
   if (config.provider === "sqlite") {
     // busy timeout (ms): a second writer waits instead of failing with SQLITE_BUSY.
     const adapter = new PrismaBetterSQLite3({ url: sqliteFilePath(config.url), timeout: 5000 });
-    prisma = new SqliteClient({ adapter });
+    // busy_timeout above bounds lock waits; the transaction limits bound the rest.
+    prisma = new SqliteClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
     // WAL is persistent (set by the migrator); synchronous is per connection. WAL + NORMAL is
     // durable against process crashes, and ~1.3x faster than the default here.
     await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
   } else {
-    const adapter = new PrismaPg({
+    const pool = new GuardedPgPool({
       connectionString: config.url,
       max: config.poolSize,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-      // A server that hangs (stopped, or a black-holed network) keeps pooled connections open and
-      // never answers: without a bound a request would wait for TCP to give up, minutes later.
-      // Every Holdfast query is a key lookup or a small write, so this only cuts off a dead server;
-      // a pool query that times out is discarded with its connection.
-      query_timeout: QUERY_TIMEOUT_MS,
+      // Waiting for a pooled (or new) connection.
+      connectionTimeoutMillis: DATABASE_TIMEOUT_MS,
+      // The server cancels a statement that waits on a lock or runs too long (SQLSTATE 57014); the
+      // connection stays usable and the transaction rolls back normally.
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      // A transaction left open by a client that vanished mid-way does not hold its locks for long.
+      idle_in_transaction_session_timeout: DATABASE_TIMEOUT_MS * 2,
+      // A server that hangs (stopped, or a black-holed network) keeps connections open and never
+      // answers, so it cannot cancel anything itself: the client gives up on a statement by then
+      // and the guarded pool drops that connection.
+      query_timeout: DATABASE_TIMEOUT_MS,
     });
-    prisma = new PostgresClient({ adapter }) as unknown as Prisma;
+    // An idle pooled connection whose server went away emits "error": the pool drops it.
+    pool.on("error", () => {});
+    const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+    prisma = new PostgresClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }) as unknown as Prisma;
   }
   return {
     prisma,
