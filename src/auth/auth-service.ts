@@ -8,7 +8,7 @@ import type { AuditLog } from "./audit-log.js";
 import type { AuthPayloadModel, ClientInfo } from "./auth-payload.js";
 import { checkPasswordPolicy, type PasswordHasher } from "./passwords.js";
 import type { AuthLimits } from "./rate-limit.js";
-import type { SessionService } from "./sessions/session-service.js";
+import type { IssuedRefresh, SessionService } from "./sessions/session-service.js";
 import type { Viewer } from "./viewer.js";
 
 /** What the account flows need from the token core: sign an access token for a session. */
@@ -61,13 +61,27 @@ export class AuthService {
     await this.deps.limits.register(request.client.ip);
     checkPasswordPolicy(input.password);
     const passwordHash = await this.deps.passwords.hash(input.password);
-    const user = await this.deps.users.create({
-      email: input.email,
-      passwordHash,
-      displayName: input.displayName,
-    });
-    await this.deps.audit.record({ type: "user.registered", userId: user.id, client: request.client });
-    return this.startSession(user, grantedScopes(user.role), request);
+    // The account, its audit entry and its first session are one commit: a retry after a failure
+    // finds no half-made account (and no "email taken" for an account it never got).
+    let started: IssuedRefresh | undefined;
+    const user = await this.deps.users.createWith(
+      { email: input.email, passwordHash, displayName: input.displayName },
+      (created) => {
+        const { writes, issued } = this.deps.sessions.prepareStart({
+          userId: created.id,
+          scopes: grantedScopes(created.role),
+          jkt: request.jkt,
+          client: request.client,
+        });
+        started = issued;
+        return [
+          this.deps.audit.entry({ type: "user.registered", userId: created.id, client: request.client }),
+          ...writes,
+        ];
+      },
+    );
+    if (!started) throw new Error("registration committed without a session");
+    return this.answer(user, started, request);
   }
 
   async login(input: LoginInput, request: AuthRequest): Promise<AuthPayloadModel> {
@@ -119,13 +133,15 @@ export class AuthService {
   async refresh(refreshToken: string, request: AuthRequest): Promise<AuthPayloadModel> {
     this.requireProofIfConfigured(request);
     await this.deps.limits.refresh(request.client.ip);
-    const { session, refreshToken: successor } = await this.deps.sessions.rotate({
-      refreshToken,
-      jkt: request.jkt,
-      client: request.client,
-    });
-    const user = await this.deps.users.findById(session.userId);
-    if (!user) throw new UnauthenticatedError("invalid_refresh_token");
+    // The user is looked up before the rotation commits (a missing user or a slow "User" table
+    // fails with nothing written); after the commit only in-memory work remains.
+    const {
+      session,
+      refreshToken: successor,
+      checked: user,
+    } = await this.deps.sessions.rotate({ refreshToken, jkt: request.jkt, client: request.client }, (found) =>
+      this.sessionOwner(found.userId),
+    );
     const access = await this.deps.tokens.issue({
       userId: user.id,
       sessionId: session.id,
@@ -141,6 +157,13 @@ export class AuthService {
       session,
       user,
     };
+  }
+
+  /** The user a refresh session belongs to; a family whose user is gone cannot be refreshed. */
+  private async sessionOwner(userId: string): Promise<UserModel> {
+    const user = await this.deps.users.findById(userId);
+    if (!user) throw new UnauthenticatedError("invalid_refresh_token");
+    return user;
   }
 
   /**
@@ -239,23 +262,33 @@ export class AuthService {
     scopes: readonly string[],
     request: AuthRequest,
   ): Promise<AuthPayloadModel> {
-    const { session, refreshToken } = await this.deps.sessions.start({
+    const started = await this.deps.sessions.start({
       userId: user.id,
       scopes,
       jkt: request.jkt,
       client: request.client,
     });
+    return this.answer(user, started, request);
+  }
+
+  /** The answer to a committed login or registration: only in-memory work (signing) is left. */
+  private async answer(
+    user: UserModel,
+    started: IssuedRefresh,
+    request: AuthRequest,
+  ): Promise<AuthPayloadModel> {
+    const { session, refreshToken } = started;
     const access = await this.deps.tokens.issue({
       userId: user.id,
       sessionId: session.id,
-      scopes,
+      scopes: session.scopes,
       jkt: request.jkt,
     });
     return {
       accessToken: access.token,
       expiresAt: access.expiresAt,
       tokenType: request.jkt ? "DPoP" : "Bearer",
-      scopes,
+      scopes: session.scopes,
       refreshToken,
       session,
       user,

@@ -12,6 +12,8 @@ import { migrate, sqliteFilePath } from "./migrate.js";
  */
 export type Prisma = SqliteClient;
 export type { AuditEvent, Note, RefreshToken, Session, SigningKey, User } from "./generated/sqlite/index.js";
+/** One write of a batch transaction, built but not yet sent (Prisma sends it with `$transaction([...])`). */
+export type DbWrite = import("./generated/sqlite/index.js").PrismaPromise<unknown>;
 
 export interface Database {
   readonly prisma: Prisma;

@@ -107,8 +107,10 @@ export class TooManyRequestsError extends AppError {
 export class ServiceUnavailableError extends AppError {
   readonly code = "SERVICE_UNAVAILABLE";
   readonly httpStatus = 503;
-  constructor(message = "Service temporarily unavailable, retry shortly") {
+  constructor(message = "Service temporarily unavailable, retry shortly", options?: { cause?: unknown }) {
     super(message, "dependency_unavailable");
+    // Kept for the log (which dependency, what it said); never published.
+    if (options && "cause" in options) this.cause = options.cause;
   }
   override publicExtensions(): Record<string, unknown> {
     return { reason: this.reason, retryable: true };

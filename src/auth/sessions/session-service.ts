@@ -1,6 +1,11 @@
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
-import type { Prisma } from "../../db/database.js";
+import type {
+  DbWrite,
+  Prisma,
+  RefreshToken as RefreshTokenRow,
+  Session as SessionRow,
+} from "../../db/database.js";
 import { isUniqueViolation, withDatabase } from "../../db/errors.js";
 import { NotFoundError, UnauthenticatedError } from "../../errors/app-error.js";
 import { newId } from "../../ids.js";
@@ -14,6 +19,7 @@ import {
   sealSuccessor,
 } from "./refresh-token.js";
 import type { Revocation, RevocationBus, RevocationSet } from "./revocation.js";
+import { refusalOf, reuseVerdict } from "./rotation-rules.js";
 import { type SessionModel, toSessionModel } from "./session-model.js";
 
 export interface SessionServiceDeps {
@@ -23,6 +29,13 @@ export interface SessionServiceDeps {
   revocations: RevocationSet;
   bus: RevocationBus;
   config: Config["refresh"] & { accessTokenTtlSeconds: number; clockToleranceSeconds: number };
+}
+
+export interface StartInput {
+  userId: string;
+  scopes: readonly string[];
+  jkt: string | null;
+  client: ClientInfo;
 }
 
 export interface IssuedRefresh {
@@ -42,59 +55,70 @@ const MAX_GRACE_WALK = 16;
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
-  /** Starts a family for a fresh login. */
-  async start(input: {
-    userId: string;
-    scopes: readonly string[];
-    jkt: string | null;
-    client: ClientInfo;
-  }): Promise<IssuedRefresh> {
+  /** Starts a family for a fresh login: one commit. */
+  async start(input: StartInput): Promise<IssuedRefresh> {
+    const { writes, issued } = this.prepareStart(input);
+    await withDatabase(() => this.deps.prisma.$transaction(writes));
+    return issued;
+  }
+
+  /**
+   * The writes that start a family and what the caller answers once they are committed, for a
+   * caller that commits them together with its own writes (registration creates the user too).
+   */
+  prepareStart(input: StartInput): { writes: DbWrite[]; issued: IssuedRefresh } {
     const { prisma, clock, config } = this.deps;
     const now = clock.now();
     const absoluteExpiresAt = new Date(now.getTime() + config.absoluteTtlSeconds * 1000);
     const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
-    const sessionId = newId(now);
     const refreshToken = generateRefreshToken();
-    const [session] = await withDatabase(() =>
-      prisma.$transaction([
-        prisma.session.create({
-          data: {
-            id: sessionId,
-            userId: input.userId,
-            scopes: input.scopes.join(" "),
-            jkt: input.jkt,
-            userAgent: input.client.userAgent?.slice(0, 512) ?? null,
-            ip: input.client.ip,
-            createdAt: now,
-            lastUsedAt: now,
-            idleExpiresAt,
-            absoluteExpiresAt,
-          },
-        }),
-        prisma.refreshToken.create({
-          data: { id: newId(now), sessionId, tokenHash: hashRefreshToken(refreshToken), createdAt: now },
-        }),
-        this.deps.audit.entry({
-          type: "login.succeeded",
-          userId: input.userId,
-          sessionId,
-          client: input.client,
-        }),
-      ]),
-    );
-    return { session: toSessionModel(session), refreshToken };
+    const session = {
+      id: newId(now),
+      userId: input.userId,
+      scopes: input.scopes.join(" "),
+      jkt: input.jkt,
+      userAgent: input.client.userAgent?.slice(0, 512) ?? null,
+      ip: input.client.ip,
+      createdAt: now,
+      lastUsedAt: now,
+      idleExpiresAt,
+      absoluteExpiresAt,
+      revokedAt: null,
+    };
+    const writes = [
+      prisma.session.create({ data: session }),
+      prisma.refreshToken.create({
+        data: {
+          id: newId(now),
+          sessionId: session.id,
+          tokenHash: hashRefreshToken(refreshToken),
+          createdAt: now,
+        },
+      }),
+      this.deps.audit.entry({
+        type: "login.succeeded",
+        userId: input.userId,
+        sessionId: session.id,
+        client: input.client,
+      }),
+    ];
+    return { writes, issued: { session: toSessionModel(session), refreshToken } };
   }
 
   /**
    * Rotates a refresh token (the reference order of a refresh grant: find → binding → expiry →
    * reuse → consume → successor). `jkt` is the thumbprint of a verified DPoP proof, or null.
+   *
+   * `beforeCommit` is the caller's last check (the user look-up). It runs after every check of
+   * the token and before the one commit, or before a retry is answered: whatever can still fail
+   * fails while nothing has been written, so a retryable error means nothing happened. After the
+   * commit nothing can fail: the answer is built from values already in hand.
    */
-  async rotate(input: {
-    refreshToken: string;
-    jkt: string | null;
-    client: ClientInfo;
-  }): Promise<IssuedRefresh> {
-    const { prisma, clock, config } = this.deps;
+  async rotate<T>(
+    input: { refreshToken: string; jkt: string | null; client: ClientInfo },
+    beforeCommit: (session: SessionModel) => Promise<T>,
+  ): Promise<IssuedRefresh & { checked: T }> {
+    const { prisma, clock } = this.deps;
     if (!isWellFormedRefreshToken(input.refreshToken))
       throw new UnauthenticatedError("invalid_refresh_token");
     const row = await withDatabase(() =>
@@ -104,67 +128,95 @@ export class SessionService {
       }),
     );
     if (!row) throw new UnauthenticatedError("invalid_refresh_token");
-    const { session } = row;
     const now = clock.now();
-    if (session.revokedAt) throw new UnauthenticatedError("invalid_refresh_token", "Session has ended");
-    // RFC 9449 §5: a refresh token bound to a key is only usable with a proof from that key.
-    if (session.jkt !== null && session.jkt !== input.jkt) {
-      throw new UnauthenticatedError(input.jkt === null ? "dpop_required" : "invalid_dpop_proof");
-    }
-    if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
-      throw new UnauthenticatedError("invalid_refresh_token", "Session has expired");
-    }
+    const refusal = refusalOf(row.session, input.jkt, now);
+    if (refusal) throw refusal;
 
     if (row.consumedAt === null) {
-      const successor = generateRefreshToken();
-      const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
-      try {
-        // Compare-and-set: the update only matches an unconsumed token, and the successor's unique
-        // parentId makes a second successor impossible, so of N concurrent rotations one commits.
-        const [consumed] = await withDatabase(() =>
-          prisma.$transaction([
-            prisma.refreshToken.updateMany({
-              where: { id: row.id, consumedAt: null },
-              data: { consumedAt: now, sealedSuccessor: sealSuccessor(input.refreshToken, successor) },
-            }),
-            prisma.refreshToken.create({
-              data: {
-                id: newId(now),
-                sessionId: session.id,
-                tokenHash: hashRefreshToken(successor),
-                parentId: row.id,
-                createdAt: now,
-              },
-            }),
-            prisma.session.updateMany({
-              where: { id: session.id, revokedAt: null },
-              data: { lastUsedAt: now, idleExpiresAt, ip: input.client.ip },
-            }),
-            this.deps.audit.entry({
-              type: "refresh_token.rotated",
-              userId: session.userId,
-              sessionId: session.id,
-              client: input.client,
-            }),
-          ]),
-        );
-        if (consumed.count === 1) {
-          return {
-            session: toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt }),
-            refreshToken: successor,
-          };
-        }
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-      }
-      // Another request rotated this token first: it is now consumed, so fall through to reuse.
-      return this.rotate(input);
+      const checked = await beforeCommit(toSessionModel(row.session));
+      const issued = await this.commitRotation(row, input, now);
+      if (issued) return { ...issued, checked };
+      // Another request rotated this token first: it is now consumed, so this is a retry.
+      return this.rotate(input, beforeCommit);
     }
+    return this.answerReuse({ ...row, consumedAt: row.consumedAt }, input, now, beforeCommit);
+  }
 
-    const consumedAgoMs = now.getTime() - row.consumedAt.getTime();
-    if (consumedAgoMs < config.reuseGraceSeconds * 1000) {
-      const tip = await this.liveTip(input.refreshToken, row.sealedSuccessor);
-      if (tip) return { session: toSessionModel(session), refreshToken: tip };
+  /**
+   * The single commit of a rotation: consume the token (compare-and-set), create its successor,
+   * extend the session, audit. Null when another request consumed the token first (the update
+   * matches no unconsumed row, or the successor's unique parentId refuses a second successor), in
+   * which case nothing was written.
+   */
+  private async commitRotation(
+    row: RefreshTokenRow & { session: SessionRow },
+    input: { refreshToken: string; client: ClientInfo },
+    now: Date,
+  ): Promise<IssuedRefresh | null> {
+    const { prisma } = this.deps;
+    const { session } = row;
+    const successor = generateRefreshToken();
+    const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
+    try {
+      const [consumed] = await withDatabase(() =>
+        prisma.$transaction([
+          prisma.refreshToken.updateMany({
+            where: { id: row.id, consumedAt: null },
+            data: { consumedAt: now, sealedSuccessor: sealSuccessor(input.refreshToken, successor) },
+          }),
+          prisma.refreshToken.create({
+            data: {
+              id: newId(now),
+              sessionId: session.id,
+              tokenHash: hashRefreshToken(successor),
+              parentId: row.id,
+              createdAt: now,
+            },
+          }),
+          prisma.session.updateMany({
+            where: { id: session.id, revokedAt: null },
+            data: { lastUsedAt: now, idleExpiresAt, ip: input.client.ip },
+          }),
+          this.deps.audit.entry({
+            type: "refresh_token.rotated",
+            userId: session.userId,
+            sessionId: session.id,
+            client: input.client,
+          }),
+        ]),
+      );
+      if (consumed.count !== 1) return null;
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+    return {
+      session: toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt }),
+      refreshToken: successor,
+    };
+  }
+
+  /** A consumed token presented again: the same successor or the live tip when safe, else theft. */
+  private async answerReuse<T>(
+    row: RefreshTokenRow & { consumedAt: Date; session: SessionRow },
+    input: { refreshToken: string; jkt: string | null; client: ClientInfo },
+    now: Date,
+    beforeCommit: (session: SessionModel) => Promise<T>,
+  ): Promise<IssuedRefresh & { checked: T }> {
+    const { session } = row;
+    const walk = await this.walkToTip(input.refreshToken, row.sealedSuccessor);
+    const verdict = reuseVerdict({
+      // refusalOf has already refused a bound family without a proof from its key.
+      provenKeyHolder: session.jkt !== null && session.jkt === input.jkt,
+      successorUnused: walk?.steps === 1,
+      consumedAt: row.consumedAt,
+      now,
+      graceSeconds: this.deps.config.reuseGraceSeconds,
+    });
+    if (verdict !== "theft" && walk) {
+      const model = toSessionModel(session);
+      const checked = await beforeCommit(model);
+      return { session: model, refreshToken: walk.tip, checked };
     }
     await this.revokeForReuse(session.id, session.userId, input.client);
     throw new UnauthenticatedError(
@@ -174,20 +226,23 @@ export class SessionService {
   }
 
   /**
-   * Within the grace interval a consumed token leads, through the successors sealed under each
-   * token, to the family's current tip: the client gets that same token, never a new branch.
+   * A consumed token leads, through the successors sealed under each token, to the family's
+   * current tip. `steps` is 1 when the token's own successor is that tip (it was never used).
    */
-  private async liveTip(token: string, sealed: string | null): Promise<string | null> {
+  private async walkToTip(
+    token: string,
+    sealed: string | null,
+  ): Promise<{ tip: string; steps: number } | null> {
     let current = token;
     let next = sealed;
-    for (let step = 0; step < MAX_GRACE_WALK && next; step++) {
+    for (let step = 1; step <= MAX_GRACE_WALK && next; step++) {
       const successor = openSuccessor(current, next);
       if (!successor) return null;
       const row = await withDatabase(() =>
         this.deps.prisma.refreshToken.findUnique({ where: { tokenHash: hashRefreshToken(successor) } }),
       );
       if (!row) return null;
-      if (row.consumedAt === null) return successor;
+      if (row.consumedAt === null) return { tip: successor, steps: step };
       current = successor;
       next = row.sealedSuccessor;
     }
