@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { Config } from "../config/config.js";
@@ -5,6 +6,7 @@ import { PrismaClient as PostgresClient } from "./generated/postgres/index.js";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/index.js";
 import { GuardedPgPool } from "./guarded-pg-pool.js";
 import { migrate, sqliteFilePath } from "./migrate.js";
+import { checkDatabaseAtStart, DatabaseStartupError, describeStartupFailure } from "./startup-check.js";
 
 /**
  * Both generated clients expose the same model API (they come from one models.prisma), so the
@@ -37,8 +39,29 @@ const STATEMENT_TIMEOUT_MS = DATABASE_TIMEOUT_MS - 500;
 /** Prisma's transaction limits: time to get a connection and BEGIN, and the whole transaction's life. */
 export const TRANSACTION_OPTIONS = { maxWait: DATABASE_TIMEOUT_MS, timeout: DATABASE_TIMEOUT_MS } as const;
 
+/** A start-up step: on failure the client is closed and the error named in one line. */
+async function atStart(prisma: Prisma, url: string, step: (prisma: Prisma) => Promise<void>): Promise<void> {
+  try {
+    await step(prisma);
+  } catch (error) {
+    await prisma.$disconnect().catch(() => {});
+    const message = describeStartupFailure(error, url);
+    throw message ? new DatabaseStartupError(message, { cause: error }) : error;
+  }
+}
+
+/**
+ * Opens (and on the embedded default migrates) the database, and checks it can serve this release.
+ * A database that cannot (unreachable, missing, not migrated) ends in a DatabaseStartupError whose
+ * message names the problem and the fix in one line.
+ */
 export async function openDatabase(config: Config["database"]): Promise<Database> {
-  if (config.autoMigrate) await migrate(config.provider, config.url);
+  try {
+    if (config.autoMigrate) await migrate(config.provider, config.url);
+  } catch (error) {
+    const message = describeStartupFailure(error, config.url);
+    throw message ? new DatabaseStartupError(message, { cause: error }) : error;
+  }
   let prisma: Prisma;
   if (config.provider === "sqlite") {
     // busy timeout (ms): a second writer waits instead of failing with SQLITE_BUSY.
@@ -47,8 +70,10 @@ export async function openDatabase(config: Config["database"]): Promise<Database
     prisma = new SqliteClient({ adapter, transactionOptions: TRANSACTION_OPTIONS });
     // WAL is persistent (set by the migrator); synchronous is per connection. WAL + NORMAL is
     // durable against process crashes, and ~1.3x faster than the default here.
-    await prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
-    await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
+    await atStart(prisma, config.url, async (client) => {
+      await client.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+      await client.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
+    });
   } else {
     const pool = new GuardedPgPool({
       connectionString: config.url,
@@ -70,10 +95,15 @@ export async function openDatabase(config: Config["database"]): Promise<Database
     const adapter = new PrismaPg(pool, { disposeExternalPool: true });
     prisma = new PostgresClient({ adapter, transactionOptions: TRANSACTION_OPTIONS }) as unknown as Prisma;
   }
+  await atStart(prisma, config.url, (client) => checkDatabaseAtStart(client, config.provider, config.url));
+  const sqliteFile = config.provider === "sqlite" ? sqliteFilePath(config.url) : null;
   return {
     prisma,
     provider: config.provider,
     async ping() {
+      // A SQLite file deleted while open keeps answering from its unlinked inode, and everything
+      // written from then on is lost when the process ends: not ready.
+      if (sqliteFile && !existsSync(sqliteFile)) throw new Error(`SQLite file ${sqliteFile} is gone`);
       await prisma.$queryRawUnsafe("SELECT 1");
     },
     close: () => prisma.$disconnect(),

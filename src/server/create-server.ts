@@ -34,6 +34,7 @@ import { NoteService } from "../notes/note-service.js";
 import { UserService } from "../users/user-service.js";
 import { challengeHeaders, dpopChallengePlugin } from "./challenge.js";
 import { demoRoutes } from "./demo/demo-routes.js";
+import { installDrainingRefusal } from "./draining.js";
 import { createInfrastructure } from "./infrastructure.js";
 import { corsOptions } from "./security/cors.js";
 import { installErrorHandler } from "./security/error-handler.js";
@@ -187,9 +188,12 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     bodyLimit: 64 * 1024,
     genReqId: generateRequestId,
     trustProxy: config.http.trustProxy === false ? false : [...config.http.trustProxy],
+    // Refused while draining by installDrainingRefusal, in the GraphQL error shape.
+    return503OnClosing: false,
   });
   installErrorHandler(app, logger);
   installRequestLog(app, logger);
+  const draining = installDrainingRefusal(app);
   installSecurityHeaders(app, { https: config.server.publicUrl.startsWith("https:") });
 
   const dev = config.env === "development";
@@ -345,6 +349,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     async close() {
       if (closed) return;
       closed = true;
+      draining.start();
       clearInterval(reload);
       clearInterval(poll);
       await app.close();

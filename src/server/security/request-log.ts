@@ -24,7 +24,15 @@ const FACTS = Symbol("holdfast.requestFacts");
 function factsOf(request: FastifyRequest): RequestFacts {
   let facts = factsByRequest.get(request);
   if (!facts) {
-    facts = { viewerId: null, sessionId: null, operation: null, operationType: null, errorCodes: [], reasons: [], correlationIds: [] };
+    facts = {
+      viewerId: null,
+      sessionId: null,
+      operation: null,
+      operationType: null,
+      errorCodes: [],
+      reasons: [],
+      correlationIds: [],
+    };
     factsByRequest.set(request, facts);
   }
   return facts;
@@ -121,7 +129,8 @@ export function requestLogPlugin<C extends object>(): ApolloServerPlugin<C> {
         // (a typed refusal thrown by a resolver is not yet coded there).
         async willSendResponse({ response }) {
           if (response.body.kind !== "single") return;
-          for (const error of response.body.singleResult.errors ?? []) recordError(facts, error.extensions ?? {});
+          for (const error of response.body.singleResult.errors ?? [])
+            recordError(facts, error.extensions ?? {});
         },
       };
     },
