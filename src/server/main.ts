@@ -3,6 +3,7 @@ import { loadConfigOrExit } from "../config/config.js";
 import { describeStartupFailure } from "../db/startup-check.js";
 import { createLogger } from "../logger.js";
 import { createServer, type HoldfastServer } from "./create-server.js";
+import { startupBanner } from "./startup-banner.js";
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.log);
@@ -36,8 +37,9 @@ logger.info(
     url: `${config.server.publicUrl}${config.server.graphqlPath}`,
     env: config.env,
     database: config.database.provider,
+    redis: config.redis !== null,
   },
-  config.env === "development" ? "Holdfast is up: open the URL for Apollo Sandbox" : "Holdfast is up",
+  startupBanner(config),
 );
 
 let stopping = false;

@@ -46,11 +46,7 @@ describe("a DPoP-bound retry after a lost answer", () => {
     t.clock.advance(HOUR_MS);
     const thief = await dpopClient(t);
     expectRefused(await thief.refresh(sent), "invalid_dpop_proof", "invalid_dpop_proof");
-    expectRefused(
-      await t.gql(REFRESH, { variables: { token: sent } }),
-      "dpop_required",
-      "invalid_token",
-    );
+    expectRefused(await t.gql(REFRESH, { variables: { token: sent } }), "dpop_required", "invalid_token");
     const owner = await client.refresh(sent);
     expect(owner.body.data?.refresh.refreshToken).toBe(successor);
   });

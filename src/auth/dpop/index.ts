@@ -1,4 +1,6 @@
 export { DpopNonces } from "./dpop-nonces.js";
+export type { ExpectedHtu, ExpectedHtuOptions } from "./expected-htu.js";
+export { expectedHtu, loopbackOrigins } from "./expected-htu.js";
 export type { DpopCheck } from "./invalid-dpop-proof-error.js";
 export { InvalidDpopProofError } from "./invalid-dpop-proof-error.js";
 export type { MemoryReplayStoreOptions, RedisReplayStoreOptions, ReplayStore } from "./replay-store.js";

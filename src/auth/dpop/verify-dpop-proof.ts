@@ -5,9 +5,9 @@ import type { Clock } from "../../clock.js";
 import { epochSeconds } from "../../clock.js";
 import { DpopNonceRequiredError } from "../../errors/app-error.js";
 import type { DpopNonces } from "./dpop-nonces.js";
+import { expectedHtu } from "./expected-htu.js";
 import type { DpopCheck } from "./invalid-dpop-proof-error.js";
 import { InvalidDpopProofError } from "./invalid-dpop-proof-error.js";
-import { normalizeHtu } from "./normalize-htu.js";
 import type { ReplayStore } from "./replay-store.js";
 
 /**
@@ -43,6 +43,8 @@ export interface VerifyDpopProofDeps {
   /** When set, every proof must carry a current server nonce (RFC 9449 §8, §9). */
   readonly nonces?: DpopNonces | null;
   readonly algorithms?: readonly DpopAlgorithm[];
+  /** Development: loopback hosts on the configured port name the same endpoint (see expected-htu.ts). */
+  readonly loopbackAliases?: boolean;
 }
 
 export interface VerifiedDpopProof {
@@ -141,21 +143,6 @@ async function proofKeyFor(alg: DpopAlgorithm, jwk: PublicJwk): Promise<ProofKey
   return entry;
 }
 
-/** Configured endpoint URLs, normalised once. */
-const normalizedUrls = new Map<string, string>();
-
-function normalizedEndpoint(url: string): string {
-  let normalized = normalizedUrls.get(url);
-  if (normalized === undefined) {
-    const value = normalizeHtu(url);
-    if (value === null) throw new TypeError("verifyDpopProof: url must be an absolute http(s) URL");
-    normalized = value;
-    if (normalizedUrls.size >= 32) normalizedUrls.clear();
-    normalizedUrls.set(url, normalized);
-  }
-  return normalized;
-}
-
 /** base64url(SHA-256(accessToken)), the `ath` claim (RFC 9449 §4.2). */
 export function accessTokenHash(accessToken: string): string {
   return createHash("sha256").update(accessToken, "utf8").digest("base64url");
@@ -175,7 +162,7 @@ export async function verifyDpopProof(
 ): Promise<VerifiedDpopProof> {
   const algorithms = deps.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
   const windowSeconds = deps.iatWindowSeconds ?? 60;
-  const endpoint = normalizedEndpoint(input.url);
+  const endpoint = expectedHtu(input.url, { loopbackAliases: deps.loopbackAliases ?? false });
 
   // §4.3 items 1–2: exactly one DPoP header holding one compact JWS (no JSON serialisation, no JWE).
   if (input.headerValues.length !== 1) fail("header_count");
@@ -198,7 +185,8 @@ export async function verifyDpopProof(
   // Item 8: methods are case-sensitive (RFC 9110 §9.1), "post" is not "POST".
   if (typeof htm !== "string" || htm !== input.method) fail("htm");
   // Item 9: compare without query and fragment, after RFC 3986 §6.2.2/§6.2.3 normalisation.
-  if (typeof htu !== "string" || normalizeHtu(htu) !== endpoint) fail("htu");
+  if (typeof htu !== "string" || !endpoint.matches(htu))
+    throw new InvalidDpopProofError("htu", { expected: endpoint.expected });
   // Item 11: iat within the window, either side of now (jose has no iat-only check, so it is done here).
   const now = epochSeconds(deps.clock.now());
   if (typeof iat !== "number" || !Number.isFinite(iat) || Math.abs(now - iat) > windowSeconds) fail("iat");

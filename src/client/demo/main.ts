@@ -1,27 +1,42 @@
 import {
-  CreateNoteDocument,
   createHoldfastClient,
+  createMemoryRefreshTokenStore,
   HoldfastClientError,
   MeDocument,
-  type NoteFields,
   NotesDocument,
-  type SessionFields,
   SessionsDocument,
-  type UserFields,
 } from "../browser.js";
+import type { DemoTokenEvent } from "../demo-token-tap.js";
+import { type ConsoleContext, type MountedPanel, mountPanels, type SignedInView } from "./console.js";
+import "./panels/index.js";
 
-// The demo page: the SDK's browser defaults (DPoP key in IndexedDB, refresh token in the HttpOnly
-// cookie, refreshes shared between tabs) behind a small UI. Everything is rendered with textContent,
-// never innerHTML, so a note's title cannot become markup.
+// The security console: the SDK's browser defaults (DPoP key in IndexedDB, refresh token in the
+// HttpOnly cookie, refreshes shared between tabs) with panels that show what they do. Everything is
+// rendered with textContent, never innerHTML, so a note's title cannot become markup.
 
 type PageState = "loading" | "signed-out" | "signed-in" | "session-lost" | "error";
 
 /** Counted from this tab's own refresh calls; a refresh done by another tab arrives as a message instead. */
 const stats = { refreshes: 0, failedAttempts: 0, loads: 0 };
 
+/** Native-app mode (/demo?delivery=body): the refresh token comes in the body and lives in this page's memory. */
+const nativeMode = new URLSearchParams(location.search).get("delivery") === "body";
+const refreshTokenStore = nativeMode ? createMemoryRefreshTokenStore() : null;
+const endpoint = new URL("/graphql", location.href).href;
+
+let latestToken: DemoTokenEvent | null = null;
+let panels: MountedPanel[] = [];
+
 const client = createHoldfastClient({
-  endpoint: "/graphql",
+  endpoint,
   fetch: countingFetch,
+  ...(refreshTokenStore ? { refreshTokenStore } : {}),
+  // DEMO ONLY: hands each new access token to this page so the console can decode it and play the
+  // thief. An application never sets this (see src/client/demo-token-tap.ts).
+  unsafeDemoTokenTap: (event) => {
+    latestToken = event;
+    for (const { hooks } of panels) hooks.onToken?.(event);
+  },
   onSessionLost: (reason) => showSignedOut("session-lost", `Session lost (${reason}). Sign in again.`),
   onLogout: ({ source }) =>
     showSignedOut("signed-out", source === "other_holder" ? "Signed out in another tab." : "Signed out."),
@@ -78,7 +93,6 @@ const statusLine = element<HTMLParagraphElement>("status");
 const signedOut = element<HTMLElement>("signed-out");
 const signedIn = element<HTMLElement>("signed-in");
 const authForm = element<HTMLFormElement>("auth-form");
-const noteForm = element<HTMLFormElement>("note-form");
 
 function setStatus(state: PageState, text: string): void {
   statusLine.dataset.state = state;
@@ -89,22 +103,30 @@ function setStatus(state: PageState, text: string): void {
 }
 
 function signedInStatus(): void {
-  const { expiresAt } = client.state();
-  const until = expiresAt ? `; access token valid until ${expiresAt.toLocaleTimeString()}` : "";
   setStatus(
     "signed-in",
-    `Signed in. Refreshes: ${stats.refreshes}, failed refresh attempts: ${stats.failedAttempts}${until}.`,
+    `Signed in${nativeMode ? " (native-app mode)" : ""}. Refreshes: ${stats.refreshes}, failed refresh attempts: ${stats.failedAttempts}.`,
   );
 }
 
+function showPanels(signedInNow: boolean): void {
+  for (const { section } of panels) section.hidden = !signedInNow && section.dataset.signedInOnly === "true";
+}
+
 function showSignedOut(state: "signed-out" | "session-lost", text: string): void {
+  const wasSignedIn = !signedIn.hidden;
   signedIn.hidden = true;
   signedOut.hidden = false;
-  for (const id of ["notes", "sessions"]) element(id).replaceChildren();
+  latestToken = null;
+  showPanels(false);
+  if (wasSignedIn || state === "session-lost") for (const { hooks } of panels) hooks.onSignedOut?.(text);
   setStatus(state, text);
 }
 
 function showError(error: unknown, doing: string): void {
+  // The session ended during the call (revoked elsewhere, logged out): onSessionLost/onLogout said why.
+  const ended = statusLine.dataset.state === "session-lost" || statusLine.dataset.state === "signed-out";
+  if (ended && !client.state().authenticated) return;
   if (error instanceof HoldfastClientError && error.code === "SESSION_LOST") {
     // onSessionLost has already said why (or the session ended by logout while the call waited).
     const state = statusLine.dataset.state;
@@ -119,55 +141,6 @@ function showError(error: unknown, doing: string): void {
   setStatus("error", `${doing} failed: ${detail}.`);
 }
 
-function item(text: string, extra?: string): HTMLLIElement {
-  const li = document.createElement("li");
-  li.append(text);
-  if (extra) {
-    const small = document.createElement("small");
-    small.className = "muted";
-    small.textContent = ` ${extra}`;
-    li.append(small);
-  }
-  return li;
-}
-
-function renderMe(me: UserFields): void {
-  element("me-name").textContent = me.displayName;
-  element("me-email").textContent = me.email ? `<${me.email}>` : "";
-}
-
-function renderNotes(notes: readonly NoteFields[]): void {
-  const list = element<HTMLUListElement>("notes");
-  list.replaceChildren(
-    ...(notes.length === 0
-      ? [item("No notes yet.")]
-      : notes.map((note) => {
-          const li = item(note.title, note.body ?? "");
-          li.dataset.noteId = note.id;
-          return li;
-        })),
-  );
-}
-
-function renderSessions(sessions: readonly SessionFields[]): void {
-  const list = element<HTMLUListElement>("sessions");
-  list.replaceChildren(
-    ...sessions.map((session) => {
-      const since = new Date(session.createdAt).toLocaleString();
-      const used = new Date(session.lastUsedAt).toLocaleTimeString();
-      const li = item(
-        `${session.current ? "This session" : "Session"} since ${since}`,
-        `last used ${used}${session.boundToKey ? ", bound to a DPoP key" : ""}${
-          session.userAgent ? `, ${session.userAgent}` : ""
-        }`,
-      );
-      li.dataset.sessionId = session.id;
-      li.dataset.current = String(session.current);
-      return li;
-    }),
-  );
-}
-
 // --- actions ---------------------------------------------------------------------------------------
 
 /** Three calls at once: the first to find the token due refreshes it, the others wait for that refresh. */
@@ -178,13 +151,27 @@ async function loadAll(): Promise<void> {
     client.request(SessionsDocument),
   ]);
   if (!me.me) throw new HoldfastClientError("UNAUTHENTICATED", "Not signed in");
-  renderMe(me.me);
-  renderNotes(notes.me?.notes.edges.map((edge) => edge.node) ?? []);
-  renderSessions(sessions.sessions);
+  const view: SignedInView = {
+    me: me.me,
+    notes: notes.me?.notes.edges.map((edge) => edge.node) ?? [],
+    sessions: sessions.sessions,
+  };
+  element("me-name").textContent = view.me.displayName;
+  element("me-email").textContent = view.me.email ? `<${view.me.email}>` : "";
+  for (const { hooks } of panels) hooks.onSignedIn?.(view);
   stats.loads += 1;
   signedOut.hidden = true;
   signedIn.hidden = false;
+  showPanels(true);
   signedInStatus();
+}
+
+async function attempt(doing: string, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    showError(error, doing);
+  }
 }
 
 async function onAuthSubmit(event: SubmitEvent): Promise<void> {
@@ -208,20 +195,6 @@ async function onAuthSubmit(event: SubmitEvent): Promise<void> {
   }
 }
 
-async function onNoteSubmit(event: SubmitEvent): Promise<void> {
-  event.preventDefault();
-  const data = new FormData(noteForm);
-  try {
-    await client.request(CreateNoteDocument, {
-      input: { title: String(data.get("title") ?? ""), body: String(data.get("body") ?? "") },
-    });
-    noteForm.reset();
-    await loadAll();
-  } catch (error) {
-    showError(error, "Adding the note");
-  }
-}
-
 async function onReload(): Promise<void> {
   setStatus("loading", "Loading…");
   try {
@@ -236,9 +209,23 @@ async function onLogout(): Promise<void> {
   showSignedOut("signed-out", confirmed ? "Signed out." : "Signed out here; the server did not confirm.");
 }
 
+const context: ConsoleContext = {
+  client,
+  endpoint,
+  token: () => latestToken,
+  refreshTokenCopy: async () => (refreshTokenStore ? refreshTokenStore.get() : null),
+  reload: onReload,
+  signedOut: showSignedOut,
+  attempt,
+};
+
 async function start(): Promise<void> {
+  panels = mountPanels(element("panels"), context);
+  showPanels(false);
+  element("mode").textContent = nativeMode
+    ? "Native-app mode: the refresh token comes in the response body and lives in this page's memory (a reload signs you out)."
+    : "Browser mode: the refresh token is in an HttpOnly cookie.";
   authForm.addEventListener("submit", (event) => void onAuthSubmit(event));
-  noteForm.addEventListener("submit", (event) => void onNoteSubmit(event));
   element("reload").addEventListener("click", () => void onReload());
   element("logout").addEventListener("click", () => void onLogout());
   try {

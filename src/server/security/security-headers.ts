@@ -7,6 +7,9 @@ import type { FastifyInstance } from "fastify";
 export const DEMO_CSP =
   "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self'; object-src 'none'; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/** For the front page `/`: static HTML that loads nothing and runs nothing. */
+export const FRONT_PAGE_CSP =
+  "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /** For JSON: nothing may load from it, and nothing may frame it. */
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
 

@@ -252,6 +252,10 @@ export interface DemoBrowser {
 export interface DemoBrowserOptions {
   /** How far the browser's clock is off the server's, in ms (negative: behind). Default 0. */
   readonly clockSkewMs?: number;
+  /** The origin the tabs open, e.g. http://127.0.0.1:<port> (development accepts every loopback name). Default `demo.origin`. */
+  readonly origin?: string;
+  /** The page path and query. Default `/demo`. */
+  readonly path?: string;
 }
 
 export async function openDemoBrowser(
@@ -271,7 +275,7 @@ export async function openDemoBrowser(
     pageErrors,
     async openTab() {
       const page = await context.newPage();
-      await page.goto(`${demo.origin}/demo`);
+      await page.goto(`${options.origin ?? demo.origin}${options.path ?? "/demo"}`);
       await waitForSettledState(page);
       return page;
     },

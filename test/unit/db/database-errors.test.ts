@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Sqlite from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openDatabase } from "../../../src/db/database.js";
 import { isDatabaseUnavailable, withDatabase } from "../../../src/db/errors.js";
 import { ServiceUnavailableError } from "../../../src/errors/app-error.js";

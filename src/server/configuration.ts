@@ -1,0 +1,34 @@
+import type { Logger } from "pino";
+import { type Clock, systemClock } from "../clock.js";
+import type { Config } from "../config/config.js";
+import { type Database, openDatabase } from "../db/database.js";
+import { createLogger } from "../logger.js";
+
+export interface CreateServerOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  /** An already open database (tests share one); otherwise opened from config. */
+  database?: Database;
+}
+
+/** Step 1 of `createServer`: what every later step reads, with the defaults filled in. */
+export interface ServerRuntime {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly database: Database;
+  /** False when the caller passed the database in: then the caller closes it. */
+  readonly ownsDatabase: boolean;
+}
+
+export async function resolveConfiguration(options: CreateServerOptions): Promise<ServerRuntime> {
+  const { config } = options;
+  return {
+    config,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? createLogger(config.log),
+    database: options.database ?? (await openDatabase(config.database)),
+    ownsDatabase: !options.database,
+  };
+}

@@ -1,0 +1,87 @@
+import type { ApolloServer } from "@apollo/server";
+import fastifyApollo from "@as-integrations/fastify";
+import fastifyCookie from "@fastify/cookie";
+import fastifyCors from "@fastify/cors";
+import type { FastifyInstance } from "fastify";
+import { loopbackOrigins } from "../auth/dpop/index.js";
+import type { GraphQLContext } from "../graphql/context.js";
+import type { ServerRuntime } from "./configuration.js";
+import { demoRoutes } from "./demo/demo-routes.js";
+import { frontPageRoutes } from "./front-page/front-page-routes.js";
+import type { ContextFunction } from "./graphql-context.js";
+import { corsOptions } from "./security/cors.js";
+import { withRequestLog } from "./security/request-log.js";
+import type { ServerStores } from "./stores.js";
+
+/** Step 6 of `createServer`: cookies, CORS, response headers, the GraphQL endpoint and the demo pages. */
+export async function registerGraphqlRoute(
+  app: FastifyInstance,
+  runtime: ServerRuntime,
+  {
+    apollo,
+    context,
+    nonces,
+  }: {
+    apollo: ApolloServer<GraphQLContext>;
+    context: ContextFunction;
+    nonces: ServerStores["nonces"];
+  },
+): Promise<void> {
+  const { config, clock } = runtime;
+  await app.register(fastifyCookie);
+  const dev = config.env === "development";
+  // In development the loopback names of this server are one origin (a page at 127.0.0.1 may call localhost).
+  const corsOrigins = [
+    ...config.http.corsOrigins,
+    ...loopbackOrigins(config.server.publicUrl, { loopbackAliases: dev }),
+  ];
+  await app.register(fastifyCors, corsOptions({ corsOrigins, dev }));
+  app.addHook("onSend", async (_request, reply, payload) => {
+    // The server's own clock (injected): clients time token lifetimes and DPoP proofs by it.
+    void reply.header("date", clock.now().toUTCString());
+    if (nonces) void reply.header("dpop-nonce", nonces.current());
+    return payload;
+  });
+  if (config.http.demo) await app.register(demoRoutes);
+  await app.register(frontPageRoutes, {
+    endpointUrl: `${config.server.publicUrl}${config.server.graphqlPath}`,
+    demo: config.http.demo,
+    sandbox: dev,
+    readme: config.http.demo,
+  });
+  await app.register(fastifyApollo(apollo), {
+    context: withRequestLog(context),
+    path: config.server.graphqlPath,
+  });
+}
+
+/** Step 7 of `createServer`: liveness, readiness and the JWKS. */
+export function registerOperationalRoutes(
+  app: FastifyInstance,
+  { config, database }: ServerRuntime,
+  { keys, infrastructure }: ServerStores,
+): void {
+  app.get("/healthz", async (_request, reply) =>
+    reply.header("cache-control", "no-store").send({ status: "ok" }),
+  );
+  app.get("/readyz", async (_request, reply) => {
+    const checks: Record<string, "ok" | "down"> = { ...infrastructure.health() };
+    try {
+      await database.ping();
+      checks.database = "ok";
+    } catch {
+      checks.database = "down";
+    }
+    // Redis down degrades (memory fallbacks, polling) but does not stop service: only the database gates readiness.
+    const ready = checks.database === "ok";
+    return reply
+      .code(ready ? 200 : 503)
+      .header("cache-control", "no-store")
+      .send({ status: ready ? "ok" : "unavailable", checks });
+  });
+  // Short enough that a verifier sees a new key well before it signs (the publish delay).
+  const jwksMaxAge = Math.max(0, Math.min(300, Math.floor(config.keys.publishDelaySeconds / 2)));
+  app.get("/.well-known/jwks.json", async (_request, reply) =>
+    reply.header("cache-control", `public, max-age=${jwksMaxAge}`).send(keys.jwks()),
+  );
+}

@@ -1,0 +1,65 @@
+import { AuditLog } from "../auth/audit-log.js";
+import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
+import { createPasswordHasher } from "../auth/passwords.js";
+import { AuthRateLimits } from "../auth/rate-limit.js";
+import { SessionService } from "../auth/sessions/session-service.js";
+import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
+import type { Services } from "../graphql/context.js";
+import { NoteService } from "../notes/note-service.js";
+import { UserService } from "../users/user-service.js";
+import type { ServerRuntime } from "./configuration.js";
+import type { ServerStores } from "./stores.js";
+
+/** Step 3 of `createServer`: the long-lived services resolvers call. */
+export async function createServices(runtime: ServerRuntime, stores: ServerStores): Promise<Services> {
+  const { config, clock, logger } = runtime;
+  const { prisma } = runtime.database;
+  const { keys, revocations, infrastructure } = stores;
+  const audit = new AuditLog(prisma, clock);
+  const users = new UserService(prisma, clock);
+  const sessions = new SessionService({
+    prisma,
+    clock,
+    audit,
+    revocations,
+    bus: infrastructure.bus,
+    config: {
+      ...config.refresh,
+      accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
+      clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+    },
+  });
+  const tokens: AccessTokenIssuer = {
+    issue: (input) => issueAccessToken({ keys, clock, config: config.tokens }, input),
+  };
+  const limits = new AuthRateLimits({
+    config: config.rateLimits,
+    clock,
+    logger,
+    redis: infrastructure.redis,
+    keyPrefix: `${config.redis?.keyPrefix ?? "holdfast:"}rl`,
+  });
+  const auth = new AuthService({
+    clock,
+    users,
+    sessions,
+    passwords: await createPasswordHasher(config.passwords),
+    tokens,
+    audit,
+    limits,
+    dpopRequired: config.dpop.required,
+  });
+  return {
+    users,
+    notes: new NoteService(prisma, clock),
+    sessions,
+    auth,
+    keys: {
+      rotate: async () => {
+        const rotated = await keys.rotate();
+        await audit.record({ type: "signing_key.rotated", detail: { kid: rotated.kid } });
+        return rotated;
+      },
+    },
+  };
+}

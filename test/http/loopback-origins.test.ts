@@ -1,0 +1,242 @@
+import { createServer as createHttpServer, type Server } from "node:http";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDpopKey, createDpopProof, type DpopTestKey } from "../support/dpop-proof.js";
+import {
+  REFRESH,
+  REGISTER,
+  startTestServer,
+  TEST_PASSWORD,
+  type TestServer,
+} from "../support/test-server.js";
+
+// In development a browser reaches the server as localhost, 127.0.0.1 or [::1] and builds the DPoP
+// `htu` and the page origin from whichever it used: all three on the configured port are one origin.
+// In production only the configured PUBLIC_URL is, and a proof for any other URL is told which one.
+
+const HOSTS = ["localhost", "127.0.0.1", "[::1]"] as const;
+
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+interface Answer {
+  status: number;
+  body: {
+    data?: {
+      register?: { accessToken: string; tokenType: string };
+      refresh?: { tokenType: string };
+      me?: { id: string } | null;
+    } | null;
+    errors?: { extensions?: Record<string, unknown> }[];
+  };
+  headers: Headers;
+}
+
+async function post(
+  url: string,
+  query: string,
+  init: { variables?: unknown; headers?: Record<string, string> } = {},
+) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...init.headers },
+    body: JSON.stringify({ query, variables: init.variables ?? {} }),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as Answer["body"],
+    headers: response.headers,
+  };
+}
+
+let accounts = 0;
+function email(): string {
+  accounts += 1;
+  return `loopback${accounts}-${process.pid}-${Date.now()}@example.com`;
+}
+
+describe("in development, the loopback names on the configured port are one origin", () => {
+  let t: TestServer;
+  let port: number;
+  let key: DpopTestKey;
+  let ipv6: Server;
+
+  beforeAll(async () => {
+    port = await freePort();
+    t = await startTestServer({ NODE_ENV: "development", PUBLIC_URL: `http://localhost:${port}` });
+    await t.server.app.listen({ host: "127.0.0.1", port });
+    // The same app on [::1] too (where /etc/hosts maps localhost to 127.0.0.1 only, as here, Fastify's
+    // "localhost" would not listen there).
+    ipv6 = createHttpServer((request, response) => t.server.app.server.emit("request", request, response));
+    await new Promise<void>((resolve, reject) => {
+      ipv6.once("error", reject);
+      ipv6.listen(port, "::1", () => resolve());
+    });
+    key = await createDpopKey();
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => ipv6?.close(resolve));
+    await t?.close();
+  });
+
+  const proof = (host: string, accessToken?: string) =>
+    createDpopProof(key, {
+      htm: "POST",
+      htu: `http://${host}:${port}/graphql`,
+      iat: t.clock.now(),
+      ...(accessToken === undefined ? {} : { accessToken }),
+    });
+
+  it.each(HOSTS)(
+    "binds a token at %s and accepts its proofs there, with the refresh cookie",
+    async (host) => {
+      const url = `http://${host}:${port}/graphql`;
+      const registered = await post(url, REGISTER, {
+        variables: {
+          input: {
+            email: email(),
+            password: TEST_PASSWORD,
+            displayName: "Loopback",
+            refreshTokenDelivery: "COOKIE",
+          },
+        },
+        headers: { dpop: await proof(host) },
+      });
+      expect(registered.body.errors).toBeUndefined();
+      const { accessToken, tokenType } = registered.body.data?.register ?? {};
+      expect(tokenType).toBe("DPoP");
+      const cookie = registered.headers.getSetCookie().find((c) => c.startsWith("__Host-holdfast_rt="));
+      expect(cookie).toMatch(/; Path=\/; .*HttpOnly; Secure; SameSite=Strict/i);
+
+      const me = await post(url, "{ me { id } }", {
+        headers: { authorization: `DPoP ${accessToken}`, dpop: await proof(host, accessToken) },
+      });
+      expect(me.status).toBe(200);
+      expect(me.body.data?.me?.id).toEqual(expect.any(String));
+
+      const refreshed = await post(url, REFRESH, {
+        headers: { cookie: cookie!.split(";")[0]!, dpop: await proof(host) },
+      });
+      expect(refreshed.body.errors).toBeUndefined();
+      expect(refreshed.body.data?.refresh?.tokenType).toBe("DPoP");
+    },
+  );
+
+  it("accepts a proof for another loopback name than the one the request went to", async () => {
+    // The page and the endpoint may be reached under different names (a page at 127.0.0.1 calling localhost).
+    const registered = await post(`http://localhost:${port}/graphql`, REGISTER, {
+      variables: {
+        input: {
+          email: email(),
+          password: TEST_PASSWORD,
+          displayName: "Loopback",
+          refreshTokenDelivery: "BODY",
+        },
+      },
+      headers: { dpop: await proof("127.0.0.1") },
+    });
+    expect(registered.body.data?.register?.tokenType).toBe("DPoP");
+  });
+
+  it("still refuses a proof for another port or a non-loopback host, naming the expected URL", async () => {
+    for (const htu of [`http://127.0.0.1:${port + 1}/graphql`, `http://example.com:${port}/graphql`]) {
+      const refused = await post(`http://127.0.0.1:${port}/graphql`, REGISTER, {
+        variables: { input: { email: email(), password: TEST_PASSWORD, displayName: "Loopback" } },
+        headers: { dpop: await createDpopProof(key, { htm: "POST", htu, iat: t.clock.now() }) },
+      });
+      expect(refused.status, htu).toBe(401);
+      expect(refused.body.errors?.[0]?.extensions, htu).toMatchObject({
+        code: "UNAUTHENTICATED",
+        reason: "invalid_dpop_proof",
+        expected: `http://localhost:${port}/graphql`,
+      });
+    }
+  });
+
+  it.each(HOSTS)("answers CORS preflights from the page origin http://%s:<port>", async (host) => {
+    const origin = `http://${host}:${port}`;
+    const response = await fetch(`http://localhost:${port}/graphql`, {
+      method: "OPTIONS",
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,authorization,dpop",
+      },
+    });
+    expect(response.headers.get("access-control-allow-origin")).toBe(origin);
+    expect(response.headers.get("access-control-allow-credentials")).toBe("true");
+  });
+
+  it("gives no CORS answer to a loopback origin on another port", async () => {
+    const response = await fetch(`http://localhost:${port}/graphql`, {
+      method: "OPTIONS",
+      headers: { origin: `http://127.0.0.1:${port + 1}`, "access-control-request-method": "POST" },
+    });
+    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
+describe("in production, only PUBLIC_URL is the origin", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ NODE_ENV: "production", PUBLIC_URL: "http://localhost:4000" });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it("refuses a proof for 127.0.0.1 and names the expected URL in extensions.expected", async () => {
+    const key = await createDpopKey();
+    const res = await t.gql(REGISTER, {
+      variables: { input: { email: email(), password: TEST_PASSWORD, displayName: "Prod" } },
+      headers: {
+        dpop: await createDpopProof(key, {
+          htm: "POST",
+          htu: "http://127.0.0.1:4000/graphql",
+          iat: t.clock.now(),
+        }),
+      },
+    });
+    expect(res.status).toBe(401);
+    expect(res.body.errors?.[0]?.extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "invalid_dpop_proof",
+      expected: "http://localhost:4000/graphql",
+    });
+  });
+
+  it("names nothing extra when a proof fails another check", async () => {
+    const key = await createDpopKey();
+    const res = await t.gql(REGISTER, {
+      variables: { input: { email: email(), password: TEST_PASSWORD, displayName: "Prod" } },
+      headers: {
+        dpop: await createDpopProof(key, {
+          htm: "GET",
+          htu: "http://localhost:4000/graphql",
+          iat: t.clock.now(),
+        }),
+      },
+    });
+    expect(res.body.errors?.[0]?.extensions).toEqual({
+      code: "UNAUTHENTICATED",
+      reason: "invalid_dpop_proof",
+    });
+  });
+
+  it("gives no CORS answer to http://127.0.0.1:4000", async () => {
+    const response = await t.server.app.inject({
+      method: "OPTIONS",
+      url: "/graphql",
+      headers: { origin: "http://127.0.0.1:4000", "access-control-request-method": "POST" },
+    });
+    expect(response.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+});
