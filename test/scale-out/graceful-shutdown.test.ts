@@ -177,5 +177,5 @@ describe("graceful shutdown", () => {
       await locker.end().catch(() => {});
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
-  }, 120_000);
+  }, 240_000);
 });

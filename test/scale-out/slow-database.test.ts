@@ -173,7 +173,7 @@ describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
     expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
     expect(await familyViolations(db.pool)).toEqual([]);
     expect((await instance.get("/readyz")).status).toBe(200);
-  }, 120_000);
+  }, 240_000);
 
   it('"User": a 503 refresh committed nothing, so its retry past the grace interval is answered, not taken for theft', async () => {
     const all = await clients(8);
@@ -197,5 +197,5 @@ describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
     expect(errorOf(tokenOnly!)).toBeUndefined();
     expect(tokenOnly!.data).toEqual({ me: { id: expect.any(String) } });
     expect(describeFailure(withRow!)).toBe("503 SERVICE_UNAVAILABLE+retryable Retry-After");
-  }, 120_000);
+  }, 240_000);
 });
