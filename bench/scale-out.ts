@@ -63,6 +63,18 @@ async function rotations(context: ScenarioContext, sessions: number) {
   };
 }
 
+/** Rotations of `sessions` sessions, half of the clients on each of two instances (issue 17). */
+async function rotationsAcross(context: ScenarioContext, sessions: number) {
+  const { servers } = context;
+  const tokens: string[][] = servers.map(() => []);
+  for (let i = 0; i < sessions; i++)
+    tokens[i % servers.length]!.push((await registerUser(servers[0]!.graphqlUrl)).refreshToken);
+  return {
+    driver: together(servers.map((server, i) => rotationLoad(server.graphqlUrl, tokens[i]!))),
+    note: `${sessions} sessions, ${Math.ceil(sessions / servers.length)} rotated on each instance`,
+  };
+}
+
 /** `{ me { id } }` with one user's token, the same total connections spread over every instance. */
 async function meAcross(context: ScenarioContext) {
   const { servers, options } = context;
@@ -120,6 +132,16 @@ const scenarios: readonly Scenario[] = [
     env: clusterEnv(),
     compareWith: "pg-refresh-1",
     prepare: (context) => rotations(context, 50),
+  },
+  {
+    name: "pg-refresh-10-2-instances",
+    issue: 17,
+    summary: "refresh rotations, 10 concurrent sessions spread over two instances, PostgreSQL + Redis",
+    database: "postgres",
+    env: clusterEnv(),
+    instances: 2,
+    compareWith: "pg-refresh-10",
+    prepare: (context) => rotationsAcross(context, 10),
   },
   {
     name: "pg-me-1-instance",

@@ -23,6 +23,18 @@ export interface AuditEvent {
   detail?: Record<string, string | number | boolean | null>;
 }
 
+/** An audit row as stored, for the hot paths that write it with their own statement. */
+export interface AuditRow {
+  id: string;
+  type: AuditEventType;
+  userId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: string | null;
+  createdAt: Date;
+}
+
 /** Security events in the database: who, which session, from where, when. */
 export class AuditLog {
   constructor(
@@ -32,19 +44,22 @@ export class AuditLog {
 
   /** The Prisma create, for callers that batch it with their own write. */
   entry(event: AuditEvent) {
+    return this.prisma.auditEvent.create({ data: this.row(event) });
+  }
+
+  /** The row for `event`, for callers that write it inside their own statement. */
+  row(event: AuditEvent): AuditRow {
     const now = this.clock.now();
-    return this.prisma.auditEvent.create({
-      data: {
-        id: newId(now),
-        type: event.type,
-        userId: event.userId ?? null,
-        sessionId: event.sessionId ?? null,
-        ip: event.client?.ip ?? null,
-        userAgent: event.client?.userAgent ?? null,
-        detail: event.detail ? JSON.stringify(event.detail) : null,
-        createdAt: now,
-      },
-    });
+    return {
+      id: newId(now),
+      type: event.type,
+      userId: event.userId ?? null,
+      sessionId: event.sessionId ?? null,
+      ip: event.client?.ip ?? null,
+      userAgent: event.client?.userAgent ?? null,
+      detail: event.detail ? JSON.stringify(event.detail) : null,
+      createdAt: now,
+    };
   }
 
   async record(event: AuditEvent): Promise<void> {

@@ -133,15 +133,17 @@ export class AuthService {
   async refresh(refreshToken: string, request: AuthRequest): Promise<AuthPayloadModel> {
     this.requireProofIfConfigured(request);
     await this.deps.limits.refresh(request.client.ip);
-    // The user is looked up before the rotation commits (a missing user or a slow "User" table
-    // fails with nothing written); after the commit only in-memory work remains.
+    // The user comes with the token's own lookup, before the one commit: a missing user or a slow
+    // "User" table fails with nothing written, and after the commit only in-memory work remains.
     const {
       session,
       refreshToken: successor,
-      checked: user,
-    } = await this.deps.sessions.rotate({ refreshToken, jkt: request.jkt, client: request.client }, (found) =>
-      this.sessionOwner(found.userId),
-    );
+      user,
+    } = await this.deps.sessions.rotate({
+      refreshToken,
+      jkt: request.jkt,
+      client: request.client,
+    });
     const access = await this.deps.tokens.issue({
       userId: user.id,
       sessionId: session.id,
@@ -157,13 +159,6 @@ export class AuthService {
       session,
       user,
     };
-  }
-
-  /** The user a refresh session belongs to; a family whose user is gone cannot be refreshed. */
-  private async sessionOwner(userId: string): Promise<UserModel> {
-    const user = await this.deps.users.findById(userId);
-    if (!user) throw new UnauthenticatedError("invalid_refresh_token");
-    return user;
   }
 
   /**

@@ -5,6 +5,7 @@ const ARGON2ID = 2 as Algorithm.Argon2id;
 
 import type { Config } from "../config/config.js";
 import { BadUserInputError } from "../errors/app-error.js";
+import { BoundedQueue } from "./bounded-queue.js";
 
 export const MIN_PASSWORD_LENGTH = 12;
 export const MAX_PASSWORD_BYTES = 1024;
@@ -35,8 +36,14 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<void>;
 }
 
-/** argon2id via @node-rs/argon2: it runs on libuv's thread pool, off the event loop. */
+/**
+ * argon2id via @node-rs/argon2: it runs on libuv's thread pool, off the event loop. Off the event
+ * loop is not enough: libuv's four threads hashing at once take every core of a small machine, and
+ * the event loop then waits for a CPU. So hashes queue for `maxConcurrent` slots (by default every
+ * core but one), and a full queue refuses with a retryable 503 (SERVICE_UNAVAILABLE, `server_busy`).
+ */
 export async function createPasswordHasher(config: Config["passwords"]): Promise<PasswordHasher> {
+  const queue = new BoundedQueue(config.maxConcurrent, config.queueLimit);
   const options = {
     algorithm: ARGON2ID,
     memoryCost: config.memoryKib,
@@ -45,15 +52,16 @@ export async function createPasswordHasher(config: Config["passwords"]): Promise
   };
   // Made with the same parameters as real hashes, so a miss costs what a hit costs.
   const dummyHash = await hash("holdfast dummy password for timing", options);
-  const check = async (passwordHash: string, password: string) => {
-    try {
-      return await verify(passwordHash, password);
-    } catch {
-      return false;
-    }
-  };
+  const check = (passwordHash: string, password: string) =>
+    queue.run(async () => {
+      try {
+        return await verify(passwordHash, password);
+      } catch {
+        return false;
+      }
+    });
   return {
-    hash: (password) => hash(password, options),
+    hash: (password) => queue.run(() => hash(password, options)),
     verify: check,
     async verifyDummy(password) {
       await check(dummyHash, password);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 
 // process.env is read here and nowhere else. Each function gets the slice of Config it needs.
@@ -57,6 +58,15 @@ const envSchema = z.object({
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).max(1_048_576).default(19_456),
   ARGON2_TIME_COST: z.coerce.number().int().min(1).max(20).default(2),
   ARGON2_PARALLELISM: z.coerce.number().int().min(1).max(16).default(1),
+  // Hashes at once: by default every core but one, which stays free for the event loop.
+  ARGON2_MAX_CONCURRENT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.max(1, availableParallelism() - 1)),
+  // Hashes waiting beyond that; one more is refused with a retryable 503 instead of queued.
+  ARGON2_QUEUE_LIMIT: z.coerce.number().int().min(0).max(10_000).default(64),
 
   REFRESH_IDLE_TTL_SECONDS: seconds(60, 365 * 86_400).default(14 * 86_400),
   REFRESH_ABSOLUTE_TTL_SECONDS: seconds(60, 365 * 86_400).default(30 * 86_400),
@@ -126,7 +136,15 @@ export interface Config {
     /** Secret for stateless nonces (RFC 9449 §8), or null when nonces are off. */
     nonceSecret: string | null;
   };
-  readonly passwords: { memoryKib: number; timeCost: number; parallelism: number };
+  readonly passwords: {
+    memoryKib: number;
+    timeCost: number;
+    parallelism: number;
+    /** Hashes or verifications running at once (the rest wait in a queue). */
+    maxConcurrent: number;
+    /** Waiting hashes beyond which a new one is refused (SERVICE_UNAVAILABLE, retryable). */
+    queueLimit: number;
+  };
   readonly refresh: {
     idleTtlSeconds: number;
     absoluteTtlSeconds: number;
@@ -233,6 +251,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       memoryKib: e.ARGON2_MEMORY_KIB,
       timeCost: e.ARGON2_TIME_COST,
       parallelism: e.ARGON2_PARALLELISM,
+      maxConcurrent: e.ARGON2_MAX_CONCURRENT,
+      queueLimit: e.ARGON2_QUEUE_LIMIT,
     },
     refresh: {
       idleTtlSeconds: e.REFRESH_IDLE_TTL_SECONDS,

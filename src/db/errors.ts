@@ -105,7 +105,8 @@ export async function withDatabase<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
-    if (isDatabaseUnavailable(error)) throw new ServiceUnavailableError(undefined, { cause: error });
+    if (isDatabaseUnavailable(error))
+      throw new ServiceUnavailableError(undefined, undefined, { cause: error });
     throw error;
   }
 }

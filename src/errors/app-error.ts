@@ -107,8 +107,12 @@ export class TooManyRequestsError extends AppError {
 export class ServiceUnavailableError extends AppError {
   readonly code = "SERVICE_UNAVAILABLE";
   readonly httpStatus = 503;
-  constructor(message = "Service temporarily unavailable, retry shortly", options?: { cause?: unknown }) {
-    super(message, "dependency_unavailable");
+  constructor(
+    message = "Service temporarily unavailable, retry shortly",
+    reason: "dependency_unavailable" | "server_busy" = "dependency_unavailable",
+    options?: { cause?: unknown },
+  ) {
+    super(message, reason);
     // Kept for the log (which dependency, what it said); never published.
     if (options && "cause" in options) this.cause = options.cause;
   }

@@ -2,10 +2,12 @@ import { AuditLog } from "../auth/audit-log.js";
 import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
+import { createRefreshTokenStore } from "../auth/sessions/refresh-token-store.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
 import type { Services } from "../graphql/context.js";
 import { NoteService } from "../notes/note-service.js";
+import { createUserReads } from "../users/user-reads.js";
 import { UserService } from "../users/user-service.js";
 import type { ServerRuntime } from "./configuration.js";
 import type { ServerStores } from "./stores.js";
@@ -16,9 +18,10 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   const { prisma } = runtime.database;
   const { keys, revocations, infrastructure } = stores;
   const audit = new AuditLog(prisma, clock);
-  const users = new UserService(prisma, clock);
+  const users = new UserService(prisma, clock, createUserReads(runtime.database.driver));
   const sessions = new SessionService({
     prisma,
+    refreshTokens: createRefreshTokenStore(runtime.database.driver),
     clock,
     audit,
     revocations,

@@ -1,24 +1,11 @@
-import { isRole } from "../authz/scopes.js";
 import type { Clock } from "../clock.js";
 import type { DbWrite, Prisma } from "../db/database.js";
 import { isUniqueViolation, withDatabase } from "../db/errors.js";
 import { BadUserInputError } from "../errors/app-error.js";
 import { type Page, pageArgs, toPage } from "../graphql/pagination.js";
 import { newId } from "../ids.js";
-import type { UserModel } from "./user-model.js";
-
-interface UserRow {
-  id: string;
-  email: string;
-  displayName: string;
-  role: string;
-  createdAt: Date;
-}
-
-function toModel(row: UserRow): UserModel {
-  // A role outside the catalogue grants nothing more than a plain user.
-  return { ...row, role: isRole(row.role) ? row.role : "user" };
-}
+import { toUserModel, type UserModel } from "./user-model.js";
+import type { UserReads } from "./user-reads.js";
 
 export interface NewUser {
   email: string;
@@ -46,18 +33,23 @@ export class UserService {
   constructor(
     private readonly prisma: Prisma,
     private readonly clock: Clock,
+    /** Prepared statements for the hot reads; without them, Prisma. */
+    private readonly reads?: UserReads,
   ) {}
 
   async findById(id: string): Promise<UserModel | null> {
-    const row = await withDatabase(() => this.prisma.user.findUnique({ where: { id }, select: PUBLIC }));
-    return row ? toModel(row) : null;
+    const [row] = await this.findManyByIds([id]);
+    return row ?? null;
   }
 
   async findManyByIds(ids: readonly string[]): Promise<(UserModel | null)[]> {
+    const { reads } = this;
     const rows = await withDatabase(() =>
-      this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: PUBLIC }),
+      reads
+        ? reads.byIds(ids)
+        : this.prisma.user.findMany({ where: { id: { in: [...ids] } }, select: PUBLIC }),
     );
-    const byId = new Map(rows.map((r) => [r.id, toModel(r)]));
+    const byId = new Map(rows.map((r) => [r.id, toUserModel(r)]));
     return ids.map((id) => byId.get(id) ?? null);
   }
 
@@ -69,7 +61,7 @@ export class UserService {
         select: { ...PUBLIC, passwordHash: true },
       }),
     );
-    return row ? { ...toModel(row), passwordHash: row.passwordHash } : null;
+    return row ? { ...toUserModel(row), passwordHash: row.passwordHash } : null;
   }
 
   async passwordHash(id: string): Promise<string | null> {
@@ -81,15 +73,18 @@ export class UserService {
 
   async list(first: number | null | undefined, after: string | null | undefined): Promise<Page<UserModel>> {
     const args = pageArgs(first, after);
+    const { reads } = this;
     const rows = await withDatabase(() =>
-      this.prisma.user.findMany({
-        select: PUBLIC,
-        orderBy: { id: "asc" },
-        take: args.first + 1,
-        ...(args.after ? { where: { id: { gt: args.after } } } : {}),
-      }),
+      reads
+        ? reads.page(args.first + 1, args.after)
+        : this.prisma.user.findMany({
+            select: PUBLIC,
+            orderBy: { id: "asc" },
+            take: args.first + 1,
+            ...(args.after ? { where: { id: { gt: args.after } } } : {}),
+          }),
     );
-    return toPage(rows.map(toModel), args.first);
+    return toPage(rows.map(toUserModel), args.first);
   }
 
   /** Creates an account; the caller has checked the password policy and hashed it. */
@@ -113,7 +108,13 @@ export class UserService {
       );
     }
     const now = this.clock.now();
-    const user = toModel({ id: newId(now), email, displayName, role: input.role ?? "user", createdAt: now });
+    const user = toUserModel({
+      id: newId(now),
+      email,
+      displayName,
+      role: input.role ?? "user",
+      createdAt: now,
+    });
     try {
       await withDatabase(() =>
         this.prisma.$transaction([

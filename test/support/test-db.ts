@@ -41,6 +41,7 @@ function withClose(db: Database, url: string, cleanup: () => Promise<void>): Dat
   return {
     prisma: db.prisma,
     provider: db.provider,
+    driver: db.driver,
     ping: () => db.ping(),
     url,
     // Idempotent: a test's finally and an afterEach may both close it.

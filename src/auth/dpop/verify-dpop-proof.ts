@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { compactVerify, importJWK } from "jose";
+import { createHash, createPublicKey, type KeyObject, verify as verifySignature } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { Clock } from "../../clock.js";
 import { epochSeconds } from "../../clock.js";
@@ -114,24 +113,25 @@ function thumbprintInput(jwk: PublicJwk): string {
 
 interface ProofKey {
   readonly jkt: string;
-  readonly key: CryptoKey;
+  readonly key: KeyObject;
 }
 
 /**
- * Imported proof keys by alg and key material. A client signs many proofs with one key, and importing
- * (WebCrypto, P-256 point validation) costs more than hashing; the entry is a pure function of its
- * cache key, so a hit is exactly what a fresh import would give.
+ * Imported proof keys by alg and key material (so, by thumbprint). A client signs many proofs with
+ * one key, and importing (P-256 point validation included) costs more than hashing; the entry is a
+ * pure function of its cache key, so a hit is exactly what a fresh import would give.
  */
 const proofKeys = new LRUCache<string, ProofKey>({ max: 1024 });
 
-async function proofKeyFor(alg: DpopAlgorithm, jwk: PublicJwk): Promise<ProofKey> {
+function proofKeyFor(alg: DpopAlgorithm, jwk: PublicJwk): ProofKey {
   const material = thumbprintInput(jwk);
   const cacheKey = `${alg} ${material}`;
   const cached = proofKeys.get(cacheKey);
   if (cached) return cached;
-  let key: CryptoKey;
+  let key: KeyObject;
   try {
-    key = (await importJWK(jwk, alg)) as CryptoKey;
+    // OpenSSL validates the key on import: a P-256 point off the curve is refused here.
+    key = createPublicKey({ key: jwk, format: "jwk" });
   } catch {
     // Not a usable public key, e.g. a P-256 point that is not on the curve.
     fail("jwk");
@@ -141,6 +141,26 @@ async function proofKeyFor(alg: DpopAlgorithm, jwk: PublicJwk): Promise<ProofKey
   const entry = { jkt: createHash("sha256").update(material).digest("base64url"), key };
   proofKeys.set(cacheKey, entry);
   return entry;
+}
+
+/**
+ * RFC 7515 §5.2 step 8 for the two algorithms a proof may use: the signature over
+ * `header.payload`, checked by node:crypto in the calling thread. (jose's compactVerify goes through
+ * WebCrypto, whose asynchronous job costs about twice the verification itself.) ES256 signatures
+ * are R ‖ S, 64 bytes (RFC 7518 §3.4); Ed25519 ones are 64 bytes too (RFC 8037 §3.1).
+ */
+function signatureIsValid(alg: DpopAlgorithm, key: KeyObject, proof: string): boolean {
+  const lastDot = proof.lastIndexOf(".");
+  const signature = Buffer.from(proof.slice(lastDot + 1), "base64url");
+  if (signature.length !== 64) return false;
+  const signingInput = Buffer.from(proof.slice(0, lastDot), "ascii");
+  try {
+    return alg === "ES256"
+      ? verifySignature("sha256", signingInput, { key, dsaEncoding: "ieee-p1363" }, signature)
+      : verifySignature(null, signingInput, key, signature);
+  } catch {
+    return false;
+  }
 }
 
 /** base64url(SHA-256(accessToken)), the `ath` claim (RFC 9449 §4.2). */
@@ -185,7 +205,8 @@ export async function verifyDpopProof(
   // Item 8: methods are case-sensitive (RFC 9110 §9.1), "post" is not "POST".
   if (typeof htm !== "string" || htm !== input.method) fail("htm");
   // Item 9: compare without query and fragment, after RFC 3986 §6.2.2/§6.2.3 normalisation.
-  if (typeof htu !== "string" || !endpoint.matches(htu))
+  // The exact configured URL needs no parsing (it normalises to `endpoint.expected` by definition).
+  if (typeof htu !== "string" || (htu !== input.url && !endpoint.matches(htu)))
     throw new InvalidDpopProofError("htu", { expected: endpoint.expected });
   // Item 11: iat within the window, either side of now (jose has no iat-only check, so it is done here).
   const now = epochSeconds(deps.clock.now());
@@ -194,15 +215,13 @@ export async function verifyDpopProof(
   if (input.accessToken !== undefined && ath !== accessTokenHash(input.accessToken)) fail("ath");
 
   // Item 12: the key is the one the access token is bound to (cnf.jkt).
-  const { jkt, key } = await proofKeyFor(alg as DpopAlgorithm, jwk);
+  const { jkt, key } = proofKeyFor(alg as DpopAlgorithm, jwk);
   if (input.expectedJkt !== undefined && jkt !== input.expectedJkt) fail("jkt");
 
-  // §4.3 item 6: the signature, with the key from the header and only the alg it declared.
-  try {
-    await compactVerify(proof, key, { algorithms: [alg as DpopAlgorithm] });
-  } catch {
-    fail("signature");
-  }
+  // §4.3 item 6: the signature, with the key from the header and only the alg it declared. A
+  // critical extension (RFC 7515 §4.1.11) or an unencoded payload (RFC 7797) is not understood here.
+  if (header.crit !== undefined || header.b64 !== undefined) fail("signature");
+  if (!signatureIsValid(alg as DpopAlgorithm, key, proof)) fail("signature");
 
   // §4.3 item 10: a server-provided nonce, when we require one.
   if (deps.nonces) {

@@ -1,14 +1,10 @@
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
-import type {
-  DbWrite,
-  Prisma,
-  RefreshToken as RefreshTokenRow,
-  Session as SessionRow,
-} from "../../db/database.js";
-import { isUniqueViolation, withDatabase } from "../../db/errors.js";
+import type { DbWrite, Prisma } from "../../db/database.js";
+import { withDatabase } from "../../db/errors.js";
 import { NotFoundError, UnauthenticatedError } from "../../errors/app-error.js";
 import { newId } from "../../ids.js";
+import { toUserModel, type UserModel } from "../../users/user-model.js";
 import type { AuditLog } from "../audit-log.js";
 import type { ClientInfo } from "../auth-payload.js";
 import {
@@ -18,12 +14,15 @@ import {
   openSuccessor,
   sealSuccessor,
 } from "./refresh-token.js";
+import type { RefreshTokenStore } from "./refresh-token-store.js";
 import type { Revocation, RevocationBus, RevocationSet } from "./revocation.js";
 import { refusalOf, reuseVerdict } from "./rotation-rules.js";
 import { type SessionModel, toSessionModel } from "./session-model.js";
 
 export interface SessionServiceDeps {
   prisma: Prisma;
+  /** The rotation's statements (refresh-token-store.ts). */
+  refreshTokens: RefreshTokenStore;
   clock: Clock;
   audit: AuditLog;
   revocations: RevocationSet;
@@ -41,6 +40,11 @@ export interface StartInput {
 export interface IssuedRefresh {
   readonly session: SessionModel;
   readonly refreshToken: string;
+}
+
+/** A rotation also yields the session's user: read with the token, before anything is written. */
+export interface RotatedRefresh extends IssuedRefresh {
+  readonly user: UserModel;
 }
 
 // A walk from a consumed token to the family's live tip is short in practice (a client that lost
@@ -108,102 +112,71 @@ export class SessionService {
   /**
    * Rotates a refresh token (the reference order of a refresh grant: find → binding → expiry →
    * reuse → consume → successor). `jkt` is the thumbprint of a verified DPoP proof, or null.
-   *
-   * `beforeCommit` is the caller's last check (the user look-up). It runs after every check of
-   * the token and before the one commit, or before a retry is answered: whatever can still fail
-   * fails while nothing has been written, so a retryable error means nothing happened. After the
-   * commit nothing can fail: the answer is built from values already in hand.
    */
-  async rotate<T>(
-    input: { refreshToken: string; jkt: string | null; client: ClientInfo },
-    beforeCommit: (session: SessionModel) => Promise<T>,
-  ): Promise<IssuedRefresh & { checked: T }> {
-    const { prisma, clock } = this.deps;
+  async rotate(input: {
+    refreshToken: string;
+    jkt: string | null;
+    client: ClientInfo;
+  }): Promise<RotatedRefresh> {
+    const { refreshTokens, clock } = this.deps;
     if (!isWellFormedRefreshToken(input.refreshToken))
       throw new UnauthenticatedError("invalid_refresh_token");
-    const row = await withDatabase(() =>
-      prisma.refreshToken.findUnique({
-        where: { tokenHash: hashRefreshToken(input.refreshToken) },
-        include: { session: true },
-      }),
-    );
-    if (!row) throw new UnauthenticatedError("invalid_refresh_token");
+    // One statement: the token, its session and the session's user.
+    const found = await withDatabase(() => refreshTokens.find(hashRefreshToken(input.refreshToken)));
+    if (!found) throw new UnauthenticatedError("invalid_refresh_token");
+    const { token: row, session } = found;
+    const user = toUserModel(found.user);
     const now = clock.now();
-    const refusal = refusalOf(row.session, input.jkt, now);
+    // Every check before the one commit (the user came with the token's own lookup): a failure
+    // from here on has written nothing, and after the commit nothing can fail.
+    const refusal = refusalOf(session, input.jkt, now);
     if (refusal) throw refusal;
 
     if (row.consumedAt === null) {
-      const checked = await beforeCommit(toSessionModel(row.session));
-      const issued = await this.commitRotation(row, input, now);
-      if (issued) return { ...issued, checked };
-      // Another request rotated this token first: it is now consumed, so this is a retry.
-      return this.rotate(input, beforeCommit);
-    }
-    return this.answerReuse({ ...row, consumedAt: row.consumedAt }, input, now, beforeCommit);
-  }
-
-  /**
-   * The single commit of a rotation: consume the token (compare-and-set), create its successor,
-   * extend the session, audit. Null when another request consumed the token first (the update
-   * matches no unconsumed row, or the successor's unique parentId refuses a second successor), in
-   * which case nothing was written.
-   */
-  private async commitRotation(
-    row: RefreshTokenRow & { session: SessionRow },
-    input: { refreshToken: string; client: ClientInfo },
-    now: Date,
-  ): Promise<IssuedRefresh | null> {
-    const { prisma } = this.deps;
-    const { session } = row;
-    const successor = generateRefreshToken();
-    const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
-    try {
-      const [consumed] = await withDatabase(() =>
-        prisma.$transaction([
-          prisma.refreshToken.updateMany({
-            where: { id: row.id, consumedAt: null },
-            data: { consumedAt: now, sealedSuccessor: sealSuccessor(input.refreshToken, successor) },
-          }),
-          prisma.refreshToken.create({
-            data: {
-              id: newId(now),
-              sessionId: session.id,
-              tokenHash: hashRefreshToken(successor),
-              parentId: row.id,
-              createdAt: now,
-            },
-          }),
-          prisma.session.updateMany({
-            where: { id: session.id, revokedAt: null },
-            data: { lastUsedAt: now, idleExpiresAt, ip: input.client.ip },
-          }),
-          this.deps.audit.entry({
+      const successor = generateRefreshToken();
+      const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
+      // Compare-and-set: the update only matches an unconsumed token, and the successor's unique
+      // parentId makes a second successor impossible, so of N concurrent rotations one commits.
+      // The successor, the session's touch and the audit row commit with it, in one round trip.
+      const consumed = await withDatabase(() =>
+        refreshTokens.consume({
+          tokenId: row.id,
+          sessionId: session.id,
+          now,
+          sealedSuccessor: sealSuccessor(input.refreshToken, successor),
+          successor: { id: newId(now), tokenHash: hashRefreshToken(successor) },
+          idleExpiresAt,
+          ip: input.client.ip,
+          audit: this.deps.audit.row({
             type: "refresh_token.rotated",
             userId: session.userId,
             sessionId: session.id,
             client: input.client,
           }),
-        ]),
+        }),
       );
-      if (consumed.count !== 1) return null;
-    } catch (error) {
-      if (isUniqueViolation(error)) return null;
-      throw error;
+      if (consumed) {
+        return {
+          session: toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt }),
+          refreshToken: successor,
+          user,
+        };
+      }
+      // Another request rotated this token first: it is now consumed, so fall through to reuse.
+      return this.rotate(input);
     }
-    return {
-      session: toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt }),
-      refreshToken: successor,
-    };
+
+    return this.answerReuse({ ...row, consumedAt: row.consumedAt }, session, user, input, now);
   }
 
   /** A consumed token presented again: the same successor or the live tip when safe, else theft. */
-  private async answerReuse<T>(
-    row: RefreshTokenRow & { consumedAt: Date; session: SessionRow },
+  private async answerReuse(
+    row: { consumedAt: Date; sealedSuccessor: string | null },
+    session: { id: string; userId: string; jkt: string | null } & Parameters<typeof toSessionModel>[0],
+    user: UserModel,
     input: { refreshToken: string; jkt: string | null; client: ClientInfo },
     now: Date,
-    beforeCommit: (session: SessionModel) => Promise<T>,
-  ): Promise<IssuedRefresh & { checked: T }> {
-    const { session } = row;
+  ): Promise<RotatedRefresh> {
     const walk = await this.walkToTip(input.refreshToken, row.sealedSuccessor);
     const verdict = reuseVerdict({
       // refusalOf has already refused a bound family without a proof from its key.
@@ -213,11 +186,8 @@ export class SessionService {
       now,
       graceSeconds: this.deps.config.reuseGraceSeconds,
     });
-    if (verdict !== "theft" && walk) {
-      const model = toSessionModel(session);
-      const checked = await beforeCommit(model);
-      return { session: model, refreshToken: walk.tip, checked };
-    }
+    if (verdict !== "theft" && walk)
+      return { session: toSessionModel(session), refreshToken: walk.tip, user };
     await this.revokeForReuse(session.id, session.userId, input.client);
     throw new UnauthenticatedError(
       "refresh_token_reused",
@@ -238,9 +208,7 @@ export class SessionService {
     for (let step = 1; step <= MAX_GRACE_WALK && next; step++) {
       const successor = openSuccessor(current, next);
       if (!successor) return null;
-      const row = await withDatabase(() =>
-        this.deps.prisma.refreshToken.findUnique({ where: { tokenHash: hashRefreshToken(successor) } }),
-      );
+      const row = await withDatabase(() => this.deps.refreshTokens.findToken(hashRefreshToken(successor)));
       if (!row) return null;
       if (row.consumedAt === null) return { tip: successor, steps: step };
       current = successor;
@@ -251,16 +219,15 @@ export class SessionService {
 
   /** Theft: end the whole family, committed before the caller answers (RFC 9700 §4.14.2). */
   private async revokeForReuse(sessionId: string, userId: string, client: ClientInfo): Promise<void> {
-    const { prisma, clock } = this.deps;
+    const { refreshTokens, clock } = this.deps;
     const now = clock.now();
     await withDatabase(() =>
-      prisma.$transaction([
-        prisma.session.updateMany({
-          where: { id: sessionId, revokedAt: null },
-          data: { revokedAt: now, revokedReason: "refresh_token_reused" },
-        }),
-        this.deps.audit.entry({ type: "refresh_token.reuse_detected", userId, sessionId, client }),
-      ]),
+      refreshTokens.revokeFamily({
+        sessionId,
+        now,
+        reason: "refresh_token_reused",
+        audit: this.deps.audit.row({ type: "refresh_token.reuse_detected", userId, sessionId, client }),
+      }),
     );
     await this.announce([sessionId]);
   }
@@ -343,12 +310,7 @@ export class SessionService {
   /** The user's live sessions, most recently used first. */
   async listForUser(userId: string): Promise<SessionModel[]> {
     const now = this.deps.clock.now();
-    const rows = await withDatabase(() =>
-      this.deps.prisma.session.findMany({
-        where: { userId, revokedAt: null, idleExpiresAt: { gt: now }, absoluteExpiresAt: { gt: now } },
-        orderBy: { lastUsedAt: "desc" },
-      }),
-    );
+    const rows = await withDatabase(() => this.deps.refreshTokens.liveSessions(userId, now));
     return rows.map(toSessionModel);
   }
 

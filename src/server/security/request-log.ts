@@ -55,8 +55,15 @@ export function installRequestLog(app: FastifyInstance, logger: Logger): void {
     void reply.header("x-request-id", request.id);
   });
   app.addHook("onResponse", async (request, reply) => {
-    const facts = factsOf(request);
     const status = reply.statusCode;
+    const facts = factsOf(request);
+    // Error level only for a real internal error; a dependency outage (503) is a warning, and
+    // refusals the client caused (401, 403, 429, bad input) are ordinary answers.
+    const internal = status === 500 || facts.errorCodes.includes("INTERNAL_SERVER_ERROR");
+    const outage = status >= 500 || facts.errorCodes.includes("SERVICE_UNAVAILABLE");
+    const level = internal ? "error" : outage ? "warn" : "info";
+    // A line the level drops costs nothing: no object, no credential fingerprint (a SHA-256).
+    if (!logger.isLevelEnabled(level)) return;
     const line = {
       reqId: request.id,
       method: request.method,
@@ -73,12 +80,7 @@ export function installRequestLog(app: FastifyInstance, logger: Logger): void {
       ...(facts.correlationIds.length > 0 ? { correlationIds: facts.correlationIds } : {}),
       ...credentialFingerprint(request),
     };
-    // Error level only for a real internal error; a dependency outage (503) is a warning, and
-    // refusals the client caused (401, 403, 429, bad input) are ordinary answers.
-    const internal = status === 500 || facts.errorCodes.includes("INTERNAL_SERVER_ERROR");
-    if (internal) logger.error(line, "request");
-    else if (status >= 500 || facts.errorCodes.includes("SERVICE_UNAVAILABLE")) logger.warn(line, "request");
-    else logger.info(line, "request");
+    logger[level](line, "request");
   });
 }
 

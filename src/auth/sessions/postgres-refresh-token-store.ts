@@ -1,0 +1,194 @@
+import type pg from "pg";
+import { isDriverUniqueViolation, pgTimestamp, pgTypes } from "../../db/driver-sql.js";
+import type {
+  ConsumeInput,
+  FoundRefreshToken,
+  RefreshTokenRecord,
+  RefreshTokenStore,
+  RevokeFamilyInput,
+  SessionRecord,
+} from "./refresh-token-store.js";
+
+// Named statements: pg prepares each once per connection, so PostgreSQL plans them once.
+const FIND = {
+  name: "holdfast_refresh_find",
+  text: `SELECT t.id AS "tokenId", t."consumedAt", t."sealedSuccessor",
+  s.id, s."userId", s.scopes, s.jkt, s."userAgent", s.ip, s."createdAt", s."lastUsedAt",
+  s."idleExpiresAt", s."absoluteExpiresAt", s."revokedAt",
+  u.email AS "userEmail", u."displayName" AS "userDisplayName", u.role AS "userRole",
+  u."createdAt" AS "userCreatedAt"
+FROM "RefreshToken" t
+JOIN "Session" s ON s.id = t."sessionId"
+JOIN "User" u ON u.id = s."userId"
+WHERE t."tokenHash" = $1`,
+};
+
+const FIND_TOKEN = {
+  name: "holdfast_refresh_find_token",
+  text: `SELECT id, "sessionId", "consumedAt", "sealedSuccessor" FROM "RefreshToken" WHERE "tokenHash" = $1`,
+};
+
+// One statement, so one round trip and one implicit transaction. The UPDATE is the compare-and-set:
+// a concurrent rotation of the same token waits for this row's lock, re-checks `consumedAt IS NULL`
+// after this commits (READ COMMITTED re-evaluation), matches nothing, and so inserts nothing, since
+// every other part reads from `consumed`.
+const CONSUME = {
+  name: "holdfast_refresh_consume",
+  text: `WITH consumed AS (
+  UPDATE "RefreshToken" SET "consumedAt" = $2::timestamp, "sealedSuccessor" = $3
+  WHERE id = $1 AND "consumedAt" IS NULL
+  RETURNING id, "sessionId"
+), successor AS (
+  INSERT INTO "RefreshToken" (id, "sessionId", "tokenHash", "parentId", "createdAt")
+  SELECT $4, "sessionId", $5, id, $2::timestamp FROM consumed
+), touched AS (
+  UPDATE "Session" SET "lastUsedAt" = $2::timestamp, "idleExpiresAt" = $6::timestamp, ip = $7
+  WHERE id = (SELECT "sessionId" FROM consumed) AND "revokedAt" IS NULL
+), audit AS (
+  INSERT INTO "AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
+  SELECT $8, $9, $10, "sessionId", $11, $12, $13, $14::timestamp FROM consumed
+)
+SELECT count(*)::int AS consumed FROM consumed`,
+};
+
+const REVOKE_FAMILY = {
+  name: "holdfast_refresh_revoke_family",
+  text: `WITH revoked AS (
+  UPDATE "Session" SET "revokedAt" = $2::timestamp, "revokedReason" = $3
+  WHERE id = $1 AND "revokedAt" IS NULL
+)
+INSERT INTO "AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
+VALUES ($4, $5, $6, $7, $8, $9, $10, $11::timestamp)`,
+};
+
+const LIVE_SESSIONS = {
+  name: "holdfast_sessions_live",
+  text: `SELECT id, "userId", scopes, jkt, "userAgent", ip, "createdAt", "lastUsedAt", "idleExpiresAt",
+  "absoluteExpiresAt", "revokedAt"
+FROM "Session"
+WHERE "userId" = $1 AND "revokedAt" IS NULL AND "idleExpiresAt" > $2::timestamp AND "absoluteExpiresAt" > $2::timestamp
+ORDER BY "lastUsedAt" DESC`,
+};
+
+interface FoundRow {
+  tokenId: string;
+  consumedAt: Date | null;
+  sealedSuccessor: string | null;
+  id: string;
+  userId: string;
+  scopes: string;
+  jkt: string | null;
+  userAgent: string | null;
+  ip: string | null;
+  createdAt: Date;
+  lastUsedAt: Date;
+  idleExpiresAt: Date;
+  absoluteExpiresAt: Date;
+  revokedAt: Date | null;
+  userEmail: string;
+  userDisplayName: string;
+  userRole: string;
+  userCreatedAt: Date;
+}
+
+export class PostgresRefreshTokenStore implements RefreshTokenStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async find(tokenHash: string): Promise<FoundRefreshToken | null> {
+    const { rows } = await this.pool.query<FoundRow>({ ...FIND, values: [tokenHash], types: pgTypes });
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      token: { id: r.tokenId, sessionId: r.id, consumedAt: r.consumedAt, sealedSuccessor: r.sealedSuccessor },
+      session: {
+        id: r.id,
+        userId: r.userId,
+        scopes: r.scopes,
+        jkt: r.jkt,
+        userAgent: r.userAgent,
+        ip: r.ip,
+        createdAt: r.createdAt,
+        lastUsedAt: r.lastUsedAt,
+        idleExpiresAt: r.idleExpiresAt,
+        absoluteExpiresAt: r.absoluteExpiresAt,
+        revokedAt: r.revokedAt,
+      },
+      user: {
+        id: r.userId,
+        email: r.userEmail,
+        displayName: r.userDisplayName,
+        role: r.userRole,
+        createdAt: r.userCreatedAt,
+      },
+    };
+  }
+
+  async findToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const { rows } = await this.pool.query<RefreshTokenRecord>({
+      ...FIND_TOKEN,
+      values: [tokenHash],
+      types: pgTypes,
+    });
+    return rows[0] ?? null;
+  }
+
+  async consume(input: ConsumeInput): Promise<boolean> {
+    const { audit } = input;
+    const now = pgTimestamp(input.now);
+    try {
+      const { rows } = await this.pool.query<{ consumed: number }>({
+        ...CONSUME,
+        values: [
+          input.tokenId,
+          now,
+          input.sealedSuccessor,
+          input.successor.id,
+          input.successor.tokenHash,
+          pgTimestamp(input.idleExpiresAt),
+          input.ip,
+          audit.id,
+          audit.type,
+          audit.userId,
+          audit.ip,
+          audit.userAgent,
+          audit.detail,
+          pgTimestamp(audit.createdAt),
+        ],
+      });
+      return rows[0]?.consumed === 1;
+    } catch (error) {
+      // The successor's unique parentId refused a second branch: another rotation won.
+      if (isDriverUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async liveSessions(userId: string, now: Date): Promise<SessionRecord[]> {
+    const { rows } = await this.pool.query<SessionRecord>({
+      ...LIVE_SESSIONS,
+      values: [userId, pgTimestamp(now)],
+      types: pgTypes,
+    });
+    return rows;
+  }
+
+  async revokeFamily(input: RevokeFamilyInput): Promise<void> {
+    const { audit } = input;
+    await this.pool.query({
+      ...REVOKE_FAMILY,
+      values: [
+        input.sessionId,
+        pgTimestamp(input.now),
+        input.reason,
+        audit.id,
+        audit.type,
+        audit.userId,
+        audit.sessionId,
+        audit.ip,
+        audit.userAgent,
+        audit.detail,
+        pgTimestamp(audit.createdAt),
+      ],
+    });
+  }
+}

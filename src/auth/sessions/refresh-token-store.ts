@@ -1,0 +1,92 @@
+import type { DriverHandle } from "../../db/database.js";
+import type { AuditRow } from "../audit-log.js";
+import { PostgresRefreshTokenStore } from "./postgres-refresh-token-store.js";
+import { SqliteRefreshTokenStore } from "./sqlite-refresh-token-store.js";
+
+/** One refresh token, as the rotation reads it. */
+export interface RefreshTokenRecord {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly consumedAt: Date | null;
+  readonly sealedSuccessor: string | null;
+}
+
+/** The session (family) a token belongs to, as stored. */
+export interface SessionRecord {
+  readonly id: string;
+  readonly userId: string;
+  readonly scopes: string;
+  readonly jkt: string | null;
+  readonly userAgent: string | null;
+  readonly ip: string | null;
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date;
+  readonly idleExpiresAt: Date;
+  readonly absoluteExpiresAt: Date;
+  readonly revokedAt: Date | null;
+}
+
+/** The session's user: every field but the password hash. */
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly role: string;
+  readonly createdAt: Date;
+}
+
+export interface FoundRefreshToken {
+  readonly token: RefreshTokenRecord;
+  readonly session: SessionRecord;
+  readonly user: UserRecord;
+}
+
+export interface ConsumeInput {
+  /** The token being rotated. */
+  readonly tokenId: string;
+  readonly sessionId: string;
+  readonly now: Date;
+  /** The successor, sealed under the rotated token (refresh-token.ts). */
+  readonly sealedSuccessor: string;
+  readonly successor: { readonly id: string; readonly tokenHash: string };
+  readonly idleExpiresAt: Date;
+  readonly ip: string | null;
+  readonly audit: AuditRow;
+}
+
+export interface RevokeFamilyInput {
+  readonly sessionId: string;
+  readonly now: Date;
+  readonly reason: string;
+  readonly audit: AuditRow;
+}
+
+/**
+ * The data access of a refresh rotation, in as few round trips as the database allows: the token
+ * with its session and user in one statement; the compare-and-set, the successor, the session's
+ * touch and the audit row in one more (PostgreSQL: one statement of CTEs; SQLite: one transaction
+ * of prepared statements). Prisma's query compiler costs more CPU than the whole rotation, so
+ * these go to the driver underneath it. The same contract test runs against both (test/graphql/).
+ */
+export interface RefreshTokenStore {
+  /** The token by its hash, with its session and the session's user; null when unknown. */
+  find(tokenHash: string): Promise<FoundRefreshToken | null>;
+  /** The token alone (the grace walk along sealed successors). */
+  findToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /**
+   * Consumes the token and writes its successor, the session's new idle expiry and the audit row,
+   * all or nothing. Compare-and-set: only an unconsumed token is consumed, and the successor's
+   * unique parentId forbids a second one, so of N concurrent calls exactly one returns true.
+   */
+  consume(input: ConsumeInput): Promise<boolean>;
+  /** Ends the family (if not already ended) and writes the audit row, all or nothing. */
+  revokeFamily(input: RevokeFamilyInput): Promise<void>;
+  /** A user's sessions that are neither revoked nor expired at `now`, most recently used first. */
+  liveSessions(userId: string, now: Date): Promise<SessionRecord[]>;
+}
+
+export function createRefreshTokenStore(driver: DriverHandle): RefreshTokenStore {
+  return driver.provider === "sqlite"
+    ? new SqliteRefreshTokenStore(driver.connection)
+    : new PostgresRefreshTokenStore(driver.pool);
+}
