@@ -21,6 +21,7 @@ const config: CodegenConfig = {
         mappers: {
           User: "../../users/user-model.js#UserRef",
           Note: "../../notes/note-model.js#NoteModel",
+          NoteEvent: "../../notes/note-events.js#NoteEventModel",
           Session: "../../auth/sessions/session-model.js#SessionModel",
           AuthPayload: "../../auth/auth-payload.js#AuthPayloadModel",
         },

@@ -62,6 +62,10 @@ export const permissions: PermissionMap = {
     deleteNote: writeNotes,
     rotateSigningKey: adminOnly("keys:admin"),
   },
+  // Events are authorized like `notes`: the root rule when the stream starts and again for every
+  // event with the viewer at delivery; `note` and its fields by the Note rules (body per field).
+  Subscription: { noteEvents: readNotes },
+  NoteEvent: { kind: parent, noteId: parent, note: parent },
   SigningKeyRotation: { kid: parent, activatesAt: parent },
   User: {
     id: parent,

@@ -21,6 +21,8 @@ import type { PermissionMap } from "./permissions.js";
 import { isAdminOnlyScope, isScope } from "./scopes.js";
 
 type ShieldRule = Parameters<typeof or>[number];
+/** The callable form of a middleware (graphql-middleware does not export its name). */
+type MiddlewareResolver = Exclude<IMiddlewareFunction, { resolve?: unknown }>;
 type RuleResult = true | Error;
 
 /**
@@ -275,7 +277,7 @@ export function ruleTree(map: PermissionMap | LooseMap): Record<string, Record<s
  * context (`_shield.cache[name]`), `true` resolves the field, an Error is the field's error, and
  * a rule that throws or answers anything else is a denial (fallbackError).
  */
-function fastMiddleware({ name, cache, decide }: CompiledRule): IMiddlewareFunction {
+function fastMiddleware({ name, cache, decide }: CompiledRule): MiddlewareResolver {
   return (resolve, parent, args, ctx: RuleContext & ShieldStore, info) => {
     let decision: unknown;
     try {
@@ -338,6 +340,26 @@ export function applyPermissions(
       return applyMiddleware(schema, shield(ruleTree(map), shieldOptions));
     case "enforced":
       assertPermissionMap(schema, map);
-      return applyMiddleware(schema, decidedMiddleware(schema, map));
+      return guardSubscriptionStarts(applyMiddleware(schema, decidedMiddleware(schema, map)), map);
   }
+}
+
+/**
+ * graphql-middleware wraps a subscription field's `resolve` (run for every event) and leaves its
+ * `subscribe` alone, so a caller without the scope could open a stream and be refused event by
+ * event. The field's own rule, on the same fast path, also guards the start of the stream.
+ */
+function guardSubscriptionStarts(schema: GraphQLSchema, map: PermissionMap | LooseMap): GraphQLSchema {
+  const { decided } = compileMap(map);
+  const type = schema.getSubscriptionType();
+  if (!type) return schema;
+  for (const field of Object.values(type.getFields())) {
+    const compiled = decided.get(`${type.name}.${field.name}`);
+    const subscribe = field.subscribe;
+    if (!compiled || !subscribe) continue;
+    const middleware = fastMiddleware(compiled);
+    field.subscribe = (parent, args, ctx, info) =>
+      middleware((p, a, c, i) => subscribe(p, a, c, i ?? info), parent, args, ctx, info);
+  }
+  return schema;
 }

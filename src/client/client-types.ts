@@ -2,6 +2,7 @@ import type { RetryOptions } from "./backoff.js";
 import type { DemoTokenTap } from "./demo-token-tap.js";
 import type { DpopKeyStore } from "./dpop-key-store.js";
 import type { DpopAlgorithm } from "./dpop-proof.js";
+import type { SubscriptionHandlers, WebSocketConstructor } from "./live-subscriptions.js";
 import type { RefreshLock } from "./refresh-lock.js";
 import type { RefreshAheadOptions } from "./refresh-schedule.js";
 import type { RefreshTokenStore } from "./refresh-token-store.js";
@@ -61,6 +62,8 @@ export interface HoldfastClientOptions {
   readonly onSessionLost?: (reason: SessionLostReason) => void;
   /** The session ended by logout, here or in another holder (tab). */
   readonly onLogout?: (info: { readonly source: "this_client" | "other_holder" }) => void;
+  /** For `subscribe()`: the WebSocket constructor. Default `globalThis.WebSocket`; in Node 20, `ws`'s. */
+  readonly webSocket?: WebSocketConstructor;
   /**
    * DEMO ONLY — never set this in an application. Hands every new access token to page code, which the
    * client otherwise keeps in its closure; the demo console uses it to decode the token and play the
@@ -110,6 +113,14 @@ export interface HoldfastClient {
     document: TypedDocument<TData, TVariables>,
     ...variables: VariablesArgument<TVariables>
   ): Promise<TData>;
+  /**
+   * Runs a GraphQL subscription over WebSocket with the session's token, renewed in band; returns
+   * the function that stops it. Ends with SESSION_LOST when the server closes it for a dead session.
+   */
+  subscribe<TData, TVariables>(
+    document: TypedDocument<TData, TVariables>,
+    handlers: SubscriptionHandlers<TData, TVariables>,
+  ): () => void;
   /** Refreshes now (single-flight, shared with other holders). */
   refresh(): Promise<ClientState>;
   /** Picks up a session that outlived this page or process (refresh cookie or stored token). */

@@ -1,6 +1,7 @@
 import { type ClientCore, createClientCore } from "./client-core.js";
 import type { HoldfastClient, HoldfastClientOptions } from "./client-types.js";
 import { errorOf } from "./graphql-exchange.js";
+import { liveSubscriptions } from "./live-subscriptions.js";
 import { sessionOperations } from "./session-operations.js";
 import type { TypedDocument, VariablesArgument } from "./typed-document.js";
 
@@ -34,6 +35,7 @@ export function createHoldfastClient(options: HoldfastClientOptions): HoldfastCl
   const client: HoldfastClient = {
     ...sessionOperations(core),
     ...requestOperation(core),
+    ...liveSubscriptions(core, options.webSocket ? { webSocket: options.webSocket } : {}),
     destroy: () => core.destroy(),
   };
   return Object.freeze(client);

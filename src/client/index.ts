@@ -20,6 +20,13 @@ export {
   HoldfastClientError,
   type HoldfastClientErrorCode,
 } from "./holdfast-client-error.js";
+export { type NoteEventKind, NoteEventsDocument, type NoteEventsSubscription } from "./live-operations.js";
+export type {
+  LiveOptions,
+  SubscriptionEvent,
+  SubscriptionHandlers,
+  WebSocketConstructor,
+} from "./live-subscriptions.js";
 export {
   CreateNoteDocument,
   type CreateNoteMutation,

@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
@@ -88,6 +89,12 @@ const envSchema = z.object({
     )
     .optional(),
   INTROSPECTION: bool.optional(),
+  // RFC 7662 §2.1 callers (resource servers): `id:secret` or `id:sha256:<hex of SHA-256(secret)>`, comma-separated.
+  INTROSPECTION_CLIENTS: csv.optional(),
+  /** A file with one `id:secret` or `id:sha256:<hex>` per line (# comments), instead of or beside the variable. */
+  INTROSPECTION_CLIENTS_FILE: z.string().min(1).optional(),
+  RATE_LIMIT_OAUTH_PER_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+  RATE_LIMIT_OAUTH_FAILURES_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
   DEMO: bool.optional(),
 
   RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(100).default(5),
@@ -104,6 +111,19 @@ const envSchema = z.object({
   // At most 2000: the parser recurses once per nesting level, and ~2000 levels (4000 tokens)
   // exhaust Node's default stack; 2000 tokens allow at most 1000.
   GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(2000).default(1000),
+
+  SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(1000).default(100),
+  SUBSCRIPTION_CONNECTIONS_PER_SESSION: z.coerce.number().int().min(1).max(1000).default(10),
+  SUBSCRIPTION_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(100),
+  SUBSCRIPTION_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  SUBSCRIPTION_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).max(1_048_576).default(65_536),
+  SUBSCRIPTION_MAX_QUEUED_EVENTS: z.coerce.number().int().min(1).max(100_000).default(500),
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16_384)
+    .max(64 * 1_048_576)
+    .default(1_048_576),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -158,6 +178,12 @@ export interface Config {
     /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy), or false. */
     trustProxy: false | readonly string[];
   };
+  /** Resource servers allowed to call introspection and the revocation list (RFC 7662 §2.1). */
+  readonly oauth: {
+    clients: readonly OAuthClientCredential[];
+    perClientPerMinute: number;
+    failuresPerIpPerMinute: number;
+  };
   readonly rateLimits: {
     loginFailuresPerAccount: number;
     loginBackoffSeconds: number;
@@ -173,6 +199,24 @@ export interface Config {
     maxDirectives: number;
     maxTokens: number;
   };
+  /** GraphQL over WebSocket: limits per connection, session and address. */
+  readonly subscriptions: {
+    perConnection: number;
+    connectionsPerSession: number;
+    connectionsPerAddress: number;
+    initTimeoutMs: number;
+    maxMessageBytes: number;
+    /** Events waiting for one subscription before its connection is closed as a slow consumer. */
+    maxQueuedEvents: number;
+    /** Bytes the socket may hold unsent before the connection is closed as a slow consumer. */
+    maxBufferedBytes: number;
+  };
+}
+
+/** A client id with the SHA-256 of its secret; the secret itself is not kept. */
+export interface OAuthClientCredential {
+  readonly id: string;
+  readonly secretSha256: Buffer;
 }
 
 export class ConfigError extends Error {
@@ -209,6 +253,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     problems.push("RATE_LIMIT_LOGIN_BACKOFF_SECONDS: must not exceed RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS");
   }
   if (e.NODE_ENV === "production" && e.DEMO) problems.push("DEMO: the demo page is not served in production");
+  const oauthClients = parseOAuthClients(e.INTROSPECTION_CLIENTS, e.INTROSPECTION_CLIENTS_FILE, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dev = e.NODE_ENV === "development";
@@ -266,6 +311,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       demo: e.DEMO ?? dev,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
     },
+    oauth: {
+      clients: oauthClients,
+      perClientPerMinute: e.RATE_LIMIT_OAUTH_PER_CLIENT_PER_MINUTE,
+      failuresPerIpPerMinute: e.RATE_LIMIT_OAUTH_FAILURES_PER_IP_PER_MINUTE,
+    },
     rateLimits: {
       loginFailuresPerAccount: e.RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT,
       loginBackoffSeconds: e.RATE_LIMIT_LOGIN_BACKOFF_SECONDS,
@@ -281,6 +331,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
     },
+    subscriptions: {
+      perConnection: e.SUBSCRIPTIONS_PER_CONNECTION,
+      connectionsPerSession: e.SUBSCRIPTION_CONNECTIONS_PER_SESSION,
+      connectionsPerAddress: e.SUBSCRIPTION_CONNECTIONS_PER_ADDRESS,
+      initTimeoutMs: e.SUBSCRIPTION_INIT_TIMEOUT_MS,
+      maxMessageBytes: e.SUBSCRIPTION_MAX_MESSAGE_BYTES,
+      maxQueuedEvents: e.SUBSCRIPTION_MAX_QUEUED_EVENTS,
+      maxBufferedBytes: e.SUBSCRIPTION_MAX_BUFFERED_BYTES,
+    },
   });
 }
 
@@ -290,6 +349,54 @@ function isProxyEntry(entry: string): boolean {
   const version = isIP(address);
   if (version === 0 || rest.length > 0) return false;
   return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._~-]{1,64}$/;
+/** Client secrets are random strings, not passwords: long enough that a plain SHA-256 protects them. */
+const MIN_SECRET_LENGTH = 16;
+
+function parseOAuthClients(
+  list: readonly string[] | undefined,
+  file: string | undefined,
+  problems: string[],
+): OAuthClientCredential[] {
+  const entries: { source: string; entry: string }[] = (list ?? []).map((entry) => ({
+    source: "INTROSPECTION_CLIENTS",
+    entry,
+  }));
+  if (file !== undefined) {
+    try {
+      for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+        const entry = line.trim();
+        if (entry && !entry.startsWith("#")) entries.push({ source: "INTROSPECTION_CLIENTS_FILE", entry });
+      }
+    } catch {
+      problems.push(`INTROSPECTION_CLIENTS_FILE: cannot read ${file}`);
+    }
+  }
+  const clients: OAuthClientCredential[] = [];
+  for (const { source, entry } of entries) {
+    const colon = entry.indexOf(":");
+    const id = entry.slice(0, colon);
+    const secret = entry.slice(colon + 1);
+    if (colon < 0 || !CLIENT_ID.test(id)) {
+      problems.push(`${source}: each entry is id:secret with an id of letters, digits, . _ ~ -`);
+      continue;
+    }
+    if (clients.some((c) => c.id === id)) {
+      problems.push(`${source}: client ${id} is listed twice`);
+      continue;
+    }
+    const hashed = /^sha256:([0-9a-f]{64})$/i.exec(secret);
+    if (hashed) {
+      clients.push({ id, secretSha256: Buffer.from(hashed[1]!, "hex") });
+    } else if (secret.length < MIN_SECRET_LENGTH) {
+      problems.push(`${source}: the secret of ${id} must be at least ${MIN_SECRET_LENGTH} characters`);
+    } else {
+      clients.push({ id, secretSha256: createHash("sha256").update(secret).digest() });
+    }
+  }
+  return clients;
 }
 
 function parseTrustProxy(value: string | undefined): false | readonly string[] {

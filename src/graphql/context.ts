@@ -7,6 +7,7 @@ import { UnauthenticatedError } from "../errors/app-error.js";
 import type { NoteService } from "../notes/note-service.js";
 import type { UserModel } from "../users/user-model.js";
 import type { UserService } from "../users/user-service.js";
+import type { LiveStreams } from "./live.js";
 
 /** Long-lived services, shared by every request. */
 export interface Services {
@@ -33,6 +34,8 @@ export interface GraphQLContext {
   readonly services: Services;
   readonly refreshCookie: RefreshCookie;
   readonly loaders: { readonly user: DataLoader<string, UserModel | null> };
+  /** A WebSocket subscription's event streams; absent over HTTP. */
+  readonly live?: LiveStreams;
 }
 
 /** Identity, not permission: the acting user of a mutation must be known. */

@@ -4,6 +4,7 @@ import { withDatabase } from "../db/errors.js";
 import { BadUserInputError, NotFoundError } from "../errors/app-error.js";
 import { type Page, pageArgs, toPage } from "../graphql/pagination.js";
 import { newId } from "../ids.js";
+import type { NoteEventBus } from "./note-events.js";
 import type { NoteModel } from "./note-model.js";
 
 export const MAX_TITLE_LENGTH = 200;
@@ -29,6 +30,8 @@ export class NoteService {
   constructor(
     private readonly prisma: Prisma,
     private readonly clock: Clock,
+    /** Where `noteEvents` subscriptions learn of writes; none in tools that only read. */
+    private readonly events: Pick<NoteEventBus, "publish"> | null = null,
   ) {}
 
   async findById(id: string): Promise<NoteModel | null> {
@@ -61,7 +64,9 @@ export class NoteService {
       body: checkText(input.body, "body", MAX_BODY_LENGTH),
       createdAt: now,
     };
-    return withDatabase(() => this.prisma.note.create({ data }));
+    const note = await withDatabase(() => this.prisma.note.create({ data }));
+    this.events?.publish({ kind: "CREATED", noteId: note.id, note });
+    return note;
   }
 
   async update(
@@ -78,12 +83,14 @@ export class NoteService {
     if (count === 0) throw new NotFoundError("Note not found");
     const note = await this.findById(id);
     if (!note) throw new NotFoundError("Note not found");
+    this.events?.publish({ kind: "UPDATED", noteId: note.id, note });
     return note;
   }
 
   async delete(ownerId: string, id: string): Promise<boolean> {
     const { count } = await withDatabase(() => this.prisma.note.deleteMany({ where: { id, ownerId } }));
     if (count === 0) throw new NotFoundError("Note not found");
+    this.events?.publish({ kind: "DELETED", noteId: id, note: null });
     return true;
   }
 }

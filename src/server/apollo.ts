@@ -10,6 +10,7 @@ import { singleCredentialOperation } from "../graphql/single-credential-operatio
 import { dpopChallengePlugin } from "./challenge.js";
 import type { ServerRuntime } from "./configuration.js";
 import { sandboxLandingPage } from "./front-page/sandbox-landing-page.js";
+import { resourceMetadataUrl } from "./oauth/oauth-routes.js";
 import { graphqlLimits } from "./security/graphql-limits.js";
 import { hideSuggestions } from "./security/hide-suggestions.js";
 import { requestLogPlugin } from "./security/request-log.js";
@@ -27,7 +28,7 @@ export async function startApollo(
     // Per-user responses are never cacheable; the plugin's bookkeeping costs ~40% of a large list.
     ApolloServerPluginCacheControlDisabled(),
     // DPoP refusals that only a resolver can make (a bound refresh family) still answer 401 + challenge.
-    dpopChallengePlugin(),
+    dpopChallengePlugin(resourceMetadataUrl(config)),
     dev
       ? sandboxLandingPage({
           endpointUrl: `${config.server.publicUrl}${config.server.graphqlPath}`,

@@ -11,9 +11,14 @@ function quote(value: string): string {
  * The WWW-Authenticate challenge for a refused token or proof: RFC 6750 §3 for Bearer,
  * RFC 9449 §7.1 for DPoP (with the accepted `algs`), and a `DPoP-Nonce` header when a nonce is due.
  */
-export function challengeHeaders(error: UnauthenticatedError, usedDpop: boolean): Map<string, string> {
+export function challengeHeaders(
+  error: UnauthenticatedError,
+  usedDpop: boolean,
+  resourceMetadata?: string,
+): Map<string, string> {
   const headers = new Map<string, string>();
-  const description = quote(error.message);
+  // RFC 9728 §5.1: where a client finds this resource's metadata (its authorization server, scopes).
+  const description = `${quote(error.message)}${resourceMetadata ? `, resource_metadata=${quote(resourceMetadata)}` : ""}`;
   switch (error.reason) {
     case "use_dpop_nonce":
       headers.set(
@@ -53,7 +58,7 @@ const DPOP_REASONS: ReadonlySet<string> = new Set(["dpop_required", "invalid_dpo
  * `refresh` check the proof's key against the account flow (DPOP=required, a bound refresh family,
  * RFC 9449 §5), which only a resolver can do. Without this their refusal would be an HTTP 200.
  */
-export function dpopChallengePlugin(): ApolloServerPlugin<BaseContext> {
+export function dpopChallengePlugin(resourceMetadata?: string): ApolloServerPlugin<BaseContext> {
   return {
     async requestDidStart() {
       return {
@@ -62,7 +67,7 @@ export function dpopChallengePlugin(): ApolloServerPlugin<BaseContext> {
             const original = error.originalError;
             if (!(original instanceof UnauthenticatedError) || !DPOP_REASONS.has(original.reason)) continue;
             response.http.status = 401;
-            for (const [name, value] of challengeHeaders(original, true))
+            for (const [name, value] of challengeHeaders(original, true, resourceMetadata))
               response.http.headers.set(name, value);
             return;
           }

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { TokenVerifier } from "../auth/authenticate.js";
 import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config/config.js";
 import { type Database, openDatabase } from "../db/database.js";
@@ -10,6 +11,11 @@ export interface CreateServerOptions {
   logger?: Logger;
   /** An already open database (tests share one); otherwise opened from config. */
   database?: Database;
+  /**
+   * Wraps the access-token verifier. For holdfast/testing only: it lets resolver tests run as a viewer
+   * with given scopes without minting tokens, through the real authentication and revocation checks.
+   */
+  wrapTokenVerifier?: (verifier: TokenVerifier) => TokenVerifier;
 }
 
 /** Step 1 of `createServer`: what every later step reads, with the defaults filled in. */

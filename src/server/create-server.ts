@@ -11,8 +11,11 @@ import { graphqlContext } from "./graphql-context.js";
 import { createHttpApp } from "./http-app.js";
 import { registerGraphqlRoute, registerOperationalRoutes } from "./http-routes.js";
 import { startBackgroundWork } from "./lifecycle.js";
+import { oauthRoutes } from "./oauth/oauth-routes.js";
 import { createServices } from "./services.js";
 import { openStores } from "./stores.js";
+import { registerSubscriptions } from "./subscriptions/register-subscriptions.js";
+import type { SubscriptionServer } from "./subscriptions/subscription-server.js";
 
 export type { CreateServerOptions } from "./configuration.js";
 
@@ -23,6 +26,8 @@ export interface HoldfastServer {
   readonly keys: KeyStore;
   readonly revocations: RevocationSet;
   readonly logger: Logger;
+  /** GraphQL over WebSocket on the same port and path. */
+  readonly subscriptions: SubscriptionServer;
   /** Stops accepting, lets in-flight requests finish, closes pools. */
   close(): Promise<void>;
 }
@@ -33,7 +38,10 @@ export interface HoldfastServer {
  */
 export async function createServer(options: CreateServerOptions): Promise<HoldfastServer> {
   const runtime = await resolveConfiguration(options);
-  const stores = await openStores(runtime);
+  const opened = await openStores(runtime);
+  const stores = options.wrapTokenVerifier
+    ? { ...opened, verifier: options.wrapTokenVerifier(opened.verifier) }
+    : opened;
   const services = await createServices(runtime, stores);
   const stopBackgroundWork = await startBackgroundWork(runtime, stores, services);
 
@@ -44,6 +52,20 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   const context = graphqlContext(runtime, stores, services);
   await registerGraphqlRoute(app, runtime, { apollo, context, nonces: stores.nonces });
   registerOperationalRoutes(app, runtime, stores);
+  // OAuth metadata, introspection, revocation and the revoked-session list (src/server/oauth/).
+  await app.register(oauthRoutes, {
+    config: runtime.config,
+    clock: runtime.clock,
+    logger: runtime.logger,
+    prisma: runtime.database.prisma,
+    tokens: stores.verifier,
+    revocations: stores.revocations,
+    sessions: services.sessions,
+    replayStore: stores.infrastructure.replayStore,
+    nonces: stores.nonces,
+    redis: stores.infrastructure.redis,
+  });
+  const subscriptions = registerSubscriptions(app, runtime, stores, services);
 
   let closed = false;
   return {
@@ -53,11 +75,14 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     keys: stores.keys,
     revocations: stores.revocations,
     logger: runtime.logger,
+    subscriptions,
     async close() {
       if (closed) return;
       closed = true;
       draining.start();
       stopBackgroundWork();
+      // WebSockets first, with 1001 (going away): clients reconnect to another instance.
+      await subscriptions.close();
       await app.close();
       await stores.infrastructure.close();
       if (runtime.ownsDatabase) await runtime.database.close();

@@ -7,6 +7,7 @@ import { toGraphQLError } from "../errors/format-error.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
 import { challengeHeaders } from "./challenge.js";
 import type { ServerRuntime } from "./configuration.js";
+import { resourceMetadataUrl } from "./oauth/oauth-routes.js";
 import { refreshCookieFor } from "./refresh-cookie.js";
 import type { ServerStores } from "./stores.js";
 
@@ -20,14 +21,14 @@ function headerValues(request: FastifyRequest, name: string): string[] {
 
 export type ContextFunction = (request: FastifyRequest, reply: FastifyReply) => Promise<GraphQLContext>;
 
-/** Builds each request's GraphQL context: authenticate the headers, then hand resolvers their services. */
-export function graphqlContext(
-  runtime: ServerRuntime,
-  stores: ServerStores,
-  services: Services,
-): ContextFunction {
-  const { config, clock } = runtime;
-  const { verifier, revocations, infrastructure, nonces } = stores;
+/**
+ * What `authenticate` needs, shared by HTTP requests and WebSocket connections (one verifier, one
+ * replay store, one revocation set). DPoP proofs are checked against the endpoint's public URL.
+ */
+export function authenticationDeps(
+  { config, clock }: ServerRuntime,
+  { verifier, revocations, infrastructure, nonces }: ServerStores,
+): Parameters<typeof authenticate>[1] {
   const endpointUrl = `${config.server.publicUrl}${config.server.graphqlPath}`;
   const proofs = {
     verify: (input: {
@@ -47,6 +48,17 @@ export function graphqlContext(
         },
       ),
   };
+  return { tokens: verifier, proofs, revocations, dpopRequired: config.dpop.required };
+}
+
+/** Builds each request's GraphQL context: authenticate the headers, then hand resolvers their services. */
+export function graphqlContext(
+  runtime: ServerRuntime,
+  stores: ServerStores,
+  services: Services,
+): ContextFunction {
+  const { config } = runtime;
+  const auth = authenticationDeps(runtime, stores);
   const refreshCookie = refreshCookieFor(config);
 
   return async (request, reply) => {
@@ -60,12 +72,14 @@ export function graphqlContext(
           method: request.method,
           tokenInQuery: /[?&](access_token|token)=/i.test(request.url),
         },
-        { tokens: verifier, proofs, revocations, dpopRequired: config.dpop.required },
+        auth,
       );
     } catch (error) {
       if (error instanceof UnauthenticatedError) {
         const usedDpop = /^dpop /i.test(authorization[0] ?? "");
-        throw toGraphQLError(error, { headers: challengeHeaders(error, usedDpop) });
+        throw toGraphQLError(error, {
+          headers: challengeHeaders(error, usedDpop, resourceMetadataUrl(config)),
+        });
       }
       if (error instanceof AppError) throw toGraphQLError(error, {});
       throw error;

@@ -6,6 +6,8 @@ import { RedisRevocationBus } from "../auth/sessions/redis-revocation-bus.js";
 import { InProcessRevocationBus, type RevocationBus } from "../auth/sessions/revocation.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/config.js";
+import { InProcessNoteEventBus, type NoteEventBus } from "../notes/note-events.js";
+import { RedisNoteEventBus } from "../notes/redis-note-events.js";
 import { createRedis } from "./redis.js";
 
 /**
@@ -15,6 +17,8 @@ import { createRedis } from "./redis.js";
 export interface Infrastructure {
   readonly bus: RevocationBus;
   readonly replayStore: ReplayStore;
+  /** Note events for subscriptions: in process, or between instances over Redis pub/sub. */
+  readonly noteEvents: NoteEventBus;
   /** The command connection, or null on the embedded default. */
   readonly redis: Redis | null;
   /** Whether revocations reach this instance by pub/sub now; when false, the caller polls the database. */
@@ -36,26 +40,42 @@ export async function createInfrastructure(
   const local = new MemoryReplayStore(clock);
   if (!config.redis) {
     const bus = new InProcessRevocationBus();
+    const noteEvents = new InProcessNoteEventBus();
     return {
       bus,
       replayStore: local,
+      noteEvents,
       redis: null,
       busHealthy: () => config.database.provider === "sqlite",
       health: () => ({}),
       onResync: () => {},
-      close: () => bus.close(),
+      close: async () => {
+        await bus.close();
+        await noteEvents.close();
+      },
     };
   }
   const redis = createRedis(config.redis.url, logger, "commands");
   const subscriber = createRedis(config.redis.url, logger, "revocations");
   const bus = new RedisRevocationBus(redis, subscriber, logger, `${config.redis.keyPrefix}revocations`);
+  const eventSubscriber = createRedis(config.redis.url, logger, "note-events");
+  const noteEvents = new RedisNoteEventBus(
+    redis,
+    eventSubscriber,
+    logger,
+    `${config.redis.keyPrefix}note-events`,
+  );
   // Start degraded rather than not at all: the poller covers revocations until Redis answers.
   await Promise.race([
-    bus
-      .start()
-      .catch((error: unknown) =>
-        logger.warn({ err: error }, "Redis unavailable at start: revocations by polling"),
-      ),
+    Promise.all([
+      bus
+        .start()
+        .catch((error: unknown) =>
+          logger.warn({ err: error }, "Redis unavailable at start: revocations by polling"),
+        ),
+      // Logged by the bus itself when an event cannot be published.
+      noteEvents.start().catch(() => {}),
+    ]),
     new Promise((resolve) => setTimeout(resolve, CONNECT_WAIT_MS).unref()),
   ]);
   return {
@@ -65,14 +85,17 @@ export async function createInfrastructure(
       local,
       logger,
     ),
+    noteEvents,
     redis,
     busHealthy: () => bus.healthy,
     health: () => ({ redis: bus.healthy ? "ok" : "down" }),
     onResync: (listener) => bus.onResync(listener),
     async close() {
       await bus.close();
+      await noteEvents.close();
       redis.disconnect();
       subscriber.disconnect();
+      eventSubscriber.disconnect();
     },
   };
 }

@@ -1,10 +1,14 @@
 // The only place Holdfast listens on a port.
 import { loadConfigOrExit } from "../config/config.js";
+import { loadEnvFile } from "../config/env-file.js";
 import { describeStartupFailure } from "../db/startup-check.js";
 import { createLogger } from "../logger.js";
 import { createServer, type HoldfastServer } from "./create-server.js";
 import { startupBanner } from "./startup-banner.js";
 
+// `.env` fills in what the environment does not set (copy .env.example to start from).
+const envFile = loadEnvFile();
+if (envFile === "unsupported") console.warn(".env found but not loaded: Node 20.12 or newer reads it");
 const config = loadConfigOrExit();
 const logger = createLogger(config.log);
 

@@ -2,6 +2,7 @@ import { AuditLog } from "../auth/audit-log.js";
 import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
 import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
+import { securityEventFeed } from "../auth/sessions/redis-security-event-sink.js";
 import { createRefreshTokenStore } from "../auth/sessions/refresh-token-store.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
@@ -25,7 +26,8 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     clock,
     audit,
     revocations,
-    bus: infrastructure.bus,
+    // Revocations also go out as signed Security Event Tokens for other services (RFC 8417).
+    bus: securityEventFeed(infrastructure.bus, { keys, clock, config, redis: infrastructure.redis, logger }),
     config: {
       ...config.refresh,
       accessTokenTtlSeconds: config.tokens.accessTokenTtlSeconds,
@@ -54,7 +56,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   });
   return {
     users,
-    notes: new NoteService(prisma, clock),
+    notes: new NoteService(prisma, clock, infrastructure.noteEvents),
     sessions,
     auth,
     keys: {

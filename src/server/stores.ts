@@ -1,3 +1,4 @@
+import type { TokenVerifier } from "../auth/authenticate.js";
 import { DpopNonces } from "../auth/dpop/index.js";
 import { KeyStore, keyStoreConfig } from "../auth/keys/key-store.js";
 import { RevocationSet } from "../auth/sessions/revocation.js";
@@ -8,7 +9,7 @@ import { createInfrastructure, type Infrastructure } from "./infrastructure.js";
 /** Step 2 of `createServer`: state that outlives a request (keys, revocations, replay store, nonces). */
 export interface ServerStores {
   readonly keys: KeyStore;
-  readonly verifier: AccessTokenVerifier;
+  readonly verifier: TokenVerifier;
   readonly revocations: RevocationSet;
   readonly infrastructure: Infrastructure;
   /** Present only when DPoP nonces are configured (RFC 9449 §8). */

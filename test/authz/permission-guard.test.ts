@@ -140,6 +140,7 @@ describe("only fields with a real decision are wrapped", () => {
       "Query.note",
       "Query.notes",
       "Query.sessions",
+      "Subscription.noteEvents",
       "User.email",
       "User.notes",
     ]);

@@ -5,6 +5,8 @@ import { grantedScopes, type Scope } from "../../src/authz/scopes.js";
 import { schemaFields } from "../../src/authz/shield.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
+import { until } from "../subscriptions/support/live-harness.js";
+import { connect } from "../subscriptions/support/ws-client.js";
 import {
   type AuthzOutcome,
   authzOutcome,
@@ -13,7 +15,12 @@ import {
   seedUser,
   tokenFor,
 } from "../support/as-viewer.js";
-import { startTestServer, TEST_PASSWORD, type TestServer } from "../support/test-server.js";
+import {
+  type GraphQLResponse,
+  startTestServer,
+  TEST_PASSWORD,
+  type TestServer,
+} from "../support/test-server.js";
 
 const ACTORS = ["anonymous", "noScope", "withScope", "owner", "nonOwner", "admin"] as const;
 type Actor = (typeof ACTORS)[number];
@@ -34,6 +41,8 @@ interface Row {
   scopes?: Scope[];
   probe: (w: World) => Probe;
   expected: Record<Actor, AuthzOutcome>;
+  /** A subscription: run over WebSocket, judged on the first event (alice writes her note). */
+  live?: true;
 }
 
 /** "U F + + F +" in ACTORS order: U unauthenticated, F forbidden, N not found, + allowed. */
@@ -72,6 +81,7 @@ const q = {
     variables: { t: w.alice.refreshToken },
   }),
   narrow: (sel: string) => () => ({ query: `mutation { narrowToken(scopes: []) { ${sel} } }` }),
+  live: (sel: string) => () => ({ query: `subscription { noteEvents { ${sel} } }` }),
 };
 
 let registered = 0;
@@ -224,13 +234,48 @@ const ROWS: Row[] = [
   ...(["accessToken", "tokenType", "expiresAt", "scopes"] as const).map(
     (f): Row => ({ field: `NarrowedToken.${f}`, probe: q.narrow(f), expected: SIGNED_IN }),
   ),
+  {
+    field: "Subscription.noteEvents",
+    scopes: ["notes:read"],
+    probe: q.live("kind"),
+    expected: SCOPED,
+    live: true,
+  },
+  ...(["kind", "noteId", "note { id }"] as const).map(
+    (f): Row => ({
+      field: `NoteEvent.${f.split(" ")[0]}`,
+      scopes: ["notes:read"],
+      probe: q.live(f),
+      expected: SCOPED,
+      live: true,
+    }),
+  ),
 ];
 
 let t: TestServer;
+let wsBase: string;
 
 beforeAll(async () => {
   t = await startTestServer({ RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000" });
+  wsBase = await t.listen();
 });
+
+/** A subscription cell: the first message for the stream, after alice writes a note if it runs. */
+async function liveCell(query: string, token: string | undefined, world: World): Promise<GraphQLResponse> {
+  const client = await connect(wsBase);
+  try {
+    await client.init(token ? { authorization: `Bearer ${token}` } : {});
+    const before = t.server.subscriptions.streams;
+    client.subscribe("1", query);
+    await until(() => t.server.subscriptions.streams > before || client.messages.some((m) => m.id === "1"));
+    if (!client.messages.some((m) => m.id === "1"))
+      await t.server.services.notes.update(world.alice.id, world.note.id, { title: "changed" });
+    const first = await client.next((m) => m.id === "1" && m.type === "next");
+    return { status: 200, headers: {}, body: first.payload as GraphQLResponse["body"], setCookies: {} };
+  } finally {
+    client.close();
+  }
+}
 afterAll(async () => {
   await t.close();
 });
@@ -264,7 +309,9 @@ describe("permission matrix", () => {
       const world: World = { alice, note: await seedNote(t, alice) };
       const token = await tokenOf(actor, row, world);
       const { query, variables } = row.probe(world);
-      const res = await t.gql(query, { ...(variables ? { variables } : {}), ...(token ? { token } : {}) });
+      const res = row.live
+        ? await liveCell(query, token, world)
+        : await t.gql(query, { ...(variables ? { variables } : {}), ...(token ? { token } : {}) });
       // Field-level denials never turn the answer into a 401/403: the rest of it still resolves.
       expect(res.status).toBe(200);
       expect(authzOutcome(res), JSON.stringify(res.body.errors)).toBe(row.expected[actor]);

@@ -8,12 +8,22 @@ import type { Clock } from "../../clock.js";
 export class RevocationSet {
   private readonly until = new Map<string, number>();
   private lastSweep = 0;
+  private readonly listeners: ((sessionId: string) => void)[] = [];
 
   constructor(private readonly clock: Clock) {}
 
   add(sessionId: string, until: Date): void {
     const previous = this.until.get(sessionId) ?? 0;
     this.until.set(sessionId, Math.max(previous, until.getTime()));
+    for (const listener of this.listeners) listener(sessionId);
+  }
+
+  /**
+   * Called for every revocation added, however it arrived (this instance, the bus, polling):
+   * what holds a session open beyond one request (a WebSocket) ends with it.
+   */
+  onAdd(listener: (sessionId: string) => void): void {
+    this.listeners.push(listener);
   }
 
   has(sessionId: string): boolean {

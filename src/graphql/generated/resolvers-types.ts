@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { UserRef } from '../../users/user-model.js';
 import type { NoteModel } from '../../notes/note-model.js';
+import type { NoteEventModel } from '../../notes/note-events.js';
 import type { SessionModel } from '../../auth/sessions/session-model.js';
 import type { AuthPayloadModel } from '../../auth/auth-payload.js';
 import type { GraphQLContext } from '../context.js';
@@ -147,6 +148,19 @@ export type NoteEdge = {
   node: Note;
 };
 
+/** A note was written. `note` is null for `DELETED`; its fields obey the same rules as in `notes`. */
+export type NoteEvent = {
+  __typename?: 'NoteEvent';
+  kind: NoteEventKind;
+  note: Maybe<Note>;
+  noteId: Scalars['ID']['output'];
+};
+
+export type NoteEventKind =
+  | 'CREATED'
+  | 'DELETED'
+  | 'UPDATED';
+
 /** Cursor pagination (Relay style): pass `endCursor` as `after` to get the next page. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -225,6 +239,16 @@ export type SigningKeyRotation = {
   activatesAt: Scalars['DateTime']['output'];
   /** The new key's id, published in the JWKS from now on. */
   kid: Scalars['ID']['output'];
+};
+
+/**
+ * Live data over WebSocket (`graphql-transport-ws` at `/graphql`). Authorization follows the token:
+ * the connection closes with 4401 when its session ends or its token expires without renewal.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Every note's creation, update and deletion, as they happen. Needs `notes:read` like `notes`. */
+  noteEvents: NoteEvent;
 };
 
 export type UpdateNoteInput = {
@@ -347,6 +371,8 @@ export type ResolversTypes = {
   Note: ResolverTypeWrapper<NoteModel>;
   NoteConnection: ResolverTypeWrapper<Omit<NoteConnection, 'edges'> & { edges: Array<ResolversTypes['NoteEdge']> }>;
   NoteEdge: ResolverTypeWrapper<Omit<NoteEdge, 'node'> & { node: ResolversTypes['Note'] }>;
+  NoteEvent: ResolverTypeWrapper<NoteEventModel>;
+  NoteEventKind: NoteEventKind;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefreshTokenDelivery: RefreshTokenDelivery;
@@ -354,6 +380,7 @@ export type ResolversTypes = {
   Session: ResolverTypeWrapper<SessionModel>;
   SigningKeyRotation: ResolverTypeWrapper<SigningKeyRotation>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UpdateNoteInput: UpdateNoteInput;
   User: ResolverTypeWrapper<UserRef>;
   UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges'> & { edges: Array<ResolversTypes['UserEdge']> }>;
@@ -374,12 +401,14 @@ export type ResolversParentTypes = {
   Note: NoteModel;
   NoteConnection: Omit<NoteConnection, 'edges'> & { edges: Array<ResolversParentTypes['NoteEdge']> };
   NoteEdge: Omit<NoteEdge, 'node'> & { node: ResolversParentTypes['Note'] };
+  NoteEvent: NoteEventModel;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
   Session: SessionModel;
   SigningKeyRotation: SigningKeyRotation;
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
   UpdateNoteInput: UpdateNoteInput;
   User: UserRef;
   UserConnection: Omit<UserConnection, 'edges'> & { edges: Array<ResolversParentTypes['UserEdge']> };
@@ -440,6 +469,12 @@ export type NoteEdgeResolvers<ContextType = GraphQLContext, ParentType extends R
   node?: Resolver<ResolversTypes['Note'], ParentType, ContextType>;
 };
 
+export type NoteEventResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NoteEvent'] = ResolversParentTypes['NoteEvent']> = {
+  kind?: Resolver<ResolversTypes['NoteEventKind'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['Note']>, ParentType, ContextType>;
+  noteId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -470,6 +505,10 @@ export type SigningKeyRotationResolvers<ContextType = GraphQLContext, ParentType
   kid?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
+export type SubscriptionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  noteEvents?: SubscriptionResolver<ResolversTypes['NoteEvent'], "noteEvents", ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -497,10 +536,12 @@ export type Resolvers<ContextType = GraphQLContext> = {
   Note?: NoteResolvers<ContextType>;
   NoteConnection?: NoteConnectionResolvers<ContextType>;
   NoteEdge?: NoteEdgeResolvers<ContextType>;
+  NoteEvent?: NoteEventResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Session?: SessionResolvers<ContextType>;
   SigningKeyRotation?: SigningKeyRotationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserConnection?: UserConnectionResolvers<ContextType>;
   UserEdge?: UserEdgeResolvers<ContextType>;

@@ -12,7 +12,6 @@ import type { Clock } from "../../../src/clock.js";
 import { type Config, loadConfig } from "../../../src/config/config.js";
 import type { Database } from "../../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../../src/server/create-server.js";
-import { demoRoutes } from "../../../src/server/demo/demo-routes.js";
 import { createTestDatabase } from "../../support/test-db.js";
 import { TEST_ENV, TEST_PASSWORD } from "../../support/test-server.js";
 

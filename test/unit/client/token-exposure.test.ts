@@ -56,6 +56,7 @@ describe("the access token is not reachable from the client", () => {
         "request",
         "resume",
         "state",
+        "subscribe",
       ].sort(),
     );
     expect(Object.values(client).every((v) => typeof v === "function")).toBe(true);

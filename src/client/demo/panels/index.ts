@@ -4,3 +4,4 @@ import "./attacker-panel.js";
 import "./sessions-panel.js";
 import "./narrowing-panel.js";
 import "./notes-panel.js";
+import "./live-feed-panel.js";

@@ -1,0 +1,234 @@
+import { type Client, createClient } from "graphql-ws";
+import type { ClientCore } from "./client-core.js";
+import type { GraphQLErrorLike } from "./holdfast-client-error.js";
+import { HoldfastClientError } from "./holdfast-client-error.js";
+import { SESSION_ENDING_REASONS } from "./refresher.js";
+import type { TokenState } from "./session-holder.js";
+import type { TypedDocument } from "./typed-document.js";
+
+/** What a subscription delivers: one event's data, with per-field errors beside it as in a query. */
+export interface SubscriptionEvent<TData> {
+  readonly data: TData | null;
+  readonly errors?: readonly GraphQLErrorLike[];
+}
+
+export interface SubscriptionHandlers<TData, TVariables> {
+  readonly variables?: TVariables;
+  next(event: SubscriptionEvent<TData>): void;
+  /** The stream ended for good: SESSION_LOST (with the server's `reason`), or another failure. */
+  error?(error: HoldfastClientError): void;
+  complete?(): void;
+}
+
+/** The WebSocket constructor: the browser's, or `ws`'s in Node (`import { WebSocket } from "ws"`). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
+
+export interface LiveOptions {
+  /** Default: `globalThis.WebSocket` (browsers, Node 22+). */
+  readonly webSocket?: WebSocketConstructor;
+}
+
+interface OpenSocket {
+  readonly readyState: number;
+  send(data: string): void;
+}
+
+/**
+ * `subscribe()` over GraphQL-over-WebSocket (graphql-ws), on the client's session:
+ * - connection_init carries the access token and, for a bound token, a DPoP proof for GET of the
+ *   endpoint (DESIGN.md, Subscriptions);
+ * - renewal in band: whenever the session's token changes (any refresh, here or in another tab), a
+ *   `ping` carries the new token and proof; while subscriptions run, a timer refreshes ahead of
+ *   expiry even if the app makes no requests, so the connection never reaches `exp`;
+ * - on close 4401 for a token (`token_expired`, `invalid_token`, …) one refresh and reconnect; when
+ *   that fails, or when the session itself ended (`token_revoked`), `error` gets SESSION_LOST with
+ *   the server's reason.
+ */
+export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
+  const url = core.transport.endpoint.replace(/^http/, "ws");
+  let client: Client | null = null;
+  let socket: OpenSocket | null = null;
+  /** The token the connection holds (sent at init or in the last renewal). */
+  let held: TokenState | null = null;
+  let active = 0;
+  let renewTimer: unknown = null;
+
+  const payloadFor = async (token: TokenState) => ({
+    authorization: `${token.tokenType} ${token.accessToken}`,
+    ...(token.tokenType === "DPoP"
+      ? {
+          dpop: await core.transport.proof({
+            htm: "GET",
+            htu: core.transport.endpoint,
+            accessToken: token.accessToken,
+          }),
+        }
+      : {}),
+  });
+
+  function scheduleRenewal(): void {
+    if (renewTimer !== null) core.timers.clearTimeout(renewTimer);
+    renewTimer = null;
+    const token = core.session.current;
+    if (!token || active === 0) return;
+    const delay = Math.max(0, token.refreshAtMs - core.clock.now());
+    renewTimer = core.timers.setTimeout(() => {
+      renewTimer = null;
+      // Refreshes when due; the new token reaches the socket through onChange below.
+      core.tokenForRequest().catch(() => {});
+    }, delay);
+  }
+
+  const stopListening = core.session.onChange((state) => {
+    if (!state) {
+      // Logged out or lost: the server closes the connection too; do not wait for it.
+      client?.terminate();
+      client = null;
+      held = null;
+      return;
+    }
+    if (socket && held && state.sessionId === held.sessionId && state.accessToken !== held.accessToken) {
+      const target = socket;
+      held = state;
+      void payloadFor(state).then((payload) => {
+        if (target.readyState === 1) target.send(JSON.stringify({ type: "ping", payload }));
+      });
+    }
+    scheduleRenewal();
+  });
+  core.onDestroy(() => {
+    stopListening();
+    if (renewTimer !== null) core.timers.clearTimeout(renewTimer);
+    client?.terminate();
+    client = null;
+  });
+
+  function connection(): Client {
+    if (client) return client;
+    const impl = options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!impl)
+      throw new TypeError("subscribe() needs a WebSocket: pass `webSocket` (the `ws` package in Node)");
+    const created = createClient({
+      url,
+      webSocketImpl: impl,
+      lazy: true,
+      // Reconnects are decided here (4401: one refresh first), not by graphql-ws's retry loop.
+      retryAttempts: 0,
+      connectionParams: async () => {
+        const token = await core.tokenForRequest();
+        held = token;
+        return token ? await payloadFor(token) : {};
+      },
+      on: {
+        connected: (raw) => {
+          socket = raw as OpenSocket;
+        },
+        closed: () => {
+          socket = null;
+          if (client === created) client = null;
+        },
+      },
+    });
+    client = created;
+    return created;
+  }
+
+  /** A 4401 that a new token may cure (expired, invalid): refresh once. */
+  async function recover(): Promise<boolean> {
+    const stale = held ?? core.session.current;
+    if (!stale) return false;
+    try {
+      await core.refresher.refresh(stale, "replace");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function subscribe<TData, TVariables>(
+    document: TypedDocument<TData, TVariables>,
+    handlers: SubscriptionHandlers<TData, TVariables>,
+  ): () => void {
+    core.assertAlive();
+    let stopped = false;
+    let dispose: () => void = () => {};
+    let retried = false;
+    active += 1;
+    scheduleRenewal();
+
+    const finish = () => {
+      if (stopped) return;
+      stopped = true;
+      active -= 1;
+      scheduleRenewal();
+    };
+
+    const start = () => {
+      dispose = connection().subscribe(
+        {
+          query: document.query,
+          ...(document.operationName ? { operationName: document.operationName } : {}),
+          ...(handlers.variables ? { variables: handlers.variables as Record<string, unknown> } : {}),
+        },
+        {
+          next: (result) => {
+            retried = false;
+            const errors = result.errors as readonly GraphQLErrorLike[] | undefined;
+            handlers.next({ data: (result.data ?? null) as TData | null, ...(errors ? { errors } : {}) });
+          },
+          complete: () => {
+            finish();
+            handlers.complete?.();
+          },
+          error: (error) => {
+            if (stopped) return;
+            const close = error as { code?: number; reason?: string };
+            const reason = close.reason || "token_revoked";
+            // The session itself ended (revoked, reused): no token can cure that, so no refresh. The
+            // client's session state learns it from its next request, as for any HTTP call.
+            if (close.code === 4401 && !retried && !SESSION_ENDING_REASONS.has(reason)) {
+              retried = true;
+              void recover().then((ok) => {
+                if (stopped) return;
+                if (ok) return start();
+                finish();
+                handlers.error?.(new HoldfastClientError("SESSION_LOST", "The session ended", { reason }));
+              });
+              return;
+            }
+            finish();
+            handlers.error?.(toClientError(error));
+          },
+        },
+      );
+    };
+    start();
+    return () => {
+      finish();
+      dispose();
+    };
+  }
+
+  return { subscribe };
+}
+
+function toClientError(error: unknown): HoldfastClientError {
+  if (error instanceof HoldfastClientError) return error;
+  const close = error as { code?: number; reason?: string };
+  if (typeof close?.code === "number") {
+    return new HoldfastClientError(
+      close.code === 4401 ? "SESSION_LOST" : "NETWORK_ERROR",
+      `The connection closed (${close.code})`,
+      { reason: close.reason || undefined, retryable: close.code !== 4401 && close.code !== 4403 },
+    );
+  }
+  if (Array.isArray(error)) {
+    const errors = error as GraphQLErrorLike[];
+    const first = errors[0]?.extensions;
+    return new HoldfastClientError(first?.code ?? "BAD_REQUEST", errors[0]?.message ?? "Refused", {
+      reason: first?.reason,
+      errors,
+    });
+  }
+  return new HoldfastClientError("NETWORK_ERROR", "The connection failed", { retryable: true, cause: error });
+}

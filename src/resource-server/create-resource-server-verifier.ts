@@ -1,0 +1,227 @@
+import {
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
+import { ResourceServerError } from "./resource-server-error.js";
+import { type RevocationFeedOptions, RevocationState } from "./revocation-state.js";
+import { verifyResourceDpopProof } from "./verify-resource-dpop-proof.js";
+
+export interface ResourceServerVerifierOptions {
+  /** Holdfast's issuer: its `PUBLIC_URL` unless `JWT_ISSUER` is set. */
+  readonly issuer: string;
+  /** Holdfast's `JWT_AUDIENCE` (default `holdfast`). */
+  readonly audience: string;
+  /** Default `<issuer>/.well-known/jwks.json`. */
+  readonly jwksUri?: string;
+  /** Pinned: a token signed with any other alg is refused. Default `["EdDSA"]` (Holdfast's default `JWT_ALG`). */
+  readonly algorithms?: readonly ("EdDSA" | "ES256")[];
+  readonly clockToleranceSeconds?: number;
+  /** DPoP proofs' `iat` is accepted this far from now, either way. Default 60. */
+  readonly dpopIatWindowSeconds?: number;
+  /** How revocations reach this service; without it only expiry ends a token. */
+  readonly revocations?: RevocationFeedOptions;
+  /**
+   * Refuse (503, `revocation_state_stale`) when revocations could be older than this, e.g. Redis down
+   * and the revoked-session list unreachable. Default: accept, since the token is still signed and
+   * unexpired.
+   */
+  readonly maxRevocationStalenessSeconds?: number;
+  /** Sent in challenges (RFC 9728 §5.1): this service's protected-resource metadata URL. */
+  readonly resourceMetadata?: string;
+  readonly fetch?: typeof fetch;
+  /** ms since the epoch; injected for tests. */
+  readonly now?: () => number;
+  /** Told about feed and poll failures (never about tokens). Default: silent. */
+  readonly onError?: (error: unknown, context: string) => void;
+  /** Keys, instead of fetching the JWKS (tests). */
+  readonly keys?: JWTVerifyGetKey;
+}
+
+/** The request as this service received it. */
+export interface ProtectedRequest {
+  /** The `Authorization` header value(s). */
+  readonly authorization: string | readonly string[] | null | undefined;
+  /** The `DPoP` header value(s). */
+  readonly dpop?: string | readonly string[] | null | undefined;
+  readonly method: string;
+  /** The URL the client addressed, as this service's public URL plus the path: what `htu` must name. */
+  readonly url: string;
+}
+
+export interface VerifiedAccess {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly scopes: ReadonlySet<string>;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+  /** The DPoP key thumbprint the token is bound to, or null for a Bearer token. */
+  readonly jkt: string | null;
+  readonly claims: JWTPayload;
+}
+
+export interface ResourceServerVerifier {
+  /** Resolves with the caller, or throws ResourceServerError. */
+  verify(request: ProtectedRequest): Promise<VerifiedAccess>;
+  /** Connects the revocation feed and runs the first poll. */
+  start(): Promise<void>;
+  isRevoked(sessionId: string): boolean;
+  /** Whether the Redis feed is delivering now (false: the poll interval bounds revocation). */
+  readonly feedHealthy: boolean;
+  close(): Promise<void>;
+}
+
+const TOKEN = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*)$/i;
+const MAX_AUTHORIZATION_LENGTH = 8192;
+
+/**
+ * Verifies Holdfast access tokens in another service without calling Holdfast per request: the
+ * signature against the cached JWKS (alg pinned, `typ: at+jwt`, `iss`, `aud`, times), the DPoP proof
+ * when the token is bound (`cnf.jkt`), and Holdfast's revocations from its feed.
+ */
+export function createResourceServerVerifier(options: ResourceServerVerifierOptions): ResourceServerVerifier {
+  const issuer = options.issuer.replace(/\/+$/, "");
+  const algorithms = [...(options.algorithms ?? ["EdDSA"])];
+  const now = options.now ?? Date.now;
+  const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const keys =
+    options.keys ??
+    createRemoteJWKSet(new URL(options.jwksUri ?? `${issuer}/.well-known/jwks.json`), {
+      // A new kid is fetched at once (after a 30 s cool-down); known keys are re-read every 5 minutes,
+      // so a key Holdfast withdraws stops verifying here within that.
+      cacheMaxAge: 300_000,
+      cooldownDuration: 30_000,
+      [customFetch]: (url, init) => fetchFn(url, init),
+    });
+  const revocations = new RevocationState(
+    {
+      issuer,
+      audience: options.audience,
+      algorithms,
+      keys,
+      fetch: fetchFn,
+      nowMs: now,
+      onError: options.onError ?? (() => {}),
+    },
+    options.revocations ?? {},
+  );
+  const seenJti = new Map<string, number>();
+  const refuse = (
+    reason: ConstructorParameters<typeof ResourceServerError>[0],
+    message: string,
+    scheme: "Bearer" | "DPoP",
+  ) => new ResourceServerError(reason, message, scheme, options.resourceMetadata);
+
+  function remember(jti: string, untilSeconds: number): boolean {
+    const nowSeconds = Math.floor(now() / 1000);
+    if (seenJti.size > 10_000) for (const [k, until] of seenJti) if (until < nowSeconds) seenJti.delete(k);
+    const previous = seenJti.get(jti);
+    if (previous !== undefined && previous >= nowSeconds) return false;
+    seenJti.set(jti, untilSeconds);
+    return true;
+  }
+
+  async function verify(request: ProtectedRequest): Promise<VerifiedAccess> {
+    const authorization = asList(request.authorization);
+    if (authorization.length !== 1)
+      throw refuse("invalid_token", "One Authorization header is required", "Bearer");
+    const value = authorization[0]!;
+    const match = value.length <= MAX_AUTHORIZATION_LENGTH ? TOKEN.exec(value) : null;
+    if (!match) throw refuse("invalid_token", "Malformed Authorization header", "Bearer");
+    const scheme = match[1]!.toLowerCase() === "dpop" ? "DPoP" : "Bearer";
+    const token = match[2]!;
+
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer,
+        audience: options.audience,
+        algorithms,
+        typ: "at+jwt",
+        requiredClaims: ["exp", "iat", "sub", "sid", "jti"],
+        clockTolerance: options.clockToleranceSeconds ?? 5,
+        currentDate: new Date(now()),
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw refuse("token_expired", "The token has expired", scheme);
+      throw refuse("invalid_token", "The token is not valid", scheme);
+    }
+    const { sub, sid, scope, cnf, exp } = payload as JWTPayload & {
+      sid?: unknown;
+      scope?: unknown;
+      cnf?: unknown;
+    };
+    if (
+      typeof sub !== "string" ||
+      typeof sid !== "string" ||
+      (scope !== undefined && typeof scope !== "string")
+    )
+      throw refuse("invalid_token", "The token is not valid", scheme);
+    let jkt: string | null = null;
+    if (cnf !== undefined) {
+      const bound = (cnf as { jkt?: unknown } | null)?.jkt;
+      if (typeof bound !== "string" || Object.keys(cnf as object).length !== 1)
+        throw refuse("invalid_token", "The token is not valid", scheme);
+      jkt = bound;
+    }
+
+    if (revocations.isRevoked(sid))
+      throw refuse("token_revoked", "The session of this token has ended", scheme);
+    const limit = options.maxRevocationStalenessSeconds;
+    if (limit !== undefined) {
+      const staleness = revocations.stalenessMs();
+      if (staleness === null || staleness > limit * 1000)
+        throw refuse("revocation_state_stale", "Revocations cannot be checked now", scheme);
+    }
+
+    if (jkt) {
+      // RFC 9449 §7.1: a bound token needs the DPoP scheme and a proof of the same key.
+      const proof = asList(request.dpop);
+      if (scheme !== "DPoP" || proof.length === 0)
+        throw refuse(
+          "dpop_required",
+          "This token is bound to a key: use the DPoP scheme with a proof",
+          "DPoP",
+        );
+      await verifyResourceDpopProof({
+        proof,
+        method: request.method,
+        url: request.url,
+        accessToken: token,
+        expectedJkt: jkt,
+        nowSeconds: Math.floor(now() / 1000),
+        iatWindowSeconds: options.dpopIatWindowSeconds ?? 60,
+        remember,
+      });
+    } else if (scheme === "DPoP") {
+      throw refuse("invalid_token", "The DPoP scheme needs a DPoP-bound token", scheme);
+    }
+
+    return Object.freeze({
+      userId: sub,
+      sessionId: sid,
+      scopes: new Set(typeof scope === "string" && scope ? scope.split(" ") : []),
+      expiresAt: exp!,
+      jkt,
+      claims: payload,
+    });
+  }
+
+  return {
+    verify,
+    start: () => revocations.start(),
+    isRevoked: (sid) => revocations.isRevoked(sid),
+    get feedHealthy() {
+      return revocations.feedHealthy;
+    },
+    close: () => revocations.close(),
+  };
+}
+
+function asList(value: string | readonly string[] | null | undefined): readonly string[] {
+  if (value === null || value === undefined) return [];
+  return typeof value === "string" ? [value] : value;
+}

@@ -1,0 +1,39 @@
+import type { FastifyInstance } from "fastify";
+import { createFormatError } from "../../errors/format-error.js";
+import type { Services } from "../../graphql/context.js";
+import { buildSchema } from "../../graphql/schema.js";
+import type { ServerRuntime } from "../configuration.js";
+import { authenticationDeps } from "../graphql-context.js";
+import { graphqlLimits } from "../security/graphql-limits.js";
+import type { ServerStores } from "../stores.js";
+import { attachSubscriptions, type SubscriptionServer } from "./subscription-server.js";
+
+/**
+ * The `createServer` step for subscriptions: GraphQL over WebSocket on the HTTP server's port and
+ * path, with the HTTP step's authentication, permission map, query limits and error masking.
+ */
+export function registerSubscriptions(
+  app: FastifyInstance,
+  runtime: ServerRuntime,
+  stores: ServerStores,
+  services: Services,
+): SubscriptionServer {
+  const { config, clock, logger } = runtime;
+  const limits = graphqlLimits(config.graphqlLimits);
+  return attachSubscriptions({
+    httpServer: app.server,
+    // Built from the same SDL, resolvers and permission map as Apollo's (buildSchema).
+    schema: buildSchema(),
+    config,
+    clock,
+    logger,
+    auth: authenticationDeps(runtime, stores),
+    revocations: stores.revocations,
+    noteEvents: stores.infrastructure.noteEvents,
+    services,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    formatError: createFormatError(logger, { exposeStack: config.env === "development" }),
+    dpopNonce: () => stores.nonces?.current() ?? null,
+  });
+}

@@ -1,0 +1,120 @@
+import DataLoader from "dataloader";
+import { type ExecutionResult, GraphQLError, type GraphQLSchema, parse, validate } from "graphql";
+import type { Viewer } from "../auth/viewer.js";
+import type { GraphQLContext, Services } from "../graphql/context.js";
+import { buildSchema } from "../graphql/schema.js";
+import { InProcessNoteEventBus, type NoteEventModel } from "../notes/note-events.js";
+import { EventQueue } from "../server/subscriptions/event-queue.js";
+import { subscribePerEvent } from "../server/subscriptions/subscription-execution.js";
+import type { UserModel } from "../users/user-model.js";
+
+export interface TestViewer {
+  readonly scopes: readonly string[];
+  readonly userId?: string;
+  readonly sessionId?: string;
+}
+
+export interface ViewerSubscription {
+  /** Delivers a note event to this subscription (as a write would, through the bus). */
+  publish(event: NoteEventModel): void;
+  /** The next result: data and per-field errors, as a client would get it. */
+  next(): Promise<ExecutionResult>;
+  /** The result of starting the stream when it was refused (no notes:read, anonymous), else null. */
+  readonly refused: ExecutionResult | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a subscription as a viewer with the given scopes, in process and without a server: the real
+ * schema and permission map, each event authorized as the server does it (per event, with the
+ * viewer). For resolver and permission tests of live data:
+ *
+ *   const sub = await subscribeAsViewer({ viewer: { scopes: ["notes:read"] }, query: "subscription { noteEvents { kind note { body } } }" });
+ *   sub.publish({ kind: "CREATED", noteId: note.id, note });
+ *   expect((await sub.next()).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+ */
+export async function subscribeAsViewer(options: {
+  viewer: TestViewer | null;
+  query: string;
+  variables?: Record<string, unknown>;
+  /** Resolves `owner` fields; default: users named by id only. */
+  users?: (ids: readonly string[]) => Promise<(UserModel | null)[]>;
+  schema?: GraphQLSchema;
+}): Promise<ViewerSubscription> {
+  const schema = options.schema ?? buildSchema();
+  const bus = new InProcessNoteEventBus();
+  const viewer: Viewer | null = options.viewer
+    ? {
+        userId: options.viewer.userId ?? "viewer",
+        sessionId: options.viewer.sessionId ?? "test-session",
+        scopes: new Set(options.viewer.scopes),
+        jkt: null,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+        tokenId: "test-token",
+      }
+    : null;
+  const users =
+    options.users ??
+    (async (ids: readonly string[]) =>
+      ids.map(
+        (id) =>
+          ({
+            id,
+            displayName: id,
+            email: `${id}@example.com`,
+            role: "user",
+            createdAt: new Date(0),
+          }) as never,
+      ));
+  const contextFor = (): GraphQLContext => ({
+    viewer,
+    proofJkt: null,
+    client: { ip: "127.0.0.1", userAgent: "subscribe-as-viewer" },
+    services: { users: { findManyByIds: users } } as unknown as Services,
+    refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
+    loaders: { user: new DataLoader(users) },
+    live: {
+      noteEvents: () => {
+        let stop = () => {};
+        const queue = new EventQueue<NoteEventModel>(
+          10_000,
+          () => {},
+          () => stop(),
+        );
+        stop = bus.subscribe((event) => queue.push(event));
+        return queue;
+      },
+    },
+  });
+  const document = parse(options.query);
+  const invalid = validate(schema, document);
+  if (invalid.length > 0) throw new GraphQLError(invalid.map((e) => e.message).join("; "));
+  const args = {
+    schema,
+    document,
+    contextValue: contextFor(),
+    ...(options.variables ? { variableValues: options.variables } : {}),
+  };
+  // Same entry as the WebSocket server: subscribe (permission checked at start), then per event.
+  const started = await subscribePerEvent(args, contextFor);
+  if (!(Symbol.asyncIterator in started)) {
+    return {
+      publish: () => {},
+      next: async () => started,
+      refused: started,
+      close: async () => {},
+    };
+  }
+  return {
+    publish: (event) => bus.publish(event),
+    next: async () => {
+      const result = await started.next();
+      if (result.done) throw new Error("the subscription ended");
+      return result.value;
+    },
+    refused: null,
+    close: async () => {
+      await started.return?.();
+    },
+  };
+}

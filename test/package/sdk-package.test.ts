@@ -1,0 +1,217 @@
+// The SDK as a user gets it: build packages/sdk, `npm pack` it, install the tarball into an empty
+// project, import every entry from Node, type-check a small consumer with tsc, and bundle the browser
+// entry with esbuild into a page that signs in against a real Holdfast in Chromium.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { build } from "esbuild";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DemoServer, launchChromium, startDemoServer } from "../browser/support/demo-harness.js";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SDK = join(ROOT, "packages/sdk");
+const TSC = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+
+let work: string;
+let project: string;
+let tarball: string;
+let installWarnings = "";
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "holdfast-sdk-"));
+  await run(process.execPath, [join(ROOT, "scripts/build-sdk.mjs")], { cwd: ROOT });
+  const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: SDK });
+  tarball = join(work, (JSON.parse(stdout) as { filename: string }[])[0]!.filename);
+  project = join(work, "consumer");
+  await run("mkdir", ["-p", project]);
+  writeFileSync(
+    join(project, "package.json"),
+    JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2),
+  );
+  // The registry is reachable; jose is usually in npm's cache already, so this stays quick.
+  const installed = await run(
+    "npm",
+    ["install", tarball, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=warn"],
+    { cwd: project, timeout: 180_000 },
+  );
+  installWarnings = installed.stderr;
+}, 240_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe("the @holdfast/sdk package", () => {
+  it("ships compiled JS and .d.ts only: no sources, tests or benches", async () => {
+    const { stdout } = await run("tar", ["-tzf", tarball]);
+    const files = stdout.trim().split("\n");
+    expect(files).toContain("package/dist/client/index.js");
+    expect(files).toContain("package/dist/client/index.d.ts");
+    expect(files).toContain("package/dist/client/browser.js");
+    expect(files).toContain("package/dist/resource-server/index.js");
+    expect(files).toContain("package/dist/resource-server/index.d.ts");
+    const unexpected = files.filter(
+      (f) => !/^package\/(package\.json|README\.md|dist\/.+\.(js|d\.ts))$/.test(f),
+    );
+    expect(unexpected).toEqual([]);
+  });
+
+  it("installs without the server: only jose and graphql-ws (with its graphql peer) come along, and nothing runs a script", () => {
+    const installed = readdirSync(join(project, "node_modules")).filter((n) => !n.startsWith("."));
+    // graphql-ws carries subscribe(); graphql is its peer (pure JS, no install script).
+    expect(installed.sort()).toEqual(["@holdfast", "graphql", "graphql-ws", "jose"]);
+    const manifest = JSON.parse(
+      readFileSync(join(project, "node_modules/@holdfast/sdk/package.json"), "utf8"),
+    ) as { scripts?: Record<string, string> };
+    for (const hook of ["preinstall", "install", "postinstall", "prepare"])
+      expect(manifest.scripts?.[hook]).toBeUndefined();
+    // `engines` is the truth for what is installed: no EBADENGINE on this Node.
+    expect(installWarnings).not.toMatch(/EBADENGINE/);
+  });
+
+  it("imports every entry from Node", async () => {
+    const script = `
+      const client = await import("@holdfast/sdk/client");
+      const browser = await import("@holdfast/sdk/browser");
+      const rs = await import("@holdfast/sdk/resource-server");
+      console.log(JSON.stringify({
+        client: typeof client.createHoldfastClient,
+        me: typeof client.MeDocument.query,
+        browser: typeof browser.createIndexedDbDpopKeyStore,
+        rs: typeof rs.createResourceServerVerifier,
+        error: typeof rs.ResourceServerError,
+      }));`;
+    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: project });
+    expect(JSON.parse(stdout)).toEqual({
+      client: "function",
+      me: "string",
+      browser: "function",
+      rs: "function",
+      error: "function",
+    });
+  });
+
+  it("type-checks a consumer with tsc (strict, NodeNext), and catches a misuse", async () => {
+    writeFileSync(
+      join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          noEmit: true,
+          lib: ["ES2022", "DOM"],
+          types: [],
+          skipLibCheck: false,
+        },
+        include: ["consumer.ts"],
+      }),
+    );
+    const good = `
+      import { createHoldfastClient, createMemoryRefreshTokenStore, MeDocument } from "@holdfast/sdk/client";
+      import { createHoldfastClient as browserClient } from "@holdfast/sdk/browser";
+      import { createResourceServerVerifier, ResourceServerError } from "@holdfast/sdk/resource-server";
+      const client = createHoldfastClient({ baseUrl: "http://localhost:4000", refreshTokenStore: createMemoryRefreshTokenStore() });
+      export async function main(): Promise<string | undefined> {
+        await client.login({ email: "a@example.com", password: "pw" });
+        const { me } = await client.request(MeDocument);
+        const verifier = createResourceServerVerifier({ issuer: "http://localhost:4000", audience: "holdfast" });
+        try {
+          const access = await verifier.verify({ authorization: "Bearer x", method: "GET", url: "http://x/y" });
+          return access.userId;
+        } catch (error) {
+          if (error instanceof ResourceServerError) return error.reason;
+        }
+        browserClient({ baseUrl: "/" });
+        return me?.displayName;
+      }`;
+    writeFileSync(join(project, "consumer.ts"), good);
+    await run(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: project });
+
+    writeFileSync(
+      join(project, "consumer.ts"),
+      `${good}\nclient.request(MeDocument, { notAVariable: 1 });\n`,
+    );
+    const failed = await run(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd: project }).then(
+      () => null,
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(failed).toMatch(/consumer\.ts\(\d+,\d+\): error TS/);
+  }, 60_000);
+
+  describe("the browser entry, bundled with esbuild", () => {
+    let browser: Browser;
+    let demo: DemoServer;
+    beforeAll(async () => {
+      [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await demo?.close();
+    });
+
+    it("signs in against a real server in Chromium, with a DPoP-bound token", async () => {
+      writeFileSync(
+        join(project, "page.js"),
+        `import { createHoldfastClient, MeDocument } from "@holdfast/sdk/browser";
+         const client = createHoldfastClient({ baseUrl: location.origin });
+         window.signIn = async (email, password) => {
+           await client.register({ email, password, displayName: "Packed" });
+           await client.logout();
+           await client.login({ email, password });
+           const { me } = await client.request(MeDocument);
+           return { email: me.email, state: client.state(), dpop: client.state().authenticated };
+         };`,
+      );
+      const bundle = await build({
+        entryPoints: [join(project, "page.js")],
+        absWorkingDir: project,
+        bundle: true,
+        format: "esm",
+        platform: "browser",
+        write: false,
+      });
+      const script = bundle.outputFiles[0]!.text;
+      expect(script).not.toMatch(/node:crypto|from "ioredis"/);
+
+      const context = await browser.newContext();
+      try {
+        // Served from the API's own origin, as an app would be (same-site cookies, no CORS).
+        await context.route(`${demo.origin}/sdk-page/**`, (route) =>
+          route.fulfill(
+            route.request().url().endsWith(".js")
+              ? { contentType: "text/javascript", body: script }
+              : {
+                  contentType: "text/html",
+                  body: '<!doctype html><script type="module" src="/sdk-page/page.js"></script>',
+                },
+          ),
+        );
+        const page = await context.newPage();
+        await page.goto(`${demo.origin}/sdk-page/index.html`);
+        await page.waitForFunction(() => typeof (window as { signIn?: unknown }).signIn === "function");
+        const email = `packed-${Date.now()}@example.com`;
+        const result = await page.evaluate(
+          ([e, p]) =>
+            (window as unknown as { signIn: (e: string, p: string) => Promise<unknown> }).signIn(e!, p!),
+          [email, "correct horse battery staple"],
+        );
+        expect(result).toMatchObject({ email, state: { authenticated: true } });
+        const session = await demo.database.prisma.session.findFirst({
+          where: { user: { email }, revokedAt: null },
+        });
+        // The page's key (WebCrypto, IndexedDB) bound the session: a copied token alone is useless.
+        expect(session?.jkt).toEqual(expect.any(String));
+      } finally {
+        await context.close();
+      }
+    }, 60_000);
+  });
+});

@@ -1,0 +1,169 @@
+// The client SDK's subscribe(): token and DPoP proof at init, renewal in band on every refresh
+// (no reconnect, no lost events), and on 4401 one refresh and reconnect, else signed out.
+import { type AddressInfo, createServer as createNetServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import {
+  createHoldfastClient,
+  createMemoryRefreshTokenStore,
+  type HoldfastClient,
+  type HoldfastClientError,
+  NoteEventsDocument,
+  type NoteEventsSubscription,
+  type SubscriptionEvent,
+} from "../../src/client/index.js";
+import { startTestServer, TEST_PASSWORD, type TestServer } from "../support/test-server.js";
+import { createNote, until } from "./support/live-harness.js";
+
+let t: TestServer;
+let base: string;
+
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  t = await startTestServer({ PUBLIC_URL: base, RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000" });
+  await t.server.app.listen({ host: "127.0.0.1", port });
+});
+afterAll(() => t.close());
+
+function newClient(): HoldfastClient {
+  return createHoldfastClient({
+    baseUrl: base,
+    refreshTokenStore: createMemoryRefreshTokenStore(),
+    webSocket: WebSocket as never,
+    clock: { now: () => t.clock.now().getTime() },
+  });
+}
+
+let counter = 0;
+async function signedIn(): Promise<HoldfastClient> {
+  const client = newClient();
+  counter += 1;
+  await client.register({
+    email: `sdk${counter}-${Date.now()}@example.com`,
+    password: TEST_PASSWORD,
+    displayName: "SDK",
+  });
+  return client;
+}
+
+function collect(client: HoldfastClient) {
+  const events: SubscriptionEvent<NoteEventsSubscription>[] = [];
+  const failures: HoldfastClientError[] = [];
+  const before = t.server.subscriptions.streams;
+  const stop = client.subscribe(NoteEventsDocument, {
+    next: (event) => events.push(event),
+    error: (error) => failures.push(error),
+  });
+  return { events, failures, stop, running: () => until(() => t.server.subscriptions.streams > before) };
+}
+
+const ids = (events: SubscriptionEvent<NoteEventsSubscription>[]) =>
+  events.map((e) => e.data?.noteEvents.noteId);
+
+describe("subscribe()", () => {
+  it("streams events with a DPoP-bound token and renews in band on refresh, without reconnecting", async () => {
+    const client = await signedIn();
+    expect(client.state().authenticated).toBe(true);
+    const live = collect(client);
+    await live.running();
+    const writer = await registerWriter();
+    const first = await createNote(t, writer);
+    await until(() => ids(live.events).includes(first));
+
+    // Past the refresh point: the client refreshes, and the connection gets the token by ping.
+    t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 30);
+    const renewed = await client.refresh();
+    // The renewal reaches the connection in band (a ping), before its first token's exp.
+    const mine = () => t.server.subscriptions.connections().filter((c) => c.sessionId === renewed.sessionId);
+    await until(() => mine()[0]?.expiresAt?.getTime() === renewed.expiresAt?.getTime());
+    const connections = t.server.subscriptions.size;
+    t.clock.advanceSeconds(60); // past the first token's exp
+    const second = await createNote(t, await registerWriter());
+    await until(() => ids(live.events).includes(second));
+    expect(t.server.subscriptions.size).toBe(connections);
+    expect(live.failures).toEqual([]);
+    live.stop();
+    client.destroy();
+  });
+
+  it("reports signed out with the reason when the session is revoked elsewhere", async () => {
+    const client = await signedIn();
+    const live = collect(client);
+    await live.running();
+    // Another device ends every session of the user.
+    const other = newClient();
+    const state = client.state();
+    await other.login({ email: await emailOf(client), password: TEST_PASSWORD });
+    await other.logoutEverywhere();
+    await until(() => live.failures.length > 0);
+    expect(live.failures[0]).toMatchObject({ code: "SESSION_LOST", reason: "token_revoked" });
+    expect(state.authenticated).toBe(true);
+    // No refresh was tried (a revoked session cannot be cured): the next request finds it ended.
+    const { MeDocument } = await import("../../src/client/index.js");
+    await expect(client.request(MeDocument)).rejects.toMatchObject({ reason: "token_revoked" });
+    expect(client.state().authenticated).toBe(false);
+    client.destroy();
+    other.destroy();
+  });
+
+  it("on 4401 token_expired refreshes once and reconnects, streaming again", async () => {
+    const client = await signedIn();
+    const live = collect(client);
+    await live.running();
+    const expiresAt = client.state().expiresAt!;
+    // The app makes no request: the client's renewal timer is due 30 s before exp, but the clock jumps
+    // past exp at once (a laptop lid closed), so the server closes with 4401 token_expired first.
+    t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds + 1);
+    const sessionId = client.state().sessionId;
+    // Closed by the server, then opened again by the client with a refreshed token.
+    await until(() =>
+      t.server.subscriptions
+        .connections()
+        .some((c) => c.sessionId === sessionId && c.expiresAt!.getTime() > expiresAt.getTime()),
+    );
+    const writer = await registerWriter();
+    const note = await createNoteWhenLive(writer, live.events);
+    expect(ids(live.events)).toContain(note);
+    expect(live.failures).toEqual([]);
+    expect(client.state().expiresAt!.getTime()).toBeGreaterThan(expiresAt.getTime());
+    live.stop();
+    client.destroy();
+  });
+});
+
+async function registerWriter(): Promise<string> {
+  const { registerUser } = await import("../support/test-server.js");
+  return (await registerUser(t)).accessToken;
+}
+
+async function emailOf(client: HoldfastClient): Promise<string> {
+  const { MeDocument } = await import("../../src/client/index.js");
+  const me = await client.request(MeDocument);
+  return me.me!.email!;
+}
+
+/** Writes notes until one reaches the (re)connected subscription. */
+async function createNoteWhenLive(
+  writer: string,
+  events: SubscriptionEvent<NoteEventsSubscription>[],
+): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const id = await createNote(t, writer);
+    try {
+      await until(() => ids(events).includes(id), 300);
+      return id;
+    } catch {
+      // not reconnected yet
+    }
+  }
+  throw new Error("never reconnected");
+}

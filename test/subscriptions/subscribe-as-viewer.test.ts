@@ -1,0 +1,47 @@
+// The ./testing helper runs a subscription as a viewer with given scopes, through the real schema
+// and permission map: what a resolver or permission test of live data needs.
+import { describe, expect, it } from "vitest";
+import { subscribeAsViewer } from "../../src/testing/index.js";
+
+const QUERY = "subscription { noteEvents { kind noteId note { title body owner { id } } } }";
+const note = { id: "n1", ownerId: "alice", title: "t", body: "secret", createdAt: new Date(0) };
+
+describe("subscribeAsViewer", () => {
+  it("shows the owner their body and refuses it to another reader per field", async () => {
+    const own = await subscribeAsViewer({
+      viewer: { userId: "alice", scopes: ["notes:read"] },
+      query: QUERY,
+    });
+    own.publish({ kind: "CREATED", noteId: "n1", note });
+    expect(await own.next()).toEqual({
+      data: {
+        noteEvents: {
+          kind: "CREATED",
+          noteId: "n1",
+          note: { title: "t", body: "secret", owner: { id: "alice" } },
+        },
+      },
+    });
+    const other = await subscribeAsViewer({
+      viewer: { userId: "bob", scopes: ["notes:read"] },
+      query: QUERY,
+    });
+    other.publish({ kind: "CREATED", noteId: "n1", note });
+    const result = await other.next();
+    expect(result.data).toEqual({
+      noteEvents: { kind: "CREATED", noteId: "n1", note: { title: "t", body: null, owner: { id: "alice" } } },
+    });
+    expect(result.errors?.[0]?.path).toEqual(["noteEvents", "note", "body"]);
+    await own.close();
+    await other.close();
+  });
+
+  it("refuses the stream without notes:read", async () => {
+    const sub = await subscribeAsViewer({ viewer: { scopes: ["notes:write"] }, query: QUERY });
+    expect(sub.refused?.errors?.[0]?.message).toBe("Missing scope");
+    const anonymous = await subscribeAsViewer({ viewer: null, query: QUERY });
+    expect(anonymous.refused?.errors?.[0]?.originalError).toMatchObject({
+      reason: "authentication_required",
+    });
+  });
+});
