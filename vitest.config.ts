@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    // Checks what the machine must provide (README, "What `npm test` needs"); installs Chromium as root.
+    globalSetup: ["test/support/global-setup.ts"],
     // The scale-out suite runs its own PostgreSQL databases whatever TEST_DATABASE says: once is enough.
     exclude: [
       ...configDefaults.exclude,

@@ -8,7 +8,7 @@ import type { AuditLog } from "./audit-log.js";
 import type { AuthPayloadModel, ClientInfo } from "./auth-payload.js";
 import { checkPasswordPolicy, type PasswordHasher } from "./passwords.js";
 import type { AuthLimits } from "./rate-limit.js";
-import type { SessionService } from "./sessions/session-service.js";
+import type { IssuedRefresh, SessionService } from "./sessions/session-service.js";
 import { byPasskey, byPassword } from "./user-authentication.js";
 import type { UserAuthentication, Viewer } from "./viewer.js";
 
@@ -76,13 +76,28 @@ export class AuthService {
     await this.deps.limits.register(request.client.ip);
     checkPasswordPolicy(input.password);
     const passwordHash = await this.deps.passwords.hash(input.password);
-    const user = await this.deps.users.create({
-      email: input.email,
-      passwordHash,
-      displayName: input.displayName,
-    });
-    await this.deps.audit.record({ type: "user.registered", userId: user.id, client: request.client });
-    return this.startSession(user, this.deps.scopesAtLogin(user.role), request, byPassword(this.deps.clock));
+    // The account, its audit entry and its first session are one commit: a retry after a failure
+    // finds no half-made account (and no "email taken" for an account it never got).
+    let started: IssuedRefresh | undefined;
+    const user = await this.deps.users.createWith(
+      { email: input.email, passwordHash, displayName: input.displayName },
+      (created) => {
+        const { writes, issued } = this.deps.sessions.prepareStart({
+          userId: created.id,
+          scopes: this.deps.scopesAtLogin(created.role),
+          jkt: request.jkt,
+          client: request.client,
+          authentication: byPassword(this.deps.clock),
+        });
+        started = issued;
+        return [
+          this.deps.audit.entry({ type: "user.registered", userId: created.id, client: request.client }),
+          ...writes,
+        ];
+      },
+    );
+    if (!started) throw new Error("registration committed without a session");
+    return this.answer(user, started, request);
   }
 
   async login(input: LoginInput, request: AuthRequest): Promise<AuthPayloadModel> {
@@ -255,7 +270,8 @@ export class AuthService {
   async refresh(refreshToken: string, request: AuthRequest): Promise<AuthPayloadModel> {
     this.requireProofIfConfigured(request);
     await this.deps.limits.refresh(request.client.ip);
-    // The user comes with the token's own lookup: no second read, and nothing to fail after commit.
+    // The user comes with the token's own lookup, before the one commit: a missing user or a slow
+    // "User" table fails with nothing written, and after the commit only in-memory work remains.
     const {
       session,
       refreshToken: successor,
@@ -378,25 +394,35 @@ export class AuthService {
     request: AuthRequest,
     authentication: UserAuthentication,
   ): Promise<AuthPayloadModel> {
-    const { session, refreshToken } = await this.deps.sessions.start({
+    const started = await this.deps.sessions.start({
       userId: user.id,
       scopes,
       jkt: request.jkt,
       client: request.client,
       authentication,
     });
+    return this.answer(user, started, request);
+  }
+
+  /** The answer to a committed login or registration: only in-memory work (signing) is left. */
+  private async answer(
+    user: UserModel,
+    started: IssuedRefresh,
+    request: AuthRequest,
+  ): Promise<AuthPayloadModel> {
+    const { session, refreshToken } = started;
     const access = await this.deps.tokens.issue({
       userId: user.id,
       sessionId: session.id,
-      scopes,
+      scopes: session.scopes,
       jkt: request.jkt,
-      authentication,
+      authentication: session.authentication,
     });
     return {
       accessToken: access.token,
       expiresAt: access.expiresAt,
       tokenType: request.jkt ? "DPoP" : "Bearer",
-      scopes,
+      scopes: session.scopes,
       refreshToken,
       session,
       user,

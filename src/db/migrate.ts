@@ -22,7 +22,7 @@ interface Migration {
   checksum: string;
 }
 
-function readMigrations(provider: "sqlite" | "postgres"): Migration[] {
+export function readMigrations(provider: "sqlite" | "postgres"): Migration[] {
   const dir = join(migrationsRoot, provider, "migrations");
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory())

@@ -114,8 +114,11 @@ export class ServiceUnavailableError extends AppError {
   constructor(
     message = "Service temporarily unavailable, retry shortly",
     reason: "dependency_unavailable" | "server_busy" = "dependency_unavailable",
+    options?: { cause?: unknown },
   ) {
     super(message, reason);
+    // Kept for the log (which dependency, what it said); never published.
+    if (options && "cause" in options) this.cause = options.cause;
   }
   override publicExtensions(): Record<string, unknown> {
     return { reason: this.reason, retryable: true };

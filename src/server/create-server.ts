@@ -6,6 +6,7 @@ import type { Database } from "../db/database.js";
 import type { Services } from "../graphql/context.js";
 import { startApollo } from "./apollo.js";
 import { type CreateServerOptions, resolveConfiguration } from "./configuration.js";
+import { installDrainingRefusal } from "./draining.js";
 import { graphqlContext } from "./graphql-context.js";
 import { createHttpApp } from "./http-app.js";
 import { registerGraphqlRoute, registerOperationalRoutes } from "./http-routes.js";
@@ -45,6 +46,8 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   const stopBackgroundWork = await startBackgroundWork(runtime, stores, services);
 
   const app = createHttpApp(runtime);
+  // Before the routes: after SIGTERM, a request still arriving is a retryable GraphQL 503.
+  const draining = installDrainingRefusal(app);
   const apollo = await startApollo(app, runtime);
   const context = graphqlContext(runtime, stores, services);
   await registerGraphqlRoute(app, runtime, { apollo, context, nonces: stores.nonces });
@@ -76,6 +79,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     async close() {
       if (closed) return;
       closed = true;
+      draining.start();
       stopBackgroundWork();
       // WebSockets first, with 1001 (going away): clients reconnect to another instance.
       await subscriptions.close();

@@ -12,6 +12,8 @@ export function createHttpApp({ config, logger }: ServerRuntime): FastifyInstanc
     bodyLimit: 64 * 1024,
     genReqId: generateRequestId,
     trustProxy: config.http.trustProxy === false ? false : [...config.http.trustProxy],
+    // Refused while draining by installDrainingRefusal, in the GraphQL error shape.
+    return503OnClosing: false,
   });
   installErrorHandler(app, logger);
   installRequestLog(app, logger);

@@ -1,16 +1,28 @@
 // The only place Holdfast listens on a port.
 import { loadConfigOrExit } from "../config/config.js";
 import { loadEnvFile } from "../config/env-file.js";
-import { createServer } from "./create-server.js";
+import { describeStartupFailure } from "../db/startup-check.js";
+import { createLogger } from "../logger.js";
+import { createServer, type HoldfastServer } from "./create-server.js";
 import { startupBanner } from "./startup-banner.js";
 
 // `.env` fills in what the environment does not set (copy .env.example to start from).
 const envFile = loadEnvFile();
 if (envFile === "unsupported") console.warn(".env found but not loaded: Node 20.12 or newer reads it");
 const config = loadConfigOrExit();
+const logger = createLogger(config.log);
 
-const server = await createServer({ config });
-const { logger } = server;
+let server: HoldfastServer;
+try {
+  server = await createServer({ config, logger });
+} catch (error) {
+  // A database that cannot serve this release: one line with the problem and the fix, not a trace.
+  const problem = describeStartupFailure(error, config.database.url);
+  if (!problem) throw error;
+  logger.fatal(problem);
+  logger.flush();
+  process.exit(1);
+}
 try {
   await server.app.listen({ host: config.server.host, port: config.server.port });
 } catch (error) {

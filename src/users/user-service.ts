@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import type { Prisma } from "../db/database.js";
+import type { DbWrite, Prisma } from "../db/database.js";
 import { isUniqueViolation, withDatabase } from "../db/errors.js";
 import { BadUserInputError } from "../errors/app-error.js";
 import { newId } from "../ids.js";
@@ -7,6 +7,13 @@ import { type Page, pageArgs, toPage } from "../pagination.js";
 import { cleanName, isSafeText, toNfkc } from "./text-hygiene.js";
 import { toUserModel, type UserModel } from "./user-model.js";
 import type { UserReads } from "./user-reads.js";
+
+export interface NewUser {
+  email: string;
+  passwordHash: string;
+  displayName: string;
+  role?: "user" | "admin";
+}
 
 const PUBLIC = { id: true, email: true, displayName: true, role: true, createdAt: true } as const;
 
@@ -88,32 +95,35 @@ export class UserService {
   }
 
   /** Creates an account; the caller has checked the password policy and hashed it. */
-  async create(input: {
-    email: string;
-    passwordHash: string;
-    displayName: string;
-    role?: "user" | "admin";
-  }): Promise<UserModel> {
+  async create(input: NewUser): Promise<UserModel> {
+    return this.createWith(input, () => []);
+  }
+
+  /**
+   * Creates an account and, in the same transaction, whatever the caller must write with it
+   * (registration starts a session): either all of it is committed or none.
+   */
+  async createWith(input: NewUser, alsoWrite: (user: UserModel) => DbWrite[]): Promise<UserModel> {
     if (!isSafeText(input.email)) throw new BadUserInputError("invalid_email", "Email is not valid", "email");
     const email = normalizeEmail(input.email);
     checkEmail(email);
     const displayName = cleanName(input.displayName, "displayName", MAX_DISPLAY_NAME_LENGTH);
     const now = this.clock.now();
+    const user = toUserModel({
+      id: newId(now),
+      email,
+      displayName,
+      role: input.role ?? "user",
+      createdAt: now,
+    });
     try {
-      const row = await withDatabase(() =>
-        this.prisma.user.create({
-          data: {
-            id: newId(now),
-            email,
-            passwordHash: input.passwordHash,
-            displayName,
-            role: input.role ?? "user",
-            createdAt: now,
-          },
-          select: PUBLIC,
-        }),
+      await withDatabase(() =>
+        this.prisma.$transaction([
+          this.prisma.user.create({ data: { ...user, passwordHash: input.passwordHash } }),
+          ...alsoWrite(user),
+        ]),
       );
-      return toUserModel(row);
+      return user;
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new BadUserInputError("email_taken", "An account with this email already exists", "email");

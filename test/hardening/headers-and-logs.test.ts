@@ -77,6 +77,36 @@ describe.each(TRANSPORTS)("request log (%s)", (transport) => {
     expect(new Set(lines.map((l) => l.reqId)).size).toBe(3);
   });
 
+  it("records the codes and reasons the client received; a client's mistake is not an internal error", async () => {
+    const t = await start(transport);
+    const account = await register(t);
+    const wrong = await t.gql(LOGIN, {
+      variables: { input: { email: account.user.email, password: `${TEST_PASSWORD}!` } },
+    });
+    const reused = await t.gql(REFRESH, { variables: { token: "x".repeat(43) } });
+    const badInput = await t.gql(`mutation { narrowToken(scopes: ["nope"]) { accessToken } }`, {
+      token: account.accessToken,
+    });
+    const revokedToken = await t.gql("{ me { id } }", { token: `${account.accessToken.slice(0, -4)}AAAA` });
+    const line = (res: { headers: Headers }) =>
+      t.logs.find((l) => l.msg === "request" && l.reqId === res.headers.get("x-request-id"));
+    expect(line(wrong)).toMatchObject({ errors: ["UNAUTHENTICATED"], reasons: ["invalid_credentials"] });
+    expect(line(reused)).toMatchObject({ errors: ["UNAUTHENTICATED"], reasons: ["invalid_refresh_token"] });
+    expect(line(badInput)).toMatchObject({ errors: ["BAD_USER_INPUT"], reasons: ["invalid_scope"] });
+    // Refused in the context phase (before any resolver), still with its code.
+    expect(line(revokedToken)).toMatchObject({
+      status: 401,
+      errors: ["UNAUTHENTICATED"],
+      reasons: ["invalid_token"],
+    });
+    // None of them is logged as an error, and none carries a correlation id.
+    for (const res of [wrong, reused, badInput, revokedToken]) {
+      expect(line(res)?.level).toBe(30);
+      expect(line(res)).not.toHaveProperty("correlationIds");
+    }
+    expect(t.logs.filter((l) => l.msg === "internal error")).toEqual([]);
+  });
+
   it("never logs a password, an email, a refresh token or an access token", async () => {
     const t = await start(transport);
     const account = await register(t);

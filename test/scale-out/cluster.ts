@@ -5,8 +5,15 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { vi } from "vitest";
 import { migratePostgres } from "../../src/db/migrate.js";
 import { createEmptyDatabase, SHARED_POSTGRES_ADMIN_URL } from "../support/shared-services.js";
+
+// Sized to the work, not to a quiet machine: a scale-out test starts server processes (each
+// compiles TypeScript on start) and drives hundreds of requests through them. With other processes
+// keeping both cores busy (stress-ng --cpu 2) a start alone took up to ~20 s here, so the suite's
+// 30 s default failed tests that were only slow. Every file of this suite imports this module.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 export {
   clearRedisPrefix,

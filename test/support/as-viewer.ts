@@ -142,15 +142,24 @@ export async function gqlAs<TData = Record<string, unknown>>(
   return (await asViewer(t, spec)).gql<TData>(query, variables);
 }
 
-export type AuthzOutcome = "ok" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND";
+export type AuthzOutcome = "ok" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "ERROR";
+
+// Refusals a resolver makes on purpose once authorization let the call through (bad input, a wrong
+// password, a rate limit): the call was authorized, so they still count as "ok".
+const EXPECTED_CODES = new Set(["BAD_USER_INPUT", "UNAUTHENTICATED", "TOO_MANY_REQUESTS"]);
 
 /**
- * What the permission layer (and ownership checks) made of a response: a denial if any error is
- * one, else "ok". Other errors (bad input, wrong password) mean authorization let the call through.
+ * What the permission layer (and ownership checks) made of a response: "ERROR" if anything failed
+ * that no one meant (a masked INTERNAL_SERVER_ERROR, a dependency outage, an invalid query), else a
+ * denial if any error is one, else "ok": the fields resolved, with at most a deliberate refusal.
  */
 export function authzOutcome(res: GraphQLResponse): AuthzOutcome {
   const errors = res.body.errors ?? [];
   const has = (test: (e: (typeof errors)[number]) => boolean) => errors.some(test);
+  const code = (e: (typeof errors)[number]) => e.extensions?.code;
+  const deliberate = (e: (typeof errors)[number]) =>
+    ["FORBIDDEN", "NOT_FOUND"].includes(String(code(e))) || EXPECTED_CODES.has(String(code(e)));
+  if (has((e) => !deliberate(e))) return "ERROR";
   if (
     has((e) => e.extensions?.code === "UNAUTHENTICATED" && e.extensions.reason === "authentication_required")
   )

@@ -21,6 +21,8 @@ export class RedisRevocationBus implements RevocationBus {
   private readonly resyncListeners: (() => void)[] = [];
   private readonly unsent: Revocation[] = [];
   private started = false;
+  /** The "not broadcast" warning is written once per outage, not once per logout. */
+  private warnedThisOutage = false;
 
   constructor(
     private readonly publisher: Redis,
@@ -37,7 +39,10 @@ export class RedisRevocationBus implements RevocationBus {
       }
       for (const listener of this.listeners) listener(revocations);
     });
-    publisher.on("ready", () => void this.publishUnsent());
+    publisher.on("ready", () => {
+      this.warnedThisOutage = false;
+      void this.publishUnsent();
+    });
     // After an outage (or a start without Redis): subscribe again, then catch up on what was
     // published meanwhile, since pub/sub does not keep messages.
     subscriber.on("ready", () => {
@@ -84,9 +89,18 @@ export class RedisRevocationBus implements RevocationBus {
       // The revocation is committed in the database: instances that lost Redis poll it, and the
       // others get it from here once this instance reaches Redis again.
       this.keepUnsent(revocations);
+      const facts = {
+        err: error instanceof Error ? { message: error.message } : error,
+        pending: this.unsent.length,
+      };
+      if (this.warnedThisOutage) {
+        this.logger.debug(facts, "revocation not broadcast");
+        return;
+      }
+      this.warnedThisOutage = true;
       this.logger.warn(
-        { err: error instanceof Error ? { message: error.message } : error, pending: this.unsent.length },
-        "revocation not broadcast: Redis unavailable; polling covers it, and it is sent again on reconnect",
+        facts,
+        "revocation not broadcast: Redis unavailable; polling covers it, and it is sent again on reconnect (further ones are logged at debug until Redis is back)",
       );
     }
   }
@@ -94,6 +108,8 @@ export class RedisRevocationBus implements RevocationBus {
   private async send(revocations: readonly Revocation[]): Promise<void> {
     const message = JSON.stringify(revocations.map((r) => ({ s: r.sessionId, u: r.until.getTime() })));
     await this.publisher.publish(this.channel, message);
+    // Redis answered: the next failure belongs to a new outage.
+    this.warnedThisOutage = false;
   }
 
   private keepUnsent(revocations: readonly Revocation[]): void {

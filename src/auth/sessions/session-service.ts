@@ -1,6 +1,6 @@
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
-import type { Prisma } from "../../db/database.js";
+import type { DbWrite, Prisma } from "../../db/database.js";
 import { withDatabase } from "../../db/errors.js";
 import { NotFoundError, UnauthenticatedError } from "../../errors/app-error.js";
 import { newId } from "../../ids.js";
@@ -17,6 +17,7 @@ import {
 } from "./refresh-token.js";
 import type { RefreshTokenStore } from "./refresh-token-store.js";
 import type { Revocation, RevocationBus, RevocationSet } from "./revocation.js";
+import { refusalOf, reuseVerdict } from "./rotation-rules.js";
 import { type SessionModel, toSessionModel } from "./session-model.js";
 
 export interface SessionServiceDeps {
@@ -28,6 +29,15 @@ export interface SessionServiceDeps {
   revocations: RevocationSet;
   bus: RevocationBus;
   config: Config["refresh"] & { accessTokenTtlSeconds: number; clockToleranceSeconds: number };
+}
+
+export interface StartInput {
+  userId: string;
+  scopes: readonly string[];
+  jkt: string | null;
+  client: ClientInfo;
+  /** How the user proved themself (RFC 9068 §2.2.1 `auth_time`/`acr`/`amr`), kept by the session. */
+  authentication: UserAuthentication;
 }
 
 export interface IssuedRefresh {
@@ -52,49 +62,55 @@ const MAX_GRACE_WALK = 16;
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
-  /** Starts a family for a fresh login. */
-  async start(input: {
-    userId: string;
-    scopes: readonly string[];
-    jkt: string | null;
-    client: ClientInfo;
-    authentication: UserAuthentication;
-  }): Promise<IssuedRefresh> {
+  /** Starts a family for a fresh login: one commit. */
+  async start(input: StartInput): Promise<IssuedRefresh> {
+    const { writes, issued } = this.prepareStart(input);
+    await withDatabase(() => this.deps.prisma.$transaction(writes));
+    return issued;
+  }
+
+  /**
+   * The writes that start a family and what the caller answers once they are committed, for a
+   * caller that commits them together with its own writes (registration creates the user too).
+   */
+  prepareStart(input: StartInput): { writes: DbWrite[]; issued: IssuedRefresh } {
     const { prisma, clock, config } = this.deps;
     const now = clock.now();
     const absoluteExpiresAt = new Date(now.getTime() + config.absoluteTtlSeconds * 1000);
     const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
-    const sessionId = newId(now);
     const refreshToken = generateRefreshToken();
-    const [session] = await withDatabase(() =>
-      prisma.$transaction([
-        prisma.session.create({
-          data: {
-            id: sessionId,
-            userId: input.userId,
-            scopes: input.scopes.join(" "),
-            jkt: input.jkt,
-            userAgent: input.client.userAgent?.slice(0, 512) ?? null,
-            ip: input.client.ip,
-            createdAt: now,
-            lastUsedAt: now,
-            idleExpiresAt,
-            absoluteExpiresAt,
-            ...authenticationColumns(input.authentication),
-          },
-        }),
-        prisma.refreshToken.create({
-          data: { id: newId(now), sessionId, tokenHash: hashRefreshToken(refreshToken), createdAt: now },
-        }),
-        this.deps.audit.entry({
-          type: "login.succeeded",
-          userId: input.userId,
-          sessionId,
-          client: input.client,
-        }),
-      ]),
-    );
-    return { session: toSessionModel(session), refreshToken };
+    const session = {
+      id: newId(now),
+      userId: input.userId,
+      scopes: input.scopes.join(" "),
+      jkt: input.jkt,
+      userAgent: input.client.userAgent?.slice(0, 512) ?? null,
+      ip: input.client.ip,
+      createdAt: now,
+      lastUsedAt: now,
+      idleExpiresAt,
+      absoluteExpiresAt,
+      revokedAt: null,
+      ...authenticationColumns(input.authentication),
+    };
+    const writes = [
+      prisma.session.create({ data: session }),
+      prisma.refreshToken.create({
+        data: {
+          id: newId(now),
+          sessionId: session.id,
+          tokenHash: hashRefreshToken(refreshToken),
+          createdAt: now,
+        },
+      }),
+      this.deps.audit.entry({
+        type: "login.succeeded",
+        userId: input.userId,
+        sessionId: session.id,
+        client: input.client,
+      }),
+    ];
+    return { writes, issued: { session: toSessionModel(session), refreshToken } };
   }
 
   /**
@@ -106,7 +122,7 @@ export class SessionService {
     jkt: string | null;
     client: ClientInfo;
   }): Promise<RotatedRefresh> {
-    const { refreshTokens, clock, config } = this.deps;
+    const { refreshTokens, clock } = this.deps;
     if (!isWellFormedRefreshToken(input.refreshToken))
       throw new UnauthenticatedError("invalid_refresh_token");
     // One statement: the token, its session and the session's user.
@@ -115,14 +131,10 @@ export class SessionService {
     const { token: row, session } = found;
     const user = toUserModel(found.user);
     const now = clock.now();
-    if (session.revokedAt) throw new UnauthenticatedError("invalid_refresh_token", "Session has ended");
-    // RFC 9449 §5: a refresh token bound to a key is only usable with a proof from that key.
-    if (session.jkt !== null && session.jkt !== input.jkt) {
-      throw new UnauthenticatedError(input.jkt === null ? "dpop_required" : "invalid_dpop_proof");
-    }
-    if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
-      throw new UnauthenticatedError("invalid_refresh_token", "Session has expired");
-    }
+    // Every check before the one commit (the user came with the token's own lookup): a failure
+    // from here on has written nothing, and after the commit nothing can fail.
+    const refusal = refusalOf(session, input.jkt, now);
+    if (refusal) throw refusal;
 
     if (row.consumedAt === null) {
       const successor = generateRefreshToken();
@@ -158,11 +170,28 @@ export class SessionService {
       return this.rotate(input);
     }
 
-    const consumedAgoMs = now.getTime() - row.consumedAt.getTime();
-    if (consumedAgoMs < config.reuseGraceSeconds * 1000) {
-      const tip = await this.liveTip(input.refreshToken, row.sealedSuccessor);
-      if (tip) return { session: toSessionModel(session), refreshToken: tip, user };
-    }
+    return this.answerReuse({ ...row, consumedAt: row.consumedAt }, session, user, input, now);
+  }
+
+  /** A consumed token presented again: the same successor or the live tip when safe, else theft. */
+  private async answerReuse(
+    row: { consumedAt: Date; sealedSuccessor: string | null },
+    session: { id: string; userId: string; jkt: string | null } & Parameters<typeof toSessionModel>[0],
+    user: UserModel,
+    input: { refreshToken: string; jkt: string | null; client: ClientInfo },
+    now: Date,
+  ): Promise<RotatedRefresh> {
+    const walk = await this.walkToTip(input.refreshToken, row.sealedSuccessor);
+    const verdict = reuseVerdict({
+      // refusalOf has already refused a bound family without a proof from its key.
+      provenKeyHolder: session.jkt !== null && session.jkt === input.jkt,
+      successorUnused: walk?.steps === 1,
+      consumedAt: row.consumedAt,
+      now,
+      graceSeconds: this.deps.config.reuseGraceSeconds,
+    });
+    if (verdict !== "theft" && walk)
+      return { session: toSessionModel(session), refreshToken: walk.tip, user };
     await this.revokeForReuse(session.id, session.userId, input.client);
     throw new UnauthenticatedError(
       "refresh_token_reused",
@@ -171,18 +200,21 @@ export class SessionService {
   }
 
   /**
-   * Within the grace interval a consumed token leads, through the successors sealed under each
-   * token, to the family's current tip: the client gets that same token, never a new branch.
+   * A consumed token leads, through the successors sealed under each token, to the family's
+   * current tip. `steps` is 1 when the token's own successor is that tip (it was never used).
    */
-  private async liveTip(token: string, sealed: string | null): Promise<string | null> {
+  private async walkToTip(
+    token: string,
+    sealed: string | null,
+  ): Promise<{ tip: string; steps: number } | null> {
     let current = token;
     let next = sealed;
-    for (let step = 0; step < MAX_GRACE_WALK && next; step++) {
+    for (let step = 1; step <= MAX_GRACE_WALK && next; step++) {
       const successor = openSuccessor(current, next);
       if (!successor) return null;
       const row = await withDatabase(() => this.deps.refreshTokens.findToken(hashRefreshToken(successor)));
       if (!row) return null;
-      if (row.consumedAt === null) return successor;
+      if (row.consumedAt === null) return { tip: successor, steps: step };
       current = successor;
       next = row.sealedSuccessor;
     }

@@ -10,7 +10,11 @@ interface RequestFacts {
   sessionId: string | null;
   operation: string | null;
   operationType: string | null;
+  /** The codes the client received (extensions.code), and their reasons, once each. */
   errorCodes: string[];
+  reasons: string[];
+  /** Ids of masked internal errors (formatError logs each with its cause). */
+  correlationIds: string[];
 }
 
 const factsByRequest = new WeakMap<FastifyRequest, RequestFacts>();
@@ -20,7 +24,15 @@ const FACTS = Symbol("holdfast.requestFacts");
 function factsOf(request: FastifyRequest): RequestFacts {
   let facts = factsByRequest.get(request);
   if (!facts) {
-    facts = { viewerId: null, sessionId: null, operation: null, operationType: null, errorCodes: [] };
+    facts = {
+      viewerId: null,
+      sessionId: null,
+      operation: null,
+      operationType: null,
+      errorCodes: [],
+      reasons: [],
+      correlationIds: [],
+    };
     factsByRequest.set(request, facts);
   }
   return facts;
@@ -44,10 +56,14 @@ export function installRequestLog(app: FastifyInstance, logger: Logger): void {
   });
   app.addHook("onResponse", async (request, reply) => {
     const status = reply.statusCode;
-    const level = status >= 500 ? "error" : "info";
+    const facts = factsOf(request);
+    // Error level only for a real internal error; a dependency outage (503) is a warning, and
+    // refusals the client caused (401, 403, 429, bad input) are ordinary answers.
+    const internal = status === 500 || facts.errorCodes.includes("INTERNAL_SERVER_ERROR");
+    const outage = status >= 500 || facts.errorCodes.includes("SERVICE_UNAVAILABLE");
+    const level = internal ? "error" : outage ? "warn" : "info";
     // A line the level drops costs nothing: no object, no credential fingerprint (a SHA-256).
     if (!logger.isLevelEnabled(level)) return;
-    const facts = factsOf(request);
     const line = {
       reqId: request.id,
       method: request.method,
@@ -60,6 +76,8 @@ export function installRequestLog(app: FastifyInstance, logger: Logger): void {
       operation: facts.operation,
       operationType: facts.operationType,
       ...(facts.errorCodes.length > 0 ? { errors: facts.errorCodes } : {}),
+      ...(facts.reasons.length > 0 ? { reasons: facts.reasons } : {}),
+      ...(facts.correlationIds.length > 0 ? { correlationIds: facts.correlationIds } : {}),
       ...credentialFingerprint(request),
     };
     logger[level](line, "request");
@@ -81,8 +99,16 @@ export function withRequestLog<C extends { viewer: { userId: string; sessionId: 
   context: (request: FastifyRequest, reply: FastifyReply) => Promise<C>,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<C> {
   return async (request, reply) => {
-    const value = await context(request, reply);
     const facts = factsOf(request);
+    let value: C;
+    try {
+      value = await context(request, reply);
+    } catch (error) {
+      // A refusal of the context phase (401, 503) is answered as it is: record what the client gets.
+      const extensions = (error as { extensions?: Record<string, unknown> }).extensions;
+      if (extensions) recordError(facts, extensions);
+      throw error;
+    }
     facts.viewerId = value.viewer?.userId ?? null;
     facts.sessionId = value.viewer?.sessionId ?? null;
     Object.defineProperty(value, FACTS, { value: facts, enumerable: true });
@@ -101,14 +127,23 @@ export function requestLogPlugin<C extends object>(): ApolloServerPlugin<C> {
           facts.operation = operationName;
           facts.operationType = operation?.operation ?? null;
         },
-        async didEncounterErrors({ errors }) {
-          for (const error of errors) {
-            const code = error.extensions?.code;
-            const name = typeof code === "string" ? code : "INTERNAL_SERVER_ERROR";
-            if (!facts.errorCodes.includes(name)) facts.errorCodes.push(name);
-          }
+        // The formatted errors: the codes and reasons the client receives, not the raw errors
+        // (a typed refusal thrown by a resolver is not yet coded there).
+        async willSendResponse({ response }) {
+          if (response.body.kind !== "single") return;
+          for (const error of response.body.singleResult.errors ?? [])
+            recordError(facts, error.extensions ?? {});
         },
       };
     },
   };
+}
+
+function recordError(facts: RequestFacts, extensions: Record<string, unknown>): void {
+  const code = typeof extensions.code === "string" ? extensions.code : "INTERNAL_SERVER_ERROR";
+  if (!facts.errorCodes.includes(code)) facts.errorCodes.push(code);
+  const reason = extensions.reason;
+  if (typeof reason === "string" && !facts.reasons.includes(reason)) facts.reasons.push(reason);
+  const correlationId = extensions.correlationId;
+  if (typeof correlationId === "string") facts.correlationIds.push(correlationId);
 }

@@ -1,0 +1,84 @@
+import type { Prisma } from "./database.js";
+import { isDatabaseUnavailable } from "./errors.js";
+import { readMigrations } from "./migrate.js";
+
+/** The database cannot serve this release; the message names the problem and the fix, in one line. */
+export class DatabaseStartupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "DatabaseStartupError";
+  }
+}
+
+function codesOf(error: unknown, depth = 0): string[] {
+  if (typeof error !== "object" || error === null || depth > 6) return [];
+  const e = error as {
+    code?: unknown;
+    kind?: unknown;
+    originalCode?: unknown;
+    cause?: unknown;
+    meta?: { driverAdapterError?: unknown };
+  };
+  const own = [e.code, e.kind, e.originalCode].filter((v): v is string => typeof v === "string");
+  return [...own, ...codesOf(e.cause, depth + 1), ...codesOf(e.meta?.driverAdapterError, depth + 1)];
+}
+
+/** Where DATABASE_URL points, without the password. */
+function describeTarget(url: string): string {
+  if (url.startsWith("file:")) return url;
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || "5432"}${u.pathname}`;
+  } catch {
+    return "DATABASE_URL";
+  }
+}
+
+/** One line for an error met while opening the database at start, or null when it is not about the database. */
+export function describeStartupFailure(error: unknown, url: string): string | null {
+  if (error instanceof DatabaseStartupError) return error.message;
+  const codes = codesOf(error);
+  const target = describeTarget(url);
+  const has = (...names: string[]) => names.some((n) => codes.includes(n));
+  if (has("P2021", "TableDoesNotExist", "42P01"))
+    return `database ${target} is not migrated: run \`npm run db:migrate\` (with the same DATABASE_URL), then start again`;
+  if (has("P1003", "DatabaseDoesNotExist", "3D000"))
+    return `database ${target} does not exist: create it (e.g. \`createdb\`) or fix DATABASE_URL, run \`npm run db:migrate\`, then start again`;
+  if (has("P1000", "AuthenticationFailed", "28P01", "28000", "DatabaseAccessDenied"))
+    return `database ${target} refused the credentials in DATABASE_URL: fix the user or password`;
+  if (has("SQLITE_CANTOPEN"))
+    return `cannot open the SQLite file of DATABASE_URL (${target}): check that its directory exists and is writable`;
+  if (isDatabaseUnavailable(error))
+    return `cannot reach the database at ${target}: start it, or fix DATABASE_URL (then run \`npm run db:migrate\` once if it is new)`;
+  return null;
+}
+
+/**
+ * At start, before anything else reads the database: it answers, and it carries every migration of
+ * this release (PostgreSQL is never migrated implicitly; `npm run db:migrate` does it).
+ */
+export async function checkDatabaseAtStart(
+  prisma: Prisma,
+  provider: "sqlite" | "postgres",
+  url: string,
+): Promise<void> {
+  let applied: Set<string>;
+  try {
+    const rows = await prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+      "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL",
+    );
+    applied = new Set(rows.map((r) => r.migration_name));
+  } catch (error) {
+    const message =
+      /_prisma_migrations/.test(String((error as Error)?.message)) || codesOf(error).includes("42P01")
+        ? `database ${describeTarget(url)} is not migrated: run \`npm run db:migrate\` (with the same DATABASE_URL), then start again`
+        : describeStartupFailure(error, url);
+    throw message ? new DatabaseStartupError(message, { cause: error }) : error;
+  }
+  const missing = readMigrations(provider).filter((m) => !applied.has(m.name));
+  if (missing.length > 0) {
+    throw new DatabaseStartupError(
+      `database ${describeTarget(url)} lacks ${missing.length} migration(s) of this release (${missing[0]!.name}…): run \`npm run db:migrate\`, then start again`,
+    );
+  }
+}

@@ -1,0 +1,201 @@
+// A table locked by another session (a long migration, a stuck batch job, an operator in psql) while
+// clients refresh in a loop: the instance never exits, every request it cannot serve ends within the
+// database bound as a retryable 503, nothing is half-written, and every client carries on with the
+// token it holds once the lock is gone (none is taken for a thief).
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createDpopKey, createDpopProof, type DpopTestKey } from "../support/dpop-proof.js";
+import {
+  clearRedisPrefix,
+  createThrowawayDatabase,
+  errorOf,
+  GRAPHQL_URL,
+  type GraphQLAnswer,
+  type Instance,
+  REFRESH,
+  registerUser,
+  SHARED_REDIS_URL,
+  sleep,
+  startInstance,
+  type ThrowawayDatabase,
+  uniqueRedisPrefix,
+} from "./cluster.js";
+import { familyViolations } from "./family-consistency.js";
+
+// As in the report of the fault: longer than the 5 s bound, long enough for a timed-out statement's
+// ROLLBACK to time out as well (which used to end the process).
+const LOCK_MS = 15_000;
+
+let db: ThrowawayDatabase;
+let prefix: string;
+let instance: Instance;
+
+beforeAll(async () => {
+  db = await createThrowawayDatabase();
+  prefix = uniqueRedisPrefix();
+});
+
+// An instance of its own for each fault, so that one test's outcome cannot decide the other's.
+beforeEach(async () => {
+  instance = await startInstance("A", {
+    DATABASE_URL: db.url,
+    REDIS_URL: SHARED_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    // The default grace interval: a retry after a 15 s lock is past it, so a rotation that had
+    // committed behind a 503 would be taken for theft.
+    REFRESH_REUSE_GRACE_SECONDS: "10",
+  });
+});
+
+afterEach(async () => {
+  await instance?.stop();
+});
+
+afterAll(async () => {
+  await db?.drop();
+  if (prefix) await clearRedisPrefix(prefix);
+});
+
+/** Whether the process is still running (it has not exited on its own). */
+async function alive(i: Instance): Promise<boolean> {
+  return Promise.race([i.exited.then(() => false), sleep(50).then(() => true)]);
+}
+
+function describeFailure(answer: GraphQLAnswer<unknown>): string {
+  const extensions = answer.errors?.map(
+    (e) => `${e.extensions?.code}${e.extensions?.retryable ? "+retryable" : ""}`,
+  );
+  return `${answer.status} ${extensions?.join(",")}${answer.headers.get("retry-after") ? " Retry-After" : ""}`;
+}
+
+interface Client {
+  held: string;
+  readonly key: DpopTestKey | null;
+  readonly sessionId: string;
+  readonly accessToken: string;
+}
+
+async function refresh(client: Client): Promise<GraphQLAnswer<{ refresh: { refreshToken: string } }>> {
+  const dpop = client.key ? await createDpopProof(client.key, { htm: "POST", htu: GRAPHQL_URL }) : undefined;
+  return instance.gql(REFRESH, { variables: { token: client.held }, ...(dpop ? { dpop } : {}) });
+}
+
+/** Half bearer, half DPoP-bound sessions. */
+async function clients(count: number): Promise<Client[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, index) => {
+      const key = index % 2 === 0 ? await createDpopKey() : null;
+      const dpop = key ? await createDpopProof(key, { htm: "POST", htu: GRAPHQL_URL }) : undefined;
+      const tokens = await registerUser(instance, dpop);
+      return { held: tokens.refreshToken, key, sessionId: tokens.sessionId, accessToken: tokens.accessToken };
+    }),
+  );
+}
+
+/**
+ * Each client refreshes in a loop, backing off 50 ms after a failure, while `table` is locked in
+ * ACCESS EXCLUSIVE mode by a second connection for LOCK_MS; then runs until every client has
+ * rotated once after the lock. Returns what the clients saw.
+ */
+async function refreshLoopAcrossLock(table: string, all: Client[], duringLock?: () => Promise<void>) {
+  const failures = new Map<string, number>();
+  const slowFailures: number[] = [];
+  let rotations = 0;
+  let phase: "before" | "locked" | "after" = "before";
+  const rotatedAfter = new Set<number>();
+  let deadline = Number.POSITIVE_INFINITY;
+  const loop = async (index: number) => {
+    const client = all[index]!;
+    while (!rotatedAfter.has(index) && Date.now() < deadline) {
+      const started = Date.now();
+      let answer: Awaited<ReturnType<typeof refresh>>;
+      try {
+        answer = await refresh(client);
+      } catch (error) {
+        // No HTTP answer at all: the process is gone.
+        const kind = `no answer (${(error as { cause?: { code?: string } }).cause?.code ?? "fetch failed"})`;
+        failures.set(kind, (failures.get(kind) ?? 0) + 1);
+        return;
+      }
+      const next = answer.data?.refresh.refreshToken;
+      if (next) {
+        client.held = next;
+        rotations += 1;
+        if (phase === "after") rotatedAfter.add(index);
+        continue;
+      }
+      const kind = describeFailure(answer);
+      failures.set(kind, (failures.get(kind) ?? 0) + 1);
+      // No request may wait out the lock: the bound (5 s) ends it long before.
+      if (Date.now() - started >= LOCK_MS - 3000) slowFailures.push(Date.now() - started);
+      await sleep(50);
+    }
+  };
+  const locker = new pg.Client({ connectionString: db.url });
+  locker.on("error", () => {});
+  await locker.connect();
+  const stream = Promise.all(all.map((_, i) => loop(i)));
+  try {
+    while (rotations < all.length * 3) await sleep(5);
+    await locker.query("BEGIN");
+    await locker.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+    phase = "locked";
+    const lockedAt = Date.now();
+    await duringLock?.();
+    await sleep(Math.max(0, LOCK_MS - (Date.now() - lockedAt)));
+    await locker.query("COMMIT");
+    phase = "after";
+    deadline = Date.now() + 30_000;
+    await stream;
+  } finally {
+    await locker.end().catch(() => {});
+  }
+  return { failures, slowFailures, rotatedAfter };
+}
+
+async function revokedSessions(ids: readonly string[]): Promise<number> {
+  const { rows } = await db.pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
+    [ids],
+  );
+  return Number(rows[0]!.n);
+}
+
+describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
+  it('"AuditEvent": the process stays up, each refresh it cannot commit is a retryable 503, and all carry on', async () => {
+    const all = await clients(8);
+    const { failures, slowFailures, rotatedAfter } = await refreshLoopAcrossLock("AuditEvent", all);
+
+    expect(await alive(instance)).toBe(true);
+    expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE+retryable Retry-After"]);
+    expect(slowFailures).toEqual([]);
+    expect(rotatedAfter.size).toBe(all.length);
+    expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
+    expect(await familyViolations(db.pool)).toEqual([]);
+    expect((await instance.get("/readyz")).status).toBe(200);
+  }, 240_000);
+
+  it('"User": a 503 refresh committed nothing, so its retry past the grace interval is answered, not taken for theft', async () => {
+    const all = await clients(8);
+    const reader = all[1]!;
+    const readers: GraphQLAnswer<unknown>[] = [];
+    const { failures, slowFailures, rotatedAfter } = await refreshLoopAcrossLock("User", all, async () => {
+      // A reader with a valid access token while the table is locked: the token still authenticates
+      // (no 401 token_revoked, no logout); what needs the user row is a retryable 503.
+      readers.push(await instance.gql("{ me { id } }", { token: reader.accessToken }));
+      readers.push(await instance.gql("{ me { id displayName } }", { token: reader.accessToken }));
+    });
+
+    expect(await alive(instance)).toBe(true);
+    expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE+retryable Retry-After"]);
+    expect(slowFailures).toEqual([]);
+    expect(rotatedAfter.size).toBe(all.length);
+    expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
+    expect(await familyViolations(db.pool)).toEqual([]);
+
+    const [tokenOnly, withRow] = readers;
+    expect(errorOf(tokenOnly!)).toBeUndefined();
+    expect(tokenOnly!.data).toEqual({ me: { id: expect.any(String) } });
+    expect(describeFailure(withRow!)).toBe("503 SERVICE_UNAVAILABLE+retryable Retry-After");
+  }, 240_000);
+});
