@@ -235,11 +235,17 @@ describe("the attacker panel in native-app mode (refresh token in the body)", ()
           .poll(() => page.locator("#attacker-refresh-loot").getAttribute("data-copied"))
           .toBe("true");
 
-        // The real client rotates; the attacker waits out the grace interval (10 s) and replays the copy.
+        // The real client rotates twice (after one rotation the copy's successor is unused, and a
+        // replay signed with the session's key is the owner's lost-answer retry); the attacker
+        // waits out the grace interval (10 s) and replays the copy.
         await press(page, "#token-refresh");
         await expect
           .poll(() => page.locator('#token-timeline li[data-via="refresh"]').count(), EVENTUALLY)
           .toBe(1);
+        await press(page, "#token-refresh");
+        await expect
+          .poll(() => page.locator('#token-timeline li[data-via="refresh"]').count(), EVENTUALLY)
+          .toBe(2);
         await tab.warp(11_000);
         await press(page, "#attacker-replay-refresh");
         await expect

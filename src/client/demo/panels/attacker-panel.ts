@@ -130,7 +130,7 @@ registerPanel({
           copiedRefresh = await context.refreshTokenCopy();
           refreshLine.dataset.copied = String(copiedRefresh !== null);
           refreshLine.textContent = copiedRefresh
-            ? `Copied the refresh token (native-app mode): ${fingerprint(copiedRefresh)}. Let it rotate (Refresh now), wait out the grace interval, then replay it.`
+            ? `Copied the refresh token (native-app mode): ${fingerprint(copiedRefresh)}. Let it rotate twice (Refresh now, twice), wait out the grace interval, then replay it. After one rotation the copy's successor is still unused, and a replay signed with the session's own key is taken for the owner retrying a lost answer.`
             : "Cannot: in a browser the refresh token is in an HttpOnly cookie. Open /demo?delivery=body (native-app mode) to hand the attacker a copy.";
         });
       },
@@ -158,7 +158,7 @@ registerPanel({
             );
           } else if (answer.refusal === null) {
             note(
-              "The copy was still current (or within the grace interval): the attacker now holds the live token, and the real client's next refresh will be a reuse that ends the session.",
+              "The copy was still current, within the grace interval, or its successor was still unused (a retry signed with the session's own key gets that successor back): the attacker now holds the live token.",
             );
           }
         });
