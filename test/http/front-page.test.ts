@@ -1,13 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { startupBanner } from "../../src/server/startup-banner.js";
+import { closeAfterEach } from "../support/close-after-each.js";
 import { startTestServer, TEST_ENV, type TestServer } from "../support/test-server.js";
 
 let t: TestServer | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+closeAfterEach(
+  () => t,
+  () => (t = undefined),
+);
 
 describe("GET /", () => {
   it("in development links to the console, Sandbox and the README, under a CSP that loads nothing", async () => {

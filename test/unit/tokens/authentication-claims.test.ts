@@ -1,14 +1,15 @@
 // RFC 9068 §2.2.1: auth_time, acr and amr travel in the access token; the verifier reads them
 // into the viewer, and refuses a token whose set is partial or malformed (it is not one of ours).
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { epochSeconds } from "../../../src/clock.js";
+import { closeAfterEach } from "../../support/close-after-each.js";
 import { createTokenFixture, expectUnauthenticated } from "./token-fixture.js";
 
 let f: Awaited<ReturnType<typeof createTokenFixture>> | undefined;
-afterEach(async () => {
-  await f?.close();
-  f = undefined;
-});
+closeAfterEach(
+  () => f,
+  () => (f = undefined),
+);
 
 describe("authentication claims", () => {
   it("carries auth_time, acr and amr from issue to viewer", async () => {

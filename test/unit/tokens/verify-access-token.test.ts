@@ -1,6 +1,7 @@
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AccessTokenVerifier } from "../../../src/auth/tokens/verify-access-token.js";
+import { closeAfterEach } from "../../support/close-after-each.js";
 import {
   createTokenFixture,
   expectUnauthenticated,
@@ -13,10 +14,10 @@ import {
 const JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
 
 let f: TokenFixture | undefined;
-afterEach(async () => {
-  await f?.close();
-  f = undefined;
-});
+closeAfterEach(
+  () => f,
+  () => (f = undefined),
+);
 
 describe("AccessTokenVerifier", () => {
   it("verifies a token it issued and returns the viewer", async () => {
