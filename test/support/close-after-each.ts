@@ -1,15 +1,22 @@
 import { afterEach } from "vitest";
 
+interface Closable {
+  close(): Promise<unknown>;
+}
+
 /**
- * Closes, after each test, what that test opened into a `let` of the file:
- * `let f: Fixture | undefined; closeAfterEach(() => f, () => (f = undefined));`
+ * Closes, after each test, what that test opened:
+ * `const opened = closeAfterEach();` at the top of the file, then `const f = opened(await createFixture())`.
  */
-export function closeAfterEach(
-  current: () => { close(): Promise<unknown> } | undefined,
-  forget: () => void,
-): void {
+export function closeAfterEach(): <T extends Closable>(value: T) => T {
+  let open: Closable[] = [];
   afterEach(async () => {
-    await current()?.close();
-    forget();
+    const closing = open;
+    open = [];
+    await Promise.all(closing.map((value) => value.close()));
   });
+  return (value) => {
+    open.push(value);
+    return value;
+  };
 }
