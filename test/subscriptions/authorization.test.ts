@@ -9,15 +9,8 @@ import {
   TEST_PASSWORD,
   useListeningServer,
 } from "../support/test-server.js";
-import {
-  bearer,
-  createNote,
-  eventAbout,
-  expectStillLive,
-  subscribeAs,
-  until,
-} from "./support/live-harness.js";
-import { closeOf, connect, NOTE_EVENTS } from "./support/ws-client.js";
+import { createNote, eventAbout, expectStillLive, subscribeAs, until } from "./support/live-harness.js";
+import { bearer, closeOf, connect, NOTE_EVENTS } from "./support/ws-client.js";
 
 const t = useListeningServer({
   RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",

@@ -76,6 +76,3 @@ function sidOf(authorization: string): string | null {
     return null;
   }
 }
-
-/** The `authorization` of a connection_init carrying a Bearer access token. */
-export const bearer = (token: string) => `Bearer ${token}`;
