@@ -17,6 +17,15 @@ const t = useListeningServer({
   RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000",
 });
 
+/** Alice signed in twice, with a live subscription on each of her two sessions. */
+async function aliceInTwoSessions() {
+  const alice = await registerUser(t);
+  const otherSession = await login(t, alice.user.email);
+  const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
+  const a2 = await subscribeAs(t, t.base, bearer(otherSession.accessToken));
+  return { alice, otherSession, a, a2 };
+}
+
 interface EventPayload {
   data: { noteEvents: { kind: string; noteId: string; note: { body: string | null } | null } } | null;
   errors?: { path?: (string | number)[]; extensions?: Record<string, unknown> }[];
@@ -182,10 +191,7 @@ describe("the connection closes with 4401 when its session ends", () => {
   });
 
   it("revokeSession closes the revoked session's connections only", async () => {
-    const alice = await registerUser(t);
-    const otherSession = await login(t, alice.user.email);
-    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
-    const a2 = await subscribeAs(t, t.base, bearer(otherSession.accessToken));
+    const { alice, otherSession, a, a2 } = await aliceInTwoSessions();
     const res = await t.gql(`mutation { revokeSession(id: "${otherSession.session.id}") }`, {
       token: alice.accessToken,
     });
@@ -196,10 +202,7 @@ describe("the connection closes with 4401 when its session ends", () => {
   });
 
   it("a password change closes every other session's connections and keeps the caller's", async () => {
-    const alice = await registerUser(t);
-    const otherSession = await login(t, alice.user.email);
-    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
-    const a2 = await subscribeAs(t, t.base, bearer(otherSession.accessToken));
+    const { alice, a, a2 } = await aliceInTwoSessions();
     const res = await t.gql(
       "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
       { token: alice.accessToken, variables: { c: TEST_PASSWORD, n: "a brand new passphrase" } },
