@@ -13,6 +13,7 @@ import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { loadTypeDefs } from "../../src/graphql/schema.js";
 import { gqlAs, type SeededUser, seedNote, seedUser } from "../support/as-viewer.js";
 import { useTestServer } from "../support/test-server.js";
+import { testViewer } from "../support/test-viewer.js";
 
 const t = useTestServer();
 let alice: SeededUser;
@@ -107,17 +108,7 @@ describe("rule kinds on an extended schema", () => {
   } as unknown as Record<string, Record<string, FieldRule<unknown>>>;
   const schema = applyPermissions(extended, map);
 
-  function viewer(scopes: string[]): Viewer {
-    return {
-      userId: "u1",
-      sessionId: "s1",
-      scopes: new Set(scopes),
-      jkt: null,
-      expiresAt: 0,
-      tokenId: "j",
-      authentication: null,
-    };
-  }
+  const viewer = (scopes: string[]) => testViewer(scopes);
   async function run(source: string, v: Viewer | null): Promise<ExecutionResult> {
     return graphql({ schema, source, contextValue: { viewer: v } });
   }

@@ -82,6 +82,13 @@ beforeAll(async () => {
   });
 });
 
+/** A step-up authentication (RFC 9470) that passes every rule: a passkey, now. */
+const justReauthenticatedWithPasskey = (): Viewer["authentication"] => ({
+  authTime: Math.floor(t.clock.now().getTime() / 1000),
+  acr: "phr",
+  amr: ["hwk"],
+});
+
 function viewerOf(
   user: SeededUser,
   scopes: readonly string[],
@@ -110,21 +117,11 @@ const VIEWERS: [string, () => Viewer | null][] = [
   // Step-up rules (RFC 9470) pass only for a recent, strong authentication.
   [
     "the owner, just re-authenticated with a passkey",
-    () =>
-      viewerOf(alice, grantedScopes("user"), {
-        authTime: Math.floor(t.clock.now().getTime() / 1000),
-        acr: "phr",
-        amr: ["hwk"],
-      }),
+    () => viewerOf(alice, grantedScopes("user"), justReauthenticatedWithPasskey()),
   ],
   [
     "an admin-scoped owner, just re-authenticated with a passkey",
-    () =>
-      viewerOf(alice, grantedScopes("admin"), {
-        authTime: Math.floor(t.clock.now().getTime() / 1000),
-        acr: "phr",
-        amr: ["hwk"],
-      }),
+    () => viewerOf(alice, grantedScopes("admin"), justReauthenticatedWithPasskey()),
   ],
 ];
 

@@ -12,6 +12,7 @@ import { InsufficientUserAuthenticationError } from "../../src/errors/app-error.
 import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { loadTypeDefs } from "../../src/graphql/schema.js";
 import { FakeClock } from "../support/fake-clock.js";
+import { testViewer } from "../support/test-viewer.js";
 
 const sdl = `
   extend type Query {
@@ -53,17 +54,8 @@ const schema = applyPermissions(
 const clock = new FakeClock("2030-01-01T00:00:00.000Z");
 const now = () => epochSeconds(clock.now());
 
-function viewer(authentication: UserAuthentication | null, scopes = ["account:manage"]): Viewer {
-  return {
-    userId: "u1",
-    sessionId: "s1",
-    scopes: new Set(scopes),
-    jkt: null,
-    expiresAt: 0,
-    tokenId: "j",
-    authentication,
-  };
-}
+const viewer = (authentication: UserAuthentication | null, scopes = ["account:manage"]) =>
+  testViewer(scopes, authentication);
 const byPassword = (ageSeconds: number): UserAuthentication => ({
   authTime: now() - ageSeconds,
   acr: "pwd",

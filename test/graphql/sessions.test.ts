@@ -22,6 +22,16 @@ async function refresh(token: string) {
   return t.gql<{ refresh: AuthPayload }>(REFRESH, { variables: { token } });
 }
 
+function changePassword(accessToken: string, current: string, next: string) {
+  return t.gql(
+    "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
+    {
+      token: accessToken,
+      variables: { c: current, n: next },
+    },
+  );
+}
+
 async function me(accessToken: string) {
   return t.gql<{ me: { id: string } | null }>("{ me { id } }", { token: accessToken });
 }
@@ -283,13 +293,7 @@ describe("sessions", () => {
   it("changePassword ends every other session but keeps the caller's", async () => {
     const a = await registerUser(t);
     const b = await login(t, a.user.email);
-    const res = await t.gql(
-      "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
-      {
-        token: a.accessToken,
-        variables: { c: "correct horse battery staple", n: "a brand new passphrase" },
-      },
-    );
+    const res = await changePassword(a.accessToken, "correct horse battery staple", "a brand new passphrase");
     expect(res.body.data).toEqual({ changePassword: true });
     expect((await me(a.accessToken)).status).toBe(200);
     expect((await me(b.accessToken)).status).toBe(401);
@@ -302,12 +306,7 @@ describe("sessions", () => {
   it("changePassword with a wrong current password changes nothing", async () => {
     const a = await registerUser(t);
     const b = await login(t, a.user.email);
-    const res = await t.gql(
-      'mutation { changePassword(currentPassword: "wrong password here", newPassword: "another long passphrase") }',
-      {
-        token: a.accessToken,
-      },
-    );
+    const res = await changePassword(a.accessToken, "wrong password here", "another long passphrase");
     expect(errorOf(res)).toEqual({ code: "BAD_USER_INPUT", reason: "invalid_current_password" });
     expect((await me(b.accessToken)).status).toBe(200);
   });

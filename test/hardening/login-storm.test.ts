@@ -1,31 +1,19 @@
 // A login storm meets a bounded argon2 queue: hashes beyond the slots wait, and beyond the queue
 // limit a login is refused at once with a retryable 503, through the real HTTP server. Argon2 is
 // made slow here (32 MiB, 3 passes) so that 12 logins sent together overlap on one slot.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  LOGIN,
-  registerUser,
-  startTestServer,
-  TEST_PASSWORD,
-  type TestServer,
-} from "../support/test-server.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { LOGIN, registerUser, TEST_PASSWORD, useListeningServer } from "../support/test-server.js";
 
-let t: TestServer;
-let url: string;
+const t = useListeningServer({
+  ARGON2_MEMORY_KIB: "32768",
+  ARGON2_TIME_COST: "3",
+  ARGON2_MAX_CONCURRENT: "1",
+  ARGON2_QUEUE_LIMIT: "0",
+});
 let email: string;
 
 beforeAll(async () => {
-  t = await startTestServer({
-    ARGON2_MEMORY_KIB: "32768",
-    ARGON2_TIME_COST: "3",
-    ARGON2_MAX_CONCURRENT: "1",
-    ARGON2_QUEUE_LIMIT: "0",
-  });
-  url = `${await t.listen()}/graphql`;
   email = (await registerUser(t)).user.email;
-}, 60_000);
-afterAll(async () => {
-  await t?.close();
 });
 
 interface Answer {
@@ -38,7 +26,7 @@ interface Answer {
 }
 
 async function login(): Promise<Answer> {
-  const response = await fetch(url, {
+  const response = await fetch(`${t.base}/graphql`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({

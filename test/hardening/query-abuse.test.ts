@@ -1,6 +1,7 @@
 import { verify } from "@node-rs/argon2";
 import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { closeAfterEach } from "../support/close-after-each.js";
 import {
   errorOf,
   type Harness,
@@ -15,6 +16,7 @@ vi.mock("@node-rs/argon2", async (importOriginal) => {
   return { ...real, verify: vi.fn(real.verify) };
 });
 const passwordChecks = () => vi.mocked(verify).mock.calls.length;
+const opened = closeAfterEach();
 
 const loginField = (alias: string, email: string, password: string) =>
   `${alias}: login(input: { email: "${email}", password: "${password}" }) { accessToken }`;
@@ -147,68 +149,52 @@ describe.each(TRANSPORTS)("GraphQL abuse (%s)", (transport) => {
 
 describe("the largest token limit allowed", () => {
   it("still lets the depth rule, not a stack overflow, refuse the deepest query it admits", async () => {
-    const t = await startHarness("inject", { env: { GRAPHQL_MAX_TOKENS: "2000" } });
-    try {
-      // 665 levels is 1,998 tokens with the braces: the deepest document the parser accepts.
-      const deepest = await t.gql(`{${"me{".repeat(665)}id${"}".repeat(665)}}`);
-      expect(deepest.status).toBe(400);
-      expect(deepest.body.errors?.map((e) => e.extensions?.reason)).toContain("query_too_deep");
-      // Deeper, the parser descends 1,000 levels before the token limit stops it: still no overflow.
-      const deeper = await t.gql(`{${"me{".repeat(10_000)}id${"}".repeat(10_000)}}`);
-      expect(errorOf(deeper)).toEqual({ code: "GRAPHQL_PARSE_FAILED", reason: "too_many_tokens" });
-      expect(deepest.text + deeper.text).not.toMatch(/call stack/i);
-    } finally {
-      await t.close();
-    }
+    const t = opened(await startHarness("inject", { env: { GRAPHQL_MAX_TOKENS: "2000" } }));
+    // 665 levels is 1,998 tokens with the braces: the deepest document the parser accepts.
+    const deepest = await t.gql(`{${"me{".repeat(665)}id${"}".repeat(665)}}`);
+    expect(deepest.status).toBe(400);
+    expect(deepest.body.errors?.map((e) => e.extensions?.reason)).toContain("query_too_deep");
+    // Deeper, the parser descends 1,000 levels before the token limit stops it: still no overflow.
+    const deeper = await t.gql(`{${"me{".repeat(10_000)}id${"}".repeat(10_000)}}`);
+    expect(errorOf(deeper)).toEqual({ code: "GRAPHQL_PARSE_FAILED", reason: "too_many_tokens" });
+    expect(deepest.text + deeper.text).not.toMatch(/call stack/i);
   });
 });
 
 describe("cost limit", () => {
   it("refuses a query whose estimated cost is over the limit", async () => {
-    const t = await startHarness("inject", { env: { GRAPHQL_MAX_COST: "100" } });
-    try {
-      const query = `{ me { notes { edges { node { id title body createdAt owner { id displayName notes { edges { node { id title body } } } } } } } } }`;
-      const res = await t.gql(query);
-      expect(errorOf(res)).toEqual({ code: "GRAPHQL_VALIDATION_FAILED", reason: "query_too_costly" });
-    } finally {
-      await t.close();
-    }
+    const t = opened(await startHarness("inject", { env: { GRAPHQL_MAX_COST: "100" } }));
+    const query = `{ me { notes { edges { node { id title body createdAt owner { id displayName notes { edges { node { id title body } } } } } } } } }`;
+    const res = await t.gql(query);
+    expect(errorOf(res)).toEqual({ code: "GRAPHQL_VALIDATION_FAILED", reason: "query_too_costly" });
   });
 });
 
 describe("production", () => {
   it("refuses introspection and answers a typo without naming the field it meant", async () => {
-    const t = await startHarness("inject", { env: { NODE_ENV: "production" } });
-    try {
-      expect(errorOf(await t.gql("{ __schema { queryType { name } } }"))?.code).toBe(
-        "GRAPHQL_VALIDATION_FAILED",
-      );
-      const typo = await t.gql("{ sesions { id } }");
-      expect(errorOf(typo)?.code).toBe("GRAPHQL_VALIDATION_FAILED");
-      expect(typo.text).not.toMatch(/Did you mean|"sessions"/);
-    } finally {
-      await t.close();
-    }
+    const t = opened(await startHarness("inject", { env: { NODE_ENV: "production" } }));
+    expect(errorOf(await t.gql("{ __schema { queryType { name } } }"))?.code).toBe(
+      "GRAPHQL_VALIDATION_FAILED",
+    );
+    const typo = await t.gql("{ sesions { id } }");
+    expect(errorOf(typo)?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(typo.text).not.toMatch(/Did you mean|"sessions"/);
   });
 });
 
 describe("development (Sandbox)", () => {
   it("keeps introspection and suggestions, and the introspection query fits every limit", async () => {
-    const t = await startHarness("inject", { env: { NODE_ENV: "development" } });
-    try {
-      const introspection = await t.gql(
-        getIntrospectionQuery({
-          descriptions: true,
-          specifiedByUrl: true,
-          directiveIsRepeatable: true,
-          inputValueDeprecation: true,
-        }),
-      );
-      expect(introspection.body.errors).toBeUndefined();
-      const typo = await t.gql("{ mee { id } }");
-      expect(typo.text).toMatch(/Did you mean/);
-    } finally {
-      await t.close();
-    }
+    const t = opened(await startHarness("inject", { env: { NODE_ENV: "development" } }));
+    const introspection = await t.gql(
+      getIntrospectionQuery({
+        descriptions: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+        inputValueDeprecation: true,
+      }),
+    );
+    expect(introspection.body.errors).toBeUndefined();
+    const typo = await t.gql("{ mee { id } }");
+    expect(typo.text).toMatch(/Did you mean/);
   });
 });

@@ -1,17 +1,14 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { startupBanner } from "../../src/server/startup-banner.js";
-import { startTestServer, TEST_ENV, type TestServer } from "../support/test-server.js";
+import { closeAfterEach } from "../support/close-after-each.js";
+import { startTestServer, TEST_ENV } from "../support/test-server.js";
 
-let t: TestServer | undefined;
-afterEach(async () => {
-  await t?.close();
-  t = undefined;
-});
+const opened = closeAfterEach();
 
 describe("GET /", () => {
   it("in development links to the console, Sandbox and the README, under a CSP that loads nothing", async () => {
-    t = await startTestServer({ NODE_ENV: "development" });
+    const t = opened(await startTestServer({ NODE_ENV: "development" }));
     const response = await t.server.app.inject({ method: "GET", url: "/" });
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toContain("text/html");
@@ -28,7 +25,7 @@ describe("GET /", () => {
   });
 
   it("in production names the endpoint but links to no demo, Sandbox or README", async () => {
-    t = await startTestServer({ NODE_ENV: "production" });
+    const t = opened(await startTestServer({ NODE_ENV: "production" }));
     const response = await t.server.app.inject({ method: "GET", url: "/" });
     expect(response.statusCode).toBe(200);
     expect(response.body).not.toMatch(/href="\/(demo|graphql|docs)/);

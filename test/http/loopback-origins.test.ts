@@ -182,18 +182,15 @@ describe("in production, only PUBLIC_URL is the origin", () => {
     await t?.close();
   });
 
-  it("refuses a proof for 127.0.0.1 and names the expected URL in extensions.expected", async () => {
-    const key = await createDpopKey();
-    const res = await t.gql(REGISTER, {
+  /** Registers a user with a DPoP proof for `htm` and `htu` from a fresh key. */
+  const registerWithProof = async (htm: string, htu: string) =>
+    t.gql(REGISTER, {
       variables: { input: { email: email(), password: TEST_PASSWORD, displayName: "Prod" } },
-      headers: {
-        dpop: await createDpopProof(key, {
-          htm: "POST",
-          htu: "http://127.0.0.1:4000/graphql",
-          iat: t.clock.now(),
-        }),
-      },
+      headers: { dpop: await createDpopProof(await createDpopKey(), { htm, htu, iat: t.clock.now() }) },
     });
+
+  it("refuses a proof for 127.0.0.1 and names the expected URL in extensions.expected", async () => {
+    const res = await registerWithProof("POST", "http://127.0.0.1:4000/graphql");
     expect(res.status).toBe(401);
     expect(res.body.errors?.[0]?.extensions).toEqual({
       code: "UNAUTHENTICATED",
@@ -203,17 +200,7 @@ describe("in production, only PUBLIC_URL is the origin", () => {
   });
 
   it("names nothing extra when a proof fails another check", async () => {
-    const key = await createDpopKey();
-    const res = await t.gql(REGISTER, {
-      variables: { input: { email: email(), password: TEST_PASSWORD, displayName: "Prod" } },
-      headers: {
-        dpop: await createDpopProof(key, {
-          htm: "GET",
-          htu: "http://localhost:4000/graphql",
-          iat: t.clock.now(),
-        }),
-      },
-    });
+    const res = await registerWithProof("GET", "http://localhost:4000/graphql");
     expect(res.body.errors?.[0]?.extensions).toEqual({
       code: "UNAUTHENTICATED",
       reason: "invalid_dpop_proof",

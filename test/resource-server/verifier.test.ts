@@ -68,6 +68,15 @@ const refusedBecause = (
     (error: { reason?: string }) => error.reason ?? "?",
   );
 
+/** A token the verifier accepted is refused as revoked soon after its session logs out. */
+async function expectRevokedAfterLogout(server: TestServer, v: ResourceServerVerifier): Promise<void> {
+  const user = await registerUser(server);
+  await v.verify(get(user.accessToken));
+  await server.gql("mutation { logout }", { token: user.accessToken });
+  // The documented bound is the poll interval (1 s here) plus one request; allow for a busy machine.
+  await within(3000, async () => (await refusedBecause(v, get(user.accessToken))) === "token_revoked");
+}
+
 describe("holdfast/resource-server verifier", () => {
   it("accepts a live Holdfast token and tells who the caller is", async () => {
     const { t, verifier } = await setUp();
@@ -194,14 +203,7 @@ describe("holdfast/resource-server verifier", () => {
         },
       },
     }));
-    const user = await registerUser(t);
-    await verifier.verify(get(user.accessToken));
-    await t.gql("mutation { logout }", { token: user.accessToken });
-    // The documented bound is the poll interval (1 s here) plus one request; allow for a busy machine.
-    await within(
-      3000,
-      async () => (await refusedBecause(verifier, get(user.accessToken))) === "token_revoked",
-    );
+    await expectRevokedAfterLogout(t, verifier);
   });
 
   it("with Redis unreachable, starts anyway and refuses a logged-out token after the next poll", async () => {
@@ -217,13 +219,7 @@ describe("holdfast/resource-server verifier", () => {
       },
     }));
     expect(verifier.feedHealthy).toBe(false);
-    const user = await registerUser(t);
-    await verifier.verify(get(user.accessToken));
-    await t.gql("mutation { logout }", { token: user.accessToken });
-    await within(
-      3000,
-      async () => (await refusedBecause(verifier, get(user.accessToken))) === "token_revoked",
-    );
+    await expectRevokedAfterLogout(t, verifier);
   });
 
   it("can refuse (503) when revocations cannot be checked, if asked to", async () => {

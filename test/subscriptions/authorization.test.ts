@@ -1,31 +1,30 @@
 // Subscriptions whose authorization follows the token, over real WebSocket connections through the
 // HTTP server. Runs on SQLite, and on PostgreSQL with TEST_DATABASE=postgres.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   errorOf,
   login,
   REFRESH,
   registerUser,
-  startTestServer,
   TEST_PASSWORD,
-  type TestServer,
+  useListeningServer,
 } from "../support/test-server.js";
 import { createNote, eventAbout, expectStillLive, subscribeAs, until } from "./support/live-harness.js";
-import { closeOf, connect, NOTE_EVENTS } from "./support/ws-client.js";
+import { bearer, closeOf, connect, NOTE_EVENTS } from "./support/ws-client.js";
 
-let t: TestServer;
-let base: string;
-
-beforeAll(async () => {
-  t = await startTestServer({
-    RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",
-    RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000",
-  });
-  base = await t.listen();
+const t = useListeningServer({
+  RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",
+  RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000",
 });
-afterAll(() => t.close());
 
-const bearer = (token: string) => `Bearer ${token}`;
+/** Alice signed in twice, with a live subscription on each of her two sessions. */
+async function aliceInTwoSessions() {
+  const alice = await registerUser(t);
+  const otherSession = await login(t, alice.user.email);
+  const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
+  const a2 = await subscribeAs(t, t.base, bearer(otherSession.accessToken));
+  return { alice, otherSession, a, a2 };
+}
 
 interface EventPayload {
   data: { noteEvents: { kind: string; noteId: string; note: { body: string | null } | null } } | null;
@@ -36,8 +35,8 @@ describe("events", () => {
   it("delivers CREATED, UPDATED and DELETED; another owner's body is refused per field, as in notes", async () => {
     const alice = await registerUser(t);
     const bob = await registerUser(t);
-    const own = await subscribeAs(t, base, bearer(alice.accessToken));
-    const other = await subscribeAs(t, base, bearer(bob.accessToken));
+    const own = await subscribeAs(t, t.base, bearer(alice.accessToken));
+    const other = await subscribeAs(t, t.base, bearer(bob.accessToken));
 
     const id = await createNote(t, alice.accessToken, "title", "secret body");
     const mine = (await eventAbout(own, id)).payload as EventPayload;
@@ -66,7 +65,7 @@ describe("events", () => {
   it("an admin with notes:read:any reads every body", async () => {
     const alice = await registerUser(t);
     const admin = await registerUser(t, { role: "admin" });
-    const client = await subscribeAs(t, base, bearer(admin.accessToken));
+    const client = await subscribeAs(t, t.base, bearer(admin.accessToken));
     const id = await createNote(t, alice.accessToken, "t", "alice's body");
     const payload = (await eventAbout(client, id)).payload as EventPayload;
     expect(payload.errors).toBeUndefined();
@@ -77,7 +76,7 @@ describe("events", () => {
   it("refuses the stream without notes:read (FORBIDDEN) and to anonymous connections (UNAUTHENTICATED)", async () => {
     const alice = await registerUser(t);
     const writer = await login(t, alice.user.email, { scopes: ["notes:write"] });
-    const narrow = await connect(base);
+    const narrow = await connect(t.base);
     await narrow.init({ authorization: bearer(writer.accessToken) });
     narrow.subscribe("1", NOTE_EVENTS);
     const refused = await narrow.next((m) => m.id === "1" && m.type === "next");
@@ -87,7 +86,7 @@ describe("events", () => {
     });
     await narrow.next((m) => m.id === "1" && m.type === "complete");
 
-    const anonymous = await connect(base);
+    const anonymous = await connect(t.base);
     await anonymous.init();
     anonymous.subscribe("1", NOTE_EVENTS);
     const unauthenticated = await anonymous.next((m) => m.id === "1" && m.type === "next");
@@ -101,7 +100,7 @@ describe("events", () => {
 
   it("serves only subscriptions over WebSocket: queries and mutations stay on HTTP", async () => {
     const alice = await registerUser(t);
-    const client = await connect(base);
+    const client = await connect(t.base);
     await client.init({ authorization: bearer(alice.accessToken) });
     client.subscribe("q", "{ me { id } }");
     const error = await client.next((m) => m.id === "q");
@@ -116,7 +115,7 @@ describe("events", () => {
 
 describe("connection_init is authenticated as an HTTP request is", () => {
   it("closes with 4401 and the HTTP reason for a bad, expired or revoked token", async () => {
-    const garbage = await connect(base);
+    const garbage = await connect(t.base);
     await expect(garbage.init({ authorization: "Bearer not.a.token" })).rejects.toMatchObject({
       code: 4401,
       reason: "invalid_token",
@@ -124,7 +123,7 @@ describe("connection_init is authenticated as an HTTP request is", () => {
 
     const alice = await registerUser(t);
     t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds + t.config.tokens.clockToleranceSeconds + 1);
-    const expired = await connect(base);
+    const expired = await connect(t.base);
     await expect(expired.init({ authorization: bearer(alice.accessToken) })).rejects.toMatchObject({
       code: 4401,
       reason: "token_expired",
@@ -132,13 +131,13 @@ describe("connection_init is authenticated as an HTTP request is", () => {
 
     const bob = await registerUser(t);
     await t.gql("mutation { logout }", { token: bob.accessToken });
-    const revoked = await connect(base);
+    const revoked = await connect(t.base);
     await expect(revoked.init({ authorization: bearer(bob.accessToken) })).rejects.toMatchObject({
       code: 4401,
       reason: "token_revoked",
     });
 
-    const malformed = await connect(base);
+    const malformed = await connect(t.base);
     await expect(malformed.init({ authorization: 42 })).rejects.toMatchObject({
       code: 4401,
       reason: "invalid_token",
@@ -147,19 +146,19 @@ describe("connection_init is authenticated as an HTTP request is", () => {
 
   it("reads the payload's keys as header names (any case) and refuses two of them, as duplicate headers", async () => {
     const alice = await registerUser(t);
-    const capitalised = await connect(base);
+    const capitalised = await connect(t.base);
     expect(await capitalised.init({ Authorization: bearer(alice.accessToken) })).toEqual({
       expiresAt: expect.any(String),
     });
     capitalised.close();
-    const twice = await connect(base);
+    const twice = await connect(t.base);
     await expect(
       twice.init({ authorization: bearer(alice.accessToken), Authorization: bearer(alice.accessToken) }),
     ).rejects.toMatchObject({ code: 4401, reason: "invalid_token" });
   });
 
   it("refuses a subscribe before the connection is acknowledged (4401)", async () => {
-    const client = await connect(base);
+    const client = await connect(t.base);
     client.subscribe("1", NOTE_EVENTS);
     expect((await closeOf(client)).code).toBe(4401);
   });
@@ -169,8 +168,8 @@ describe("the connection closes with 4401 when its session ends", () => {
   it("logout closes that session's connections, not the user's other sessions", async () => {
     const alice = await registerUser(t);
     const otherSession = await login(t, alice.user.email);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
-    const b = await subscribeAs(t, base, bearer(otherSession.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
+    const b = await subscribeAs(t, t.base, bearer(otherSession.accessToken));
     await t.gql("mutation { logout }", { token: alice.accessToken });
     expect(await closeOf(a)).toEqual({ code: 4401, reason: "token_revoked" });
     await expectStillLive(t, b, otherSession.accessToken);
@@ -181,9 +180,9 @@ describe("the connection closes with 4401 when its session ends", () => {
     const alice = await registerUser(t);
     const bob = await registerUser(t);
     const otherSession = await login(t, alice.user.email);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
-    const a2 = await subscribeAs(t, base, bearer(otherSession.accessToken));
-    const b = await subscribeAs(t, base, bearer(bob.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
+    const a2 = await subscribeAs(t, t.base, bearer(otherSession.accessToken));
+    const b = await subscribeAs(t, t.base, bearer(bob.accessToken));
     await t.gql("mutation { logoutEverywhere }", { token: alice.accessToken });
     expect(await closeOf(a)).toEqual({ code: 4401, reason: "token_revoked" });
     expect(await closeOf(a2)).toEqual({ code: 4401, reason: "token_revoked" });
@@ -192,10 +191,7 @@ describe("the connection closes with 4401 when its session ends", () => {
   });
 
   it("revokeSession closes the revoked session's connections only", async () => {
-    const alice = await registerUser(t);
-    const otherSession = await login(t, alice.user.email);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
-    const a2 = await subscribeAs(t, base, bearer(otherSession.accessToken));
+    const { alice, otherSession, a, a2 } = await aliceInTwoSessions();
     const res = await t.gql(`mutation { revokeSession(id: "${otherSession.session.id}") }`, {
       token: alice.accessToken,
     });
@@ -206,10 +202,7 @@ describe("the connection closes with 4401 when its session ends", () => {
   });
 
   it("a password change closes every other session's connections and keeps the caller's", async () => {
-    const alice = await registerUser(t);
-    const otherSession = await login(t, alice.user.email);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
-    const a2 = await subscribeAs(t, base, bearer(otherSession.accessToken));
+    const { alice, a, a2 } = await aliceInTwoSessions();
     const res = await t.gql(
       "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
       { token: alice.accessToken, variables: { c: TEST_PASSWORD, n: "a brand new passphrase" } },
@@ -222,7 +215,7 @@ describe("the connection closes with 4401 when its session ends", () => {
 
   it("refresh-token reuse revokes the family and closes its connections", async () => {
     const alice = await registerUser(t);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
     const rotated = await t.gql(REFRESH, { variables: { token: alice.refreshToken } });
     expect(errorOf(rotated)).toBeUndefined();
     t.clock.advanceSeconds(t.config.refresh.reuseGraceSeconds + 1);
@@ -243,7 +236,7 @@ describe("expiry and renewal in band", () => {
 
   it("closes with 4401 token_expired at exp when the token is not renewed", async () => {
     const alice = await registerUser(t);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
     t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 1);
     await expectStillLive(t, a, (await registerUser(t)).accessToken);
     t.clock.advanceSeconds(1);
@@ -252,7 +245,7 @@ describe("expiry and renewal in band", () => {
 
   it("a ping carrying a fresh token of the same session keeps the connection past the old exp, without interruption", async () => {
     const alice = await registerUser(t);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
     t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 60);
     const renewed = await refresh(alice.refreshToken!);
     a.send({ type: "ping", payload: { authorization: bearer(renewed.accessToken) } });
@@ -270,21 +263,21 @@ describe("expiry and renewal in band", () => {
   it("a ping carrying another session's token closes with 4403", async () => {
     const alice = await registerUser(t);
     const otherSession = await login(t, alice.user.email);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
     a.send({ type: "ping", payload: { authorization: bearer(otherSession.accessToken) } });
     expect(await closeOf(a)).toEqual({ code: 4403, reason: "session_mismatch" });
   });
 
   it("a ping carrying a dead token closes with 4401 and its reason", async () => {
     const alice = await registerUser(t);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
     a.send({ type: "ping", payload: { authorization: "Bearer forged.token.value" } });
     expect(await closeOf(a)).toEqual({ code: 4401, reason: "invalid_token" });
   });
 
   it("a renewal that narrows the scopes applies to the next event", async () => {
     const alice = await registerUser(t);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
     const narrowed = await t.gql<{ narrowToken: { accessToken: string } }>(
       'mutation { narrowToken(scopes: ["notes:write"]) { accessToken } }',
       { token: alice.accessToken },
@@ -302,7 +295,7 @@ describe("expiry and renewal in band", () => {
 
   it("a plain ping (no payload) is answered with a pong and changes nothing", async () => {
     const alice = await registerUser(t);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
     a.send({ type: "ping" });
     const pong = await a.next((m) => m.type === "pong");
     expect(pong.payload).toBeUndefined();

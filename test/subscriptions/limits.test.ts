@@ -1,37 +1,28 @@
 // Each limit on GraphQL over WebSocket answers with a clear close code or error, and disturbs
 // nothing else: the other connections and subscriptions keep streaming.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { login, registerUser, startTestServer, type TestServer } from "../support/test-server.js";
+import { describe, expect, it } from "vitest";
+import { login, registerUser, startTestServer, useListeningServer } from "../support/test-server.js";
 import { createNote, eventAbout, expectStillLive, subscribeAs, until } from "./support/live-harness.js";
-import { closeOf, connect, NOTE_EVENTS } from "./support/ws-client.js";
+import { bearer, closeOf, connect, NOTE_EVENTS } from "./support/ws-client.js";
 
-let t: TestServer;
-let base: string;
-
-beforeAll(async () => {
-  t = await startTestServer({
-    RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",
-    SUBSCRIPTIONS_PER_CONNECTION: "3",
-    SUBSCRIPTION_CONNECTIONS_PER_SESSION: "2",
-    // Short, but not so short that a busy event loop misses it between open and init.
-    SUBSCRIPTION_INIT_TIMEOUT_MS: "1500",
-    SUBSCRIPTION_MAX_MESSAGE_BYTES: "4096",
-    SUBSCRIPTION_MAX_QUEUED_EVENTS: "4",
-    SUBSCRIPTION_MAX_BUFFERED_BYTES: "65536",
-    CORS_ORIGINS: "https://app.example.com",
-    GRAPHQL_MAX_DEPTH: "4",
-    GRAPHQL_MAX_ALIASES: "2",
-  });
-  base = await t.listen();
+const t = useListeningServer({
+  RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",
+  SUBSCRIPTIONS_PER_CONNECTION: "3",
+  SUBSCRIPTION_CONNECTIONS_PER_SESSION: "2",
+  // Short, but not so short that a busy event loop misses it between open and init.
+  SUBSCRIPTION_INIT_TIMEOUT_MS: "1500",
+  SUBSCRIPTION_MAX_MESSAGE_BYTES: "4096",
+  SUBSCRIPTION_MAX_QUEUED_EVENTS: "4",
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: "65536",
+  CORS_ORIGINS: "https://app.example.com",
+  GRAPHQL_MAX_DEPTH: "4",
+  GRAPHQL_MAX_ALIASES: "2",
 });
-afterAll(() => t.close());
-
-const bearer = (token: string) => `Bearer ${token}`;
 
 describe("per connection", () => {
   it("refuses the subscription past the per-connection limit with an error; the others stream on", async () => {
     const alice = await registerUser(t);
-    const client = await connect(base);
+    const client = await connect(t.base);
     await client.init({ authorization: bearer(alice.accessToken) });
     for (const id of ["1", "2", "3"]) client.subscribe(id, NOTE_EVENTS);
     await until(() => t.server.subscriptions.streams >= 3);
@@ -49,16 +40,16 @@ describe("per connection", () => {
   });
 
   it("closes 4408 when no connection_init comes in time", async () => {
-    const client = await connect(base);
+    const client = await connect(t.base);
     expect(await closeOf(client)).toEqual({ code: 4408, reason: "Connection initialisation timeout" });
   });
 
   it("closes 1009 on a message larger than the limit", async () => {
     const alice = await registerUser(t);
-    const bystander = await subscribeAs(t, base, bearer(alice.accessToken));
+    const bystander = await subscribeAs(t, t.base, bearer(alice.accessToken));
     // The token first: the init timeout here is 1.5 s, shorter than a login on a busy machine.
     const token = (await login(t, alice.user.email)).accessToken;
-    const client = await connect(base);
+    const client = await connect(t.base);
     await client.init({ authorization: bearer(token) });
     client.send({
       id: "big",
@@ -72,7 +63,7 @@ describe("per connection", () => {
 
   it("applies the HTTP depth and alias limits and hides suggestions at subscribe, leaving the connection open", async () => {
     const alice = await registerUser(t);
-    const client = await connect(base);
+    const client = await connect(t.base);
     await client.init({ authorization: bearer(alice.accessToken) });
     client.subscribe(
       "deep",
@@ -104,11 +95,11 @@ describe("per connection", () => {
 
   it("closes a slow consumer (1008 slow_consumer) instead of buffering without end; others are not disturbed", async () => {
     const alice = await registerUser(t);
-    const healthy = await subscribeAs(t, base, bearer(alice.accessToken));
+    const healthy = await subscribeAs(t, t.base, bearer(alice.accessToken));
     const slowSession = await login(t, alice.user.email);
     const slowOpen = () =>
       t.server.subscriptions.connections().some((c) => c.sessionId === slowSession.session.id);
-    const slow = await connect(base);
+    const slow = await connect(t.base);
     await slow.init({ authorization: bearer(slowSession.accessToken) });
     const before = t.server.subscriptions.streams;
     for (const id of ["1", "2", "3"]) slow.subscribe(id, "subscription { noteEvents { note { body } } }");
@@ -134,16 +125,16 @@ describe("per connection", () => {
 describe("per session and per address", () => {
   it("closes a connection past the per-session limit with 1008 too_many_connections", async () => {
     const alice = await registerUser(t);
-    const a = await subscribeAs(t, base, bearer(alice.accessToken));
-    const b = await subscribeAs(t, base, bearer(alice.accessToken));
-    const c = await connect(base);
+    const a = await subscribeAs(t, t.base, bearer(alice.accessToken));
+    const b = await subscribeAs(t, t.base, bearer(alice.accessToken));
+    const c = await connect(t.base);
     await expect(c.init({ authorization: bearer(alice.accessToken) })).rejects.toMatchObject({
       code: 1008,
       reason: "too_many_connections",
     });
     // Another session of the same user is counted apart.
     const otherToken = (await login(t, alice.user.email)).accessToken;
-    const other = await subscribeAs(t, base, bearer(otherToken));
+    const other = await subscribeAs(t, t.base, bearer(otherToken));
     await expectStillLive(t, a, alice.accessToken);
     await expectStillLive(t, b, alice.accessToken);
     for (const client of [a, b, other]) client.close();
@@ -169,9 +160,9 @@ describe("per session and per address", () => {
 
 describe("the upgrade", () => {
   it("checks a browser's Origin against CORS_ORIGINS and the public URL; clients without one may connect", async () => {
-    await expect(connect(base, { origin: "https://evil.example" })).rejects.toThrow("HTTP 403");
+    await expect(connect(t.base, { origin: "https://evil.example" })).rejects.toThrow("HTTP 403");
     for (const origin of ["https://app.example.com", "http://localhost:4000", undefined]) {
-      const client = await connect(base, origin ? { origin } : {});
+      const client = await connect(t.base, origin ? { origin } : {});
       client.close();
     }
   });
@@ -185,7 +176,7 @@ describe("the upgrade", () => {
         socket.once("open", () => reject(new Error("opened")));
         socket.once("error", () => {});
       });
-    const ws = base.replace(/^http/, "ws");
+    const ws = t.base.replace(/^http/, "ws");
     expect(await status(`${ws}/graphql?access_token=abc`)).toBe(400);
     expect(await status(`${ws}/elsewhere`)).toBe(404);
   });
@@ -193,7 +184,7 @@ describe("the upgrade", () => {
   it("does not agree to another subprotocol, so such a client cannot open", async () => {
     // The server answers without a Sec-WebSocket-Protocol, which a client that asked for one must
     // refuse (RFC 6455 §4.1); graphql-ws would close such a socket with 4406 anyway.
-    await expect(connect(base, { protocols: ["graphql-ws"] })).rejects.toThrow("no subprotocol");
+    await expect(connect(t.base, { protocols: ["graphql-ws"] })).rejects.toThrow("no subprotocol");
   });
 });
 

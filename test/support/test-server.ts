@@ -187,3 +187,17 @@ export function useTestServer(
     (t) => t.close(),
   );
 }
+
+/**
+ * One test server for the whole file, listening on a real socket (see useForFile):
+ * `const t = useListeningServer(env)`; `t.base` is its origin, e.g. `http://127.0.0.1:PORT`.
+ */
+export function useListeningServer(env: Record<string, string> = {}): TestServer & { base: string } {
+  return useForFile(
+    async () => {
+      const t = await startTestServer(env);
+      return Object.assign(t, { base: await t.listen() });
+    },
+    (t) => t.close(),
+  );
+}

@@ -132,3 +132,6 @@ export async function closeOf(client: RawClient, timeoutMs = 5000): Promise<Clos
     clearTimeout(timer);
   }
 }
+
+/** The `authorization` of a connection_init carrying a Bearer access token. */
+export const bearer = (token: string) => `Bearer ${token}`;

@@ -26,22 +26,18 @@ describe("refresh ahead of expiry", () => {
     expect(lastCall(server.calls, "Me")?.authorization).toBe(`DPoP ${server.issuedAccessTokens[1]}`);
   });
 
-  it("refreshes when fewer than minSecondsLeft remain, even before the fraction", async () => {
+  it.each([
     // 30 s tokens: 80% is 24 s, but 10 s before expiry is 20 s.
-    const { client, server, time } = clientHarness({ server: { accessTokenTtlSeconds: 30 } });
+    [
+      "refreshes when fewer than minSecondsLeft remain, even before the fraction",
+      { server: { accessTokenTtlSeconds: 30 } },
+      20_000,
+    ],
+    ["honours a custom fraction", { refreshAhead: { fraction: 0.5 } }, 150_000],
+  ] as const)("%s", async (_name, options, refreshAtMs) => {
+    const { client, server, time } = clientHarness(options);
     await client.login(ada);
-    time.advance(19_999);
-    await client.request(MeDocument);
-    expect(server.count("Refresh")).toBe(0);
-    time.advance(1);
-    await client.request(MeDocument);
-    expect(server.count("Refresh")).toBe(1);
-  });
-
-  it("honours a custom fraction", async () => {
-    const { client, server, time } = clientHarness({ refreshAhead: { fraction: 0.5 } });
-    await client.login(ada);
-    time.advance(149_999);
+    time.advance(refreshAtMs - 1);
     await client.request(MeDocument);
     expect(server.count("Refresh")).toBe(0);
     time.advance(1);

@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../../src/config/config.js";
+import { withTempFile } from "../../support/temp-dir.js";
 
 const sha = (secret: string) => createHash("sha256").update(secret).digest();
 
@@ -19,24 +17,20 @@ function problems(env: Record<string, string>): string[] {
 
 describe("INTROSPECTION_CLIENTS", () => {
   it("keeps only the SHA-256 of each secret, from the variable and the file", () => {
-    const dir = mkdtempSync(join(tmpdir(), "holdfast-clients-"));
-    try {
-      const file = join(dir, "clients");
-      writeFileSync(
-        file,
-        `# resource servers\n\nfiled:sha256:${sha("filed-secret-0123456").toString("hex")}\n`,
-      );
-      const config = loadConfig({
-        INTROSPECTION_CLIENTS: "notes:notes-secret-0123456789",
-        INTROSPECTION_CLIENTS_FILE: file,
-      });
-      expect(config.oauth.clients.map((c) => c.id)).toEqual(["notes", "filed"]);
-      expect(config.oauth.clients[0]!.secretSha256.equals(sha("notes-secret-0123456789"))).toBe(true);
-      expect(config.oauth.clients[1]!.secretSha256.equals(sha("filed-secret-0123456"))).toBe(true);
-      expect(JSON.stringify(config)).not.toContain("notes-secret-0123456789");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    withTempFile(
+      "clients",
+      `# resource servers\n\nfiled:sha256:${sha("filed-secret-0123456").toString("hex")}\n`,
+      (file) => {
+        const config = loadConfig({
+          INTROSPECTION_CLIENTS: "notes:notes-secret-0123456789",
+          INTROSPECTION_CLIENTS_FILE: file,
+        });
+        expect(config.oauth.clients.map((c) => c.id)).toEqual(["notes", "filed"]);
+        expect(config.oauth.clients[0]!.secretSha256.equals(sha("notes-secret-0123456789"))).toBe(true);
+        expect(config.oauth.clients[1]!.secretSha256.equals(sha("filed-secret-0123456"))).toBe(true);
+        expect(JSON.stringify(config)).not.toContain("notes-secret-0123456789");
+      },
+    );
   });
 
   it("names each bad entry: short secret, bad id, duplicate, unreadable file", () => {

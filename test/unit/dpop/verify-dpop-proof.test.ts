@@ -228,22 +228,14 @@ describe("verifyDpopProof refuses a proof whose header", () => {
 
   it("has a jwk of another curve, a malformed x, or an alg member that disagrees", async () => {
     const { publicJwk } = key;
-    await expectRefused(
-      verify([await proof({ overrideHeader: { jwk: { ...publicJwk, crv: "Ed448" } } })]),
-      "jwk",
-    );
-    await expectRefused(
-      verify([await proof({ overrideHeader: { jwk: { ...publicJwk, x: "AAAA" } } })]),
-      "jwk",
-    );
-    await expectRefused(
-      verify([await proof({ overrideHeader: { jwk: { ...publicJwk, alg: "ES256" } } })]),
-      "jwk",
-    );
-    await expectRefused(
-      verify([await proof({ overrideHeader: { jwk: { ...publicJwk, use: "enc" } } })]),
-      "jwk",
-    );
+    for (const jwk of [
+      { ...publicJwk, crv: "Ed448" },
+      { ...publicJwk, x: "AAAA" },
+      { ...publicJwk, alg: "ES256" },
+      { ...publicJwk, use: "enc" },
+    ]) {
+      await expectRefused(verify([await proof({ overrideHeader: { jwk } })]), "jwk");
+    }
   });
 
   it("has a P-256 jwk whose point is not on the curve", async () => {

@@ -1,18 +1,15 @@
 // RFC 9068 §2.2.1: auth_time, acr and amr travel in the access token; the verifier reads them
 // into the viewer, and refuses a token whose set is partial or malformed (it is not one of ours).
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { epochSeconds } from "../../../src/clock.js";
+import { closeAfterEach } from "../../support/close-after-each.js";
 import { createTokenFixture, expectUnauthenticated } from "./token-fixture.js";
 
-let f: Awaited<ReturnType<typeof createTokenFixture>> | undefined;
-afterEach(async () => {
-  await f?.close();
-  f = undefined;
-});
+const opened = closeAfterEach();
 
 describe("authentication claims", () => {
   it("carries auth_time, acr and amr from issue to viewer", async () => {
-    f = await createTokenFixture();
+    const f = opened(await createTokenFixture());
     const authTime = epochSeconds(f.clock.now()) - 120;
     const { token, claims } = await f.issue({
       authentication: { authTime, acr: "phr", amr: ["hwk", "user"] },
@@ -23,13 +20,13 @@ describe("authentication claims", () => {
   });
 
   it("gives a token without them no authentication (never enough for a step-up rule)", async () => {
-    f = await createTokenFixture();
+    const f = opened(await createTokenFixture());
     const { token } = await f.issue();
     expect((await f.verifier.verify(token)).authentication).toBeNull();
   });
 
   it("refuses to issue an auth_time in the future", async () => {
-    f = await createTokenFixture();
+    const f = opened(await createTokenFixture());
     const authTime = epochSeconds(f.clock.now()) + 1;
     await expect(f.issue({ authentication: { authTime, acr: "pwd", amr: ["pwd"] } })).rejects.toThrow(
       TypeError,
@@ -45,7 +42,7 @@ describe("authentication claims", () => {
     ["amr empty", { auth_time: 0, acr: "pwd", amr: [] }],
     ["acr with a space", { auth_time: 0, acr: "p w d", amr: ["pwd"] }],
   ])("refuses a token with %s as invalid_token", async (_name, extra) => {
-    f = await createTokenFixture();
+    const f = opened(await createTokenFixture());
     const claims = f.claims();
     const patch = { ...extra } as Record<string, unknown>;
     if (patch.auth_time === "future") patch.auth_time = (claims.iat as number) + 60;

@@ -1,26 +1,22 @@
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AccessTokenVerifier } from "../../../src/auth/tokens/verify-access-token.js";
+import { closeAfterEach } from "../../support/close-after-each.js";
 import {
   createTokenFixture,
   expectUnauthenticated,
   PUBLISH_DELAY_SECONDS,
   TOLERANCE_SECONDS,
-  type TokenFixture,
   TTL_SECONDS,
 } from "./token-fixture.js";
 
 const JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
 
-let f: TokenFixture | undefined;
-afterEach(async () => {
-  await f?.close();
-  f = undefined;
-});
+const opened = closeAfterEach();
 
 describe("AccessTokenVerifier", () => {
   it("verifies a token it issued and returns the viewer", async () => {
-    f = await createTokenFixture();
+    const f = opened(await createTokenFixture());
     const { token, claims } = await f.issue({ scopes: ["notes:read", "users:read:email"], jkt: JKT });
     const viewer = await f.verifier.verify(token);
     expect({ ...viewer, scopes: [...viewer.scopes] }).toEqual({
@@ -35,7 +31,7 @@ describe("AccessTokenVerifier", () => {
   });
 
   it("returns jkt null for an unbound (Bearer) token, and no scopes for an empty scope", async () => {
-    f = await createTokenFixture();
+    const f = opened(await createTokenFixture());
     const { token } = await f.issue({ scopes: [] });
     const viewer = await f.verifier.verify(token);
     expect(viewer.jkt).toBeNull();
@@ -43,7 +39,7 @@ describe("AccessTokenVerifier", () => {
   });
 
   it("works with ES256 configured", async () => {
-    f = await createTokenFixture({ alg: "ES256" });
+    const f = opened(await createTokenFixture({ alg: "ES256" }));
     const { token } = await f.issue();
     expect(decodeProtectedHeader(token).alg).toBe("ES256");
     expect(f.keys.jwks().keys[0]).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256" });
@@ -52,7 +48,7 @@ describe("AccessTokenVerifier", () => {
 
   it("refuses an EdDSA token when ES256 is configured", async () => {
     const ed = await createTokenFixture({ alg: "EdDSA" });
-    f = await createTokenFixture({ alg: "ES256" });
+    const f = opened(await createTokenFixture({ alg: "ES256" }));
     try {
       const { token } = await ed.issue();
       await expectUnauthenticated(f.verifier.verify(token), "invalid_token");
@@ -62,7 +58,7 @@ describe("AccessTokenVerifier", () => {
   });
 
   it("keeps verifying tokens of the previous key after a rotation", async () => {
-    f = await createTokenFixture();
+    const f = opened(await createTokenFixture());
     const before = await f.issue();
     await f.keys.rotate();
     f.clock.advanceSeconds(PUBLISH_DELAY_SECONDS);
@@ -75,14 +71,14 @@ describe("AccessTokenVerifier", () => {
 
 describe("verified-token cache", () => {
   it("returns the same viewer for a cached token", async () => {
-    f = await createTokenFixture({ cacheSize: 10 });
+    const f = opened(await createTokenFixture({ cacheSize: 10 }));
     const { token } = await f.issue();
     const first = await f.verifier.verify(token);
     expect(await f.verifier.verify(token)).toBe(first);
   });
 
   it("does not cache when cacheSize is 0", async () => {
-    f = await createTokenFixture({ cacheSize: 0 });
+    const f = opened(await createTokenFixture({ cacheSize: 0 }));
     const { token } = await f.issue();
     const first = await f.verifier.verify(token);
     const second = await f.verifier.verify(token);
@@ -91,7 +87,7 @@ describe("verified-token cache", () => {
   });
 
   it("refuses a cached token once it expires, at the same instant as an uncached one", async () => {
-    f = await createTokenFixture({ cacheSize: 10 });
+    const f = opened(await createTokenFixture({ cacheSize: 10 }));
     const uncached = new AccessTokenVerifier({
       keys: f.keys,
       clock: f.clock,
@@ -110,7 +106,7 @@ describe("verified-token cache", () => {
   it("refuses a cached token once its key is retired and expired, even before the token's exp", async () => {
     // Only a holder of the retired private key can produce such a token (iat after retirement):
     // exactly the case key rotation exists for.
-    f = await createTokenFixture({ cacheSize: 10 });
+    const f = opened(await createTokenFixture({ cacheSize: 10 }));
     const old = f.keys.signingKey();
     await f.keys.rotate({ immediate: true });
     f.clock.advanceSeconds(TTL_SECONDS - 10);
@@ -127,7 +123,7 @@ describe("verified-token cache", () => {
   });
 
   it("refuses a cached token when the clock moves back before its nbf", async () => {
-    f = await createTokenFixture({ cacheSize: 10 });
+    const f = opened(await createTokenFixture({ cacheSize: 10 }));
     const { token } = await f.issue();
     await f.verifier.verify(token);
     f.clock.advanceSeconds(-(TOLERANCE_SECONDS + 1));
@@ -135,7 +131,7 @@ describe("verified-token cache", () => {
   });
 
   it("keeps a bounded number of entries (least recently used goes first)", async () => {
-    f = await createTokenFixture({ cacheSize: 2 });
+    const f = opened(await createTokenFixture({ cacheSize: 2 }));
     const a = await f.issue();
     const b = await f.issue();
     const c = await f.issue();
@@ -146,7 +142,7 @@ describe("verified-token cache", () => {
   });
 
   it("hands out viewers whose scopes cannot be edited", async () => {
-    f = await createTokenFixture({ cacheSize: 10 });
+    const f = opened(await createTokenFixture({ cacheSize: 10 }));
     const { token } = await f.issue({ scopes: ["notes:read"] });
     const viewer = await f.verifier.verify(token);
     expect(() => (viewer.scopes as Set<string>).add("admin")).toThrow(TypeError);
