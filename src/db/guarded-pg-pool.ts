@@ -41,7 +41,10 @@ function guard(client: GuardedClient): GuardedClient {
   client[GUARDED] = true;
   // A dead socket emits "error" on the client; while checked out nobody else may listen.
   client.on("error", () => {});
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  // The class's method, looked up at call time rather than captured here, so what wraps pg's
+  // Client (instrumentation, tracing) after a connection was pooled still sees its queries.
+  const query = (...args: unknown[]): unknown =>
+    (Object.getPrototypeOf(client) as { query: (...a: unknown[]) => unknown }).query.apply(client, args);
   const guarded = (...args: unknown[]): unknown => {
     // Callback forms (pg-pool's own pool.query) keep pg's behaviour; the adapter uses promises.
     if (args.some((a) => typeof a === "function")) return query(...args);
