@@ -8,7 +8,7 @@ import { ServiceUnavailableError } from "../errors/app-error.js";
  * (Prisma wraps the adapter's DriverAdapterError, which wraps the driver's SQLSTATE or errno),
  * and the adapter error Prisma keeps in `meta.driverAdapterError`.
  */
-function codesOf(error: unknown, depth = 0): string[] {
+export function codesOf(error: unknown, depth = 0): string[] {
   if (typeof error !== "object" || error === null || depth > 6) return [];
   const e = error as {
     code?: unknown;

@@ -1,5 +1,5 @@
 import type { Prisma } from "./database.js";
-import { isDatabaseUnavailable } from "./errors.js";
+import { codesOf, isDatabaseUnavailable } from "./errors.js";
 import { readMigrations } from "./migrate.js";
 
 /** The database cannot serve this release; the message names the problem and the fix, in one line. */
@@ -8,19 +8,6 @@ export class DatabaseStartupError extends Error {
     super(message, options);
     this.name = "DatabaseStartupError";
   }
-}
-
-function codesOf(error: unknown, depth = 0): string[] {
-  if (typeof error !== "object" || error === null || depth > 6) return [];
-  const e = error as {
-    code?: unknown;
-    kind?: unknown;
-    originalCode?: unknown;
-    cause?: unknown;
-    meta?: { driverAdapterError?: unknown };
-  };
-  const own = [e.code, e.kind, e.originalCode].filter((v): v is string => typeof v === "string");
-  return [...own, ...codesOf(e.cause, depth + 1), ...codesOf(e.meta?.driverAdapterError, depth + 1)];
 }
 
 /** Where DATABASE_URL points, without the password. */
