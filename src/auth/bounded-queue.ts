@@ -6,7 +6,8 @@ import { ServiceUnavailableError } from "../errors/app-error.js";
  * costs a bounded amount of memory and CPU instead of a growing backlog.
  *
  * Why our own: p-limit and p-queue bound concurrency but neither refuses when its queue is full,
- * and this is twenty lines.
+ * and Piscina's `maxQueue` also refuses in the moment between a task's answer and its thread
+ * reporting ready (a login right after another would get a 503); this is twenty lines.
  */
 export class BoundedQueue {
   #running = 0;

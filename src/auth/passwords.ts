@@ -1,4 +1,5 @@
-import { type Algorithm, hash, verify } from "@node-rs/argon2";
+import type { Algorithm } from "@node-rs/argon2";
+import { Piscina } from "piscina";
 
 // Algorithm is an ambient const enum (not importable as a value under verbatimModuleSyntax).
 const ARGON2ID = 2 as Algorithm.Argon2id;
@@ -39,16 +40,31 @@ export interface PasswordHasher {
   verify(passwordHash: string, password: string): Promise<boolean>;
   /** Spends the time of one verification, for a login whose account does not exist. */
   verifyDummy(password: string): Promise<void>;
+  /** The hashing threads' nice value (19 when lowering it took). */
+  threadPriority(): Promise<number>;
+  close(): Promise<void>;
 }
 
 /**
- * argon2id via @node-rs/argon2: it runs on libuv's thread pool, off the event loop. Off the event
- * loop is not enough: libuv's four threads hashing at once take every core of a small machine, and
- * the event loop then waits for a CPU. So hashes queue for `maxConcurrent` slots (by default every
- * core but one), and a full queue refuses with a retryable 503 (SERVICE_UNAVAILABLE, `server_busy`).
+ * argon2id in worker threads (Piscina), off the event loop. Off the event loop is not enough:
+ * threads hashing at once take every core of a small machine, and the event loop then waits for a
+ * CPU. So at most `maxConcurrent` hashes run at once (by default every core but one), each thread
+ * at the lowest scheduling priority, and beyond `queueLimit` waiting hashes a login is refused with
+ * a retryable 503 (SERVICE_UNAVAILABLE, `server_busy`) instead of growing a backlog.
  */
 export async function createPasswordHasher(config: Config["passwords"]): Promise<PasswordHasher> {
+  // Admission is ours (exact: refused only when every slot runs and the queue is full); Piscina's
+  // own queue only bridges the moment between a task's answer and its thread reporting ready.
   const queue = new BoundedQueue(config.maxConcurrent, config.queueLimit);
+  const pool = new Piscina({
+    filename: new URL("./argon2-worker.mjs", import.meta.url).href,
+    minThreads: config.maxConcurrent,
+    maxThreads: config.maxConcurrent,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+  });
+  const run = <T>(name: string, task: unknown): Promise<T> =>
+    queue.run(() => pool.run(task, { name }) as Promise<T>);
   const options = {
     algorithm: ARGON2ID,
     memoryCost: config.memoryKib,
@@ -56,20 +72,16 @@ export async function createPasswordHasher(config: Config["passwords"]): Promise
     parallelism: config.parallelism,
   };
   // Made with the same parameters as real hashes, so a miss costs what a hit costs.
-  const dummyHash = await hash("holdfast dummy password for timing", options);
+  const dummyHash = await run<string>("hash", { password: "holdfast dummy password for timing", options });
   const check = (passwordHash: string, password: string) =>
-    queue.run(async () => {
-      try {
-        return await verify(passwordHash, password);
-      } catch {
-        return false;
-      }
-    });
+    run<boolean>("verify", { passwordHash, password });
   return {
-    hash: (password) => queue.run(() => hash(password, options)),
+    hash: (password) => run<string>("hash", { password, options }),
     verify: check,
     async verifyDummy(password) {
       await check(dummyHash, password);
     },
+    threadPriority: () => run<number>("priority", {}),
+    close: () => pool.destroy(),
   };
 }

@@ -85,6 +85,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       await subscriptions.close();
       await app.close();
       await stores.infrastructure.close();
+      await stores.passwords.close();
       if (runtime.ownsDatabase) await runtime.database.close();
     },
   };

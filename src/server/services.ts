@@ -3,7 +3,6 @@ import { type AccessTokenIssuer, AuthService } from "../auth/auth-service.js";
 import { PasskeyService } from "../auth/passkeys/passkey-service.js";
 import { relyingPartyFor } from "../auth/passkeys/relying-party.js";
 import { WebAuthnChallenges } from "../auth/passkeys/webauthn-challenges.js";
-import { createPasswordHasher } from "../auth/passwords.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
 import { createRefreshTokenStore } from "../auth/sessions/create-refresh-token-store.js";
 import { securityEventFeed } from "../auth/sessions/redis-security-event-sink.js";
@@ -59,7 +58,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     clock,
     users,
     sessions,
-    passwords: await createPasswordHasher(config.passwords),
+    passwords: stores.passwords,
     tokens,
     audit,
     limits,

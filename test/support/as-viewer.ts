@@ -30,7 +30,13 @@ const passwordHashes = new WeakMap<TestServer, Promise<string>>();
 function passwordHash(t: TestServer): Promise<string> {
   let hash = passwordHashes.get(t);
   if (!hash) {
-    hash = createPasswordHasher(t.config.passwords).then((hasher) => hasher.hash(TEST_PASSWORD));
+    hash = createPasswordHasher(t.config.passwords).then(async (hasher) => {
+      try {
+        return await hasher.hash(TEST_PASSWORD);
+      } finally {
+        await hasher.close();
+      }
+    });
     passwordHashes.set(t, hash);
   }
   return hash;
