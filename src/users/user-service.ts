@@ -62,11 +62,15 @@ export class UserService {
   async findCredentials(email: string): Promise<(UserModel & { passwordHash: string }) | null> {
     // No stored address holds an unsafe code point; a lone surrogate would not even reach the driver.
     if (!isSafeText(email)) return null;
+    const { reads } = this;
+    const address = normalizeEmail(email);
     const row = await withDatabase(() =>
-      this.prisma.user.findUnique({
-        where: { email: normalizeEmail(email) },
-        select: { ...PUBLIC, passwordHash: true },
-      }),
+      reads
+        ? reads.credentials(address)
+        : this.prisma.user.findUnique({
+            where: { email: address },
+            select: { ...PUBLIC, passwordHash: true },
+          }),
     );
     return row ? { ...toUserModel(row), passwordHash: row.passwordHash } : null;
   }

@@ -43,6 +43,17 @@ describe(`hot reads on prepared statements (${process.env.TEST_DATABASE ?? "sqli
     expect(await reads.byIds(["nobody"])).toEqual([]);
   });
 
+  it("reads a login's credentials by email like Prisma, password hash included", async () => {
+    const reads = createUserReads(db.driver);
+    const expected = await db.prisma.user.findUnique({
+      where: { email: "reader3@example.com" },
+      select: { ...PUBLIC, passwordHash: true },
+    });
+    expect(expected?.role).toBe("admin");
+    expect(await reads.credentials("reader3@example.com")).toEqual(expected);
+    expect(await reads.credentials("nobody@example.com")).toBeNull();
+  });
+
   it("pages users in id order like Prisma, from the start and after a cursor", async () => {
     const reads = createUserReads(db.driver);
     const prismaPage = (take: number, after?: string) =>
@@ -118,6 +129,70 @@ describe(`hot reads on prepared statements (${process.env.TEST_DATABASE ?? "sqli
     expect(await createRefreshTokenStore(db.driver).liveSessions(user!.id, now)).toEqual(expected);
   });
 
+  it("starts a family in one round trip, all or nothing, with rows Prisma reads back exactly", async () => {
+    const store = createRefreshTokenStore(db.driver);
+    const [user] = await db.prisma.user.findMany({ orderBy: { id: "asc" }, skip: 5, take: 1 });
+    const now = new Date("2030-03-01T08:30:00.123Z");
+    const session = {
+      id: newId(now),
+      userId: user!.id,
+      scopes: "profile:read notes:write",
+      jkt: "thumbprint-of-the-key",
+      userAgent: "agent 1",
+      ip: "192.0.2.7",
+      createdAt: now,
+      lastUsedAt: now,
+      idleExpiresAt: new Date(now.getTime() + 3_600_000),
+      absoluteExpiresAt: new Date(now.getTime() + 86_400_000),
+      revokedAt: null,
+      authTime: new Date(now.getTime() - 2000),
+      acr: "phr",
+      amr: "hwk user",
+    };
+    const token = { id: newId(now), tokenHash: "a".repeat(64) };
+    const audit = {
+      id: newId(now),
+      type: "login.succeeded" as const,
+      userId: user!.id,
+      sessionId: session.id,
+      ip: "192.0.2.7",
+      userAgent: "agent 1",
+      detail: null,
+      createdAt: now,
+    };
+    const counter = countDriverCalls();
+    try {
+      await store.start({ session, token, audit });
+      expect(counter.read().sqlRoundTrips).toBe(1);
+    } finally {
+      counter.restore();
+    }
+    const { tokens, ...stored } = (await db.prisma.session.findUniqueOrThrow({
+      where: { id: session.id },
+      include: { tokens: true },
+    })) as typeof session & { revokedReason: null; tokens: unknown[] };
+    expect(stored).toEqual({ ...session, revokedReason: null });
+    expect(tokens).toEqual([
+      {
+        ...token,
+        sessionId: session.id,
+        parentId: null,
+        createdAt: now,
+        consumedAt: null,
+        sealedSuccessor: null,
+      },
+    ]);
+    expect(await db.prisma.auditEvent.findUnique({ where: { id: audit.id } })).toEqual(audit);
+
+    // A second family reusing the session id fails whole: neither its token nor its audit row stays.
+    const again = { id: newId(now), tokenHash: "b".repeat(64) };
+    await expect(
+      store.start({ session, token: again, audit: { ...audit, id: newId(now) } }),
+    ).rejects.toThrow();
+    expect(await db.prisma.refreshToken.count({ where: { tokenHash: again.tokenHash } })).toBe(0);
+    expect(await db.prisma.auditEvent.count({ where: { sessionId: session.id } })).toBe(1);
+  });
+
   it("makes one round trip per read", async () => {
     const reads = createUserReads(db.driver);
     const store = createRefreshTokenStore(db.driver);
@@ -127,7 +202,8 @@ describe(`hot reads on prepared statements (${process.env.TEST_DATABASE ?? "sqli
       await reads.byIds([user!.id]);
       await reads.page(100, null);
       await store.find("0".repeat(64));
-      expect(counter.read().sqlRoundTrips).toBe(3);
+      await reads.credentials("reader1@example.com");
+      expect(counter.read().sqlRoundTrips).toBe(4);
     } finally {
       counter.restore();
     }

@@ -7,6 +7,7 @@ import type {
   RefreshTokenStore,
   RevokeFamilyInput,
   SessionRecord,
+  StartFamilyInput,
 } from "./refresh-token-store.js";
 
 // Named statements: pg prepares each once per connection, so PostgreSQL plans them once.
@@ -49,6 +50,21 @@ const CONSUME = {
   SELECT $8, $9, $10, "sessionId", $11, $12, $13, $14::timestamp FROM consumed
 )
 SELECT count(*)::int AS consumed FROM consumed`,
+};
+
+// A login: the session, its first token and the audit row in one statement (the token's foreign
+// key is checked at the end of the statement, when the session row exists).
+const START = {
+  name: "holdfast_session_start",
+  text: `WITH session AS (
+  INSERT INTO "Session" (id, "userId", scopes, jkt, "userAgent", ip, "createdAt", "lastUsedAt", "idleExpiresAt",
+    "absoluteExpiresAt", "authTime", acr, amr)
+  VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $8::timestamp, $9::timestamp, $10::timestamp, $11::timestamp, $12, $13)
+), token AS (
+  INSERT INTO "RefreshToken" (id, "sessionId", "tokenHash", "createdAt") VALUES ($14, $1, $15, $7::timestamp)
+)
+INSERT INTO "AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
+VALUES ($16, $17, $18, $19, $20, $21, $22, $23::timestamp)`,
 };
 
 const REVOKE_FAMILY = {
@@ -96,6 +112,37 @@ interface FoundRow {
 
 export class PostgresRefreshTokenStore implements RefreshTokenStore {
   constructor(private readonly pool: pg.Pool) {}
+
+  async start({ session: s, token, audit }: StartFamilyInput): Promise<void> {
+    await this.pool.query({
+      ...START,
+      values: [
+        s.id,
+        s.userId,
+        s.scopes,
+        s.jkt,
+        s.userAgent,
+        s.ip,
+        pgTimestamp(s.createdAt),
+        pgTimestamp(s.lastUsedAt),
+        pgTimestamp(s.idleExpiresAt),
+        pgTimestamp(s.absoluteExpiresAt),
+        s.authTime === null ? null : pgTimestamp(s.authTime),
+        s.acr,
+        s.amr,
+        token.id,
+        token.tokenHash,
+        audit.id,
+        audit.type,
+        audit.userId,
+        audit.sessionId,
+        audit.ip,
+        audit.userAgent,
+        audit.detail,
+        pgTimestamp(audit.createdAt),
+      ],
+    });
+  }
 
   async find(tokenHash: string): Promise<FoundRefreshToken | null> {
     const { rows } = await this.pool.query<FoundRow>({ ...FIND, values: [tokenHash], types: pgTypes });

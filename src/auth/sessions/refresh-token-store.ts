@@ -55,6 +55,13 @@ export interface ConsumeInput {
   readonly audit: AuditRow;
 }
 
+/** A new family: the session, its first refresh token and the login's audit row. */
+export interface StartFamilyInput {
+  readonly session: SessionRecord;
+  readonly token: { readonly id: string; readonly tokenHash: string };
+  readonly audit: AuditRow;
+}
+
 export interface RevokeFamilyInput {
   readonly sessionId: string;
   readonly now: Date;
@@ -63,13 +70,16 @@ export interface RevokeFamilyInput {
 }
 
 /**
- * The data access of a refresh rotation, in as few round trips as the database allows: the token
+ * The data access of a refresh rotation (and of the login that starts a family), in as few round
+ * trips as the database allows: the token
  * with its session and user in one statement; the compare-and-set, the successor, the session's
  * touch and the audit row in one more (PostgreSQL: one statement of CTEs; SQLite: one transaction
  * of prepared statements). Prisma's query compiler costs more CPU than the whole rotation, so
  * these go to the driver underneath it. The same contract test runs against both (test/graphql/).
  */
 export interface RefreshTokenStore {
+  /** Writes a new family (a login), all or nothing. */
+  start(input: StartFamilyInput): Promise<void>;
   /** The token by its hash, with its session and the session's user; null when unknown. */
   find(tokenHash: string): Promise<FoundRefreshToken | null>;
   /** The token alone (the grace walk along sealed successors). */

@@ -15,7 +15,7 @@ import {
   openSuccessor,
   sealSuccessor,
 } from "./refresh-token.js";
-import type { RefreshTokenStore } from "./refresh-token-store.js";
+import type { RefreshTokenStore, SessionRecord } from "./refresh-token-store.js";
 import type { Revocation, RevocationBus, RevocationSet } from "./revocation.js";
 import { refusalOf, reuseVerdict } from "./rotation-rules.js";
 import { type SessionModel, toSessionModel } from "./session-model.js";
@@ -62,11 +62,17 @@ const MAX_GRACE_WALK = 16;
 export class SessionService {
   constructor(private readonly deps: SessionServiceDeps) {}
 
-  /** Starts a family for a fresh login: one commit. */
+  /** Starts a family for a fresh login: one commit, on the driver (a login's hot path). */
   async start(input: StartInput): Promise<IssuedRefresh> {
-    const { writes, issued } = this.prepareStart(input);
-    await withDatabase(() => this.deps.prisma.$transaction(writes));
-    return issued;
+    const family = this.newFamily(input);
+    await withDatabase(() =>
+      this.deps.refreshTokens.start({
+        session: family.session,
+        token: family.token,
+        audit: this.deps.audit.row(family.audit),
+      }),
+    );
+    return family.issued;
   }
 
   /**
@@ -74,12 +80,23 @@ export class SessionService {
    * caller that commits them together with its own writes (registration creates the user too).
    */
   prepareStart(input: StartInput): { writes: DbWrite[]; issued: IssuedRefresh } {
-    const { prisma, clock, config } = this.deps;
+    const { prisma } = this.deps;
+    const { session, token, audit, issued } = this.newFamily(input);
+    const writes = [
+      prisma.session.create({ data: session }),
+      prisma.refreshToken.create({ data: { ...token, sessionId: session.id, createdAt: session.createdAt } }),
+      this.deps.audit.entry(audit),
+    ];
+    return { writes, issued };
+  }
+
+  private newFamily(input: StartInput) {
+    const { clock, config } = this.deps;
     const now = clock.now();
     const absoluteExpiresAt = new Date(now.getTime() + config.absoluteTtlSeconds * 1000);
     const idleExpiresAt = this.idleExpiry(now, absoluteExpiresAt);
     const refreshToken = generateRefreshToken();
-    const session = {
+    const session: SessionRecord = {
       id: newId(now),
       userId: input.userId,
       scopes: input.scopes.join(" "),
@@ -93,24 +110,17 @@ export class SessionService {
       revokedAt: null,
       ...authenticationColumns(input.authentication),
     };
-    const writes = [
-      prisma.session.create({ data: session }),
-      prisma.refreshToken.create({
-        data: {
-          id: newId(now),
-          sessionId: session.id,
-          tokenHash: hashRefreshToken(refreshToken),
-          createdAt: now,
-        },
-      }),
-      this.deps.audit.entry({
+    return {
+      session,
+      token: { id: newId(now), tokenHash: hashRefreshToken(refreshToken) },
+      audit: {
         type: "login.succeeded",
         userId: input.userId,
         sessionId: session.id,
         client: input.client,
-      }),
-    ];
-    return { writes, issued: { session: toSessionModel(session), refreshToken } };
+      } as const,
+      issued: { session: toSessionModel(session), refreshToken },
+    };
   }
 
   /**

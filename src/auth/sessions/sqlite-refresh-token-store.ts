@@ -13,6 +13,7 @@ import type {
   RefreshTokenStore,
   RevokeFamilyInput,
   SessionRecord,
+  StartFamilyInput,
 } from "./refresh-token-store.js";
 
 type Row = Record<string, unknown>;
@@ -28,6 +29,7 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   readonly #liveSessions: Sqlite.Statement;
   readonly #consume: (input: ConsumeInput) => boolean;
   readonly #revokeFamily: (input: RevokeFamilyInput) => void;
+  readonly #start: (input: StartFamilyInput) => void;
 
   constructor(private readonly connection: Sqlite.Database) {
     this.#find = connection
@@ -97,6 +99,37 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       audit(input.audit);
     });
     this.#revokeFamily = (input) => revokeFamily.immediate(input);
+    const insertSession = connection.prepare(
+      `INSERT INTO Session (id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt,
+  absoluteExpiresAt, authTime, acr, amr)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const start = connection.transaction(({ session: s, token, audit: row }: StartFamilyInput) => {
+      const createdAt = sqliteTimestamp(s.createdAt);
+      insertSession.run(
+        s.id,
+        s.userId,
+        s.scopes,
+        s.jkt,
+        s.userAgent,
+        s.ip,
+        createdAt,
+        sqliteTimestamp(s.lastUsedAt),
+        sqliteTimestamp(s.idleExpiresAt),
+        sqliteTimestamp(s.absoluteExpiresAt),
+        s.authTime === null ? null : sqliteTimestamp(s.authTime),
+        s.acr,
+        s.amr,
+      );
+      insertToken.run(token.id, s.id, token.tokenHash, null, createdAt);
+      audit(row);
+    });
+    this.#start = (input) => start.immediate(input);
+  }
+
+  async start(input: StartFamilyInput): Promise<void> {
+    await sqliteOutsideTransaction(this.connection);
+    this.#start(input);
   }
 
   async find(tokenHash: string): Promise<FoundRefreshToken | null> {
