@@ -4,8 +4,9 @@
 //
 //   npx tsx bench/login-storm.ts [logins=50] [rounds=2]
 //
-// Side by side, in turns: ARGON2_MAX_CONCURRENT=4 (every libuv thread hashing: the behaviour before
-// the bound) against the default bound (cores - 1, at least 1). Each variant is its own server
+// Side by side, in turns: ARGON2_MAX_CONCURRENT=4 (as many hashing threads as libuv's pool, where
+// hashes ran before the bound) against the default bound (cores - 1, at least 1); both on niced
+// worker threads (src/auth/passwords.ts). Each variant is its own server
 // process on its own SQLite file; users are seeded with a real argon2id hash of the default cost.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
@@ -141,8 +142,8 @@ async function storm(server: Server, result: Result): Promise<void> {
 }
 
 const variants = [
-  { name: "unbounded: 4 hashes at once (libuv's pool, before)", env: { ARGON2_MAX_CONCURRENT: "4" } },
-  { name: `bounded: cores − 1 = ${Math.max(1, availableParallelism() - 1)} at once (default now)`, env: {} },
+  { name: "4 hashing threads (as many as libuv's pool)", env: { ARGON2_MAX_CONCURRENT: "4" } },
+  { name: `cores − 1 = ${Math.max(1, availableParallelism() - 1)} hashing thread(s) (the default)`, env: {} },
 ];
 const before = loadavg()
   .map((n) => n.toFixed(2))

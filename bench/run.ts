@@ -1,9 +1,13 @@
 // Load benchmark of the real server: `npm run bench [-- <scenario> …]`, `npm run bench -- --list`.
+// `npm run bench -- performance` runs instead the in-process side-by-side benches of issue 17, one
+// after another, each printing its own table (see PERFORMANCE below).
 // Every scenario gets a fresh database and its own server process(es) on 127.0.0.1; the load comes
 // from this process (autocannon, or a fetch loop for refresh rotations). All scenarios are prepared
 // first, then measured in turns, slice by slice, so that the noise of a shared machine falls on
 // every row alike. See bench/README.md.
+import { spawnSync } from "node:child_process";
 import { availableParallelism, cpus } from "node:os";
+import { fileURLToPath } from "node:url";
 import { type BenchDatabase, createBenchDatabase } from "./harness/bench-database.js";
 import { type BenchOptions, benchOptions } from "./harness/bench-options.js";
 import { type Entry, loadAverage, measureInTurns, printResults, reasonOf } from "./harness/in-turns.js";
@@ -15,6 +19,33 @@ import { scenarios } from "./scenarios.js";
 // a run must end well before that, or the later slices would measure refusals.
 const MAX_MEASURED_SECONDS = 600;
 const PREPARE_CONCURRENCY = 3;
+
+/**
+ * Issue 17's measurements, each a script of its own (in process, both sides in turns), with the
+ * arguments its table in bench/README.md was taken with.
+ */
+const PERFORMANCE: readonly { script: string; args: string[]; what: string }[] = [
+  { script: "rotation-cost", args: ["50", "3"], what: "a rotation's round trips and CPU, before and now" },
+  { script: "read-paths", args: ["200", "3"], what: "hot reads: Prisma, $queryRaw, prepared statement" },
+  { script: "typical-stack", args: ["200", "3"], what: "against Apollo + jose + graphql-shield + Prisma" },
+  { script: "login-storm", args: ["50", "3"], what: "event-loop delay through 50 concurrent logins" },
+  { script: "dpop-me", args: ["300", "3"], what: "a DPoP-bound request against a Bearer one" },
+  { script: "scale-out", args: [], what: "rotations over HTTP on PostgreSQL + Redis, one and two instances" },
+];
+
+function runPerformanceSuite(): number {
+  let failed = 0;
+  for (const bench of PERFORMANCE) {
+    console.log(`\n## ${bench.script} — ${bench.what}\n`);
+    const script = fileURLToPath(new URL(`./${bench.script}.ts`, import.meta.url));
+    const run = spawnSync(process.execPath, ["--import", "tsx", script, ...bench.args], { stdio: "inherit" });
+    if (run.status !== 0) {
+      failed += 1;
+      console.log(`(${bench.script} failed: exit ${run.status ?? run.signal})`);
+    }
+  }
+  return failed === 0 ? 0 : 1;
+}
 
 function select(args: readonly string[]): Scenario[] {
   const names = args.filter((a) => !a.startsWith("-"));
@@ -51,6 +82,13 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.includes("--list")) {
     for (const s of scenarios) console.log(`${s.name.padEnd(20)} ${s.optIn ? "(opt-in) " : ""}${s.summary}`);
+    console.log(
+      `${"performance".padEnd(20)} (suite) ${PERFORMANCE.map((b) => b.script).join(", ")}: issue 17`,
+    );
+    return;
+  }
+  if (args.length === 1 && args[0] === "performance") {
+    process.exitCode = runPerformanceSuite();
     return;
   }
   const selected = select(args);

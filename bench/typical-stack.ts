@@ -104,8 +104,12 @@ const canReadEmail = rule({ cache: "strict" })(
   (parent: { id: string }, _a, ctx: TypicalContext) =>
     ctx.user !== null && (ctx.user.sub === parent.id || ctx.user.scope.includes("users:read:email")),
 );
+// The directory needs `users:read` on both sides (Holdfast's rule since issue 15).
+const canListUsers = rule({ cache: "contextual" })(
+  (_p, _a, ctx: TypicalContext) => ctx.user?.scope.includes("users:read") === true,
+);
 const permissions = shield(
-  { Query: { me: isAuthenticated, users: allow }, User: { email: canReadEmail } },
+  { Query: { me: isAuthenticated, users: canListUsers }, User: { email: canReadEmail } },
   { fallbackRule: allow },
 );
 const typical = new ApolloServer<TypicalContext>({
@@ -140,7 +144,7 @@ const operations = [
   {
     name: "`users(first: 100)`",
     query: "{ users(first: 100) { edges { node { id displayName createdAt } } } }",
-    token: undefined,
+    token: accessToken,
   },
 ];
 for (const op of operations) {
@@ -151,9 +155,12 @@ for (const op of operations) {
     const res = await inject(app, op.query, op.token);
     const body = res.json() as { data?: Record<string, unknown>; errors?: unknown };
     if (res.statusCode !== 200 || body.errors) throw new Error(`${name} ${op.query}: ${res.body}`);
-    if (op.token && (body.data?.me as { id?: string } | null)?.id !== user.id)
+    if ("me" in (body.data ?? {}) && (body.data?.me as { id?: string } | null)?.id !== user.id)
       throw new Error(`${name}: wrong user`);
-    if (!op.token && (body.data?.users as { edges: unknown[] } | undefined)?.edges.length !== 100)
+    if (
+      "users" in (body.data ?? {}) &&
+      (body.data?.users as { edges: unknown[] } | undefined)?.edges.length !== 100
+    )
       throw new Error(`${name}: not 100 rows`);
   }
 }
