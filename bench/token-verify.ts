@@ -1,6 +1,7 @@
 // Micro-benchmark: AccessTokenVerifier.verify() on a cache miss (cache disabled: parse, signature,
 // claims) against a cache hit (LRU lookup plus the expiry and key checks), side by side in one run.
 // Run: npx tsx bench/token-verify.ts
+import { KeyObject } from "node:crypto";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import type { SigningAlg } from "../src/auth/keys/signing-key-material.js";
 import { issueAccessToken } from "../src/auth/tokens/issue-access-token.js";
@@ -16,7 +17,7 @@ async function setup(alg: SigningAlg) {
   const pair = await generateKeyPair(alg);
   const kid = await calculateJwkThumbprint(await exportJWK(pair.publicKey));
   const keys = {
-    signingKey: () => ({ kid, alg, key: pair.privateKey }),
+    signingKey: () => ({ kid, alg, key: pair.privateKey, keyObject: KeyObject.from(pair.privateKey) }),
     verificationKey: (k: string, a: string) => (k === kid && a === alg ? pair.publicKey : undefined),
   };
   const config = {

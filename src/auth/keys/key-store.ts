@@ -1,3 +1,4 @@
+import { KeyObject } from "node:crypto";
 import { type CryptoKey, calculateJwkThumbprint, importJWK, type JWK } from "jose";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
@@ -52,6 +53,8 @@ export interface SigningKeyHandle {
   readonly kid: string;
   readonly alg: SigningAlg;
   readonly key: CryptoKey;
+  /** The same private key for node:crypto, which signs without WebCrypto's asynchronous job. */
+  readonly keyObject: KeyObject;
 }
 
 /** A JWKS member: public parameters only. */
@@ -326,7 +329,7 @@ export class KeyStore {
       stored: row.privateKey,
       published: { ...publicJwk, kid, alg, use: "sig" },
       verifyKey,
-      signing: Object.freeze({ kid, alg, key: signKey }),
+      signing: Object.freeze({ kid, alg, key: signKey, keyObject: KeyObject.from(signKey) }),
       ...dates,
     };
   }

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { SignJWT } from "jose";
 import { type Clock, epochSeconds } from "../../clock.js";
 import type { KeyStore } from "../keys/key-store.js";
 import type { AccessTokenClaims, UserAuthentication } from "../viewer.js";
 import { isAuthentication, isJkt, isScopeToken } from "./claim-syntax.js";
+import { signCompactJws } from "./sign-compact-jws.js";
 
 export interface IssueAccessTokenDeps {
   keys: Pick<KeyStore, "signingKey">;
@@ -69,8 +69,8 @@ export async function issueAccessToken(
       ? { auth_time: authentication.authTime, acr: authentication.acr, amr: [...authentication.amr] }
       : {}),
   };
-  const { kid, alg, key } = deps.keys.signingKey();
+  const { kid, alg, keyObject } = deps.keys.signingKey();
   // RFC 9068 §2.1: typ "at+jwt", so an access token cannot pass for an ID token or other JWT.
-  const token = await new SignJWT({ ...claims }).setProtectedHeader({ alg, kid, typ: "at+jwt" }).sign(key);
+  const token = signCompactJws({ alg, kid, typ: "at+jwt" }, claims, alg, keyObject);
   return { token, expiresAt: new Date(claims.exp * 1000), jti: claims.jti, claims };
 }
