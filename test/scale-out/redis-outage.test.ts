@@ -2,49 +2,28 @@
 // Requests are still served; revocations travel through the database (polled every
 // REVOCATION_POLL_SECONDS) until Redis is back, then through pub/sub again.
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
-import { type PrivateRedis, startPrivateRedis } from "../support/private-services.js";
-import {
-  createThrowawayDatabase,
-  errorOf,
-  GRAPHQL_URL,
-  type Instance,
-  REFRESH,
-  registerUser,
-  startInstance,
-  type ThrowawayDatabase,
-  uniqueRedisPrefix,
-  within,
-} from "./cluster.js";
+import { startPrivateRedis } from "../support/private-services.js";
+import { useForFile } from "../support/use-for-file.js";
+import { errorOf, GRAPHQL_URL, type Instance, REFRESH, registerUser, useCluster, within } from "./cluster.js";
 
 const POLL_SECONDS = 2;
 const ME = "{ me { id } }";
 
-let redis: PrivateRedis;
-let db: ThrowawayDatabase;
-let prefix: string;
+// Hooks run in order, after-hooks in reverse: Redis is up before the cluster, down after it.
+const redis = useForFile(startPrivateRedis, (r) => r.destroy());
+const cluster = useCluster({
+  redis: () => redis.url,
+  env: { REVOCATION_POLL_SECONDS: String(POLL_SECONDS) },
+});
 let a: Instance;
 let b: Instance;
 
 beforeAll(async () => {
-  [redis, db] = await Promise.all([startPrivateRedis(), createThrowawayDatabase()]);
-  prefix = uniqueRedisPrefix();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: prefix,
-    REVOCATION_POLL_SECONDS: String(POLL_SECONDS),
-  };
   // One after the other: the first creates the signing key, the second loads it.
-  a = await startInstance("A", env);
-  b = await startInstance("B", env);
-});
-
-afterAll(async () => {
-  await Promise.allSettled([a?.stop(), b?.stop()]);
-  await redis?.destroy();
-  await db?.drop();
+  [a] = await cluster.start("A");
+  [b] = await cluster.start("B");
 });
 
 const redisState = async (instance: Instance) =>
@@ -121,7 +100,7 @@ describe("Redis stopped during a run", () => {
     const publisher = new Redis(redis.url);
     try {
       const message = JSON.stringify([{ s: user.sessionId, u: Date.now() + 600_000 }]);
-      expect(await publisher.publish(`${prefix}revocations`, message)).toBeGreaterThanOrEqual(2);
+      expect(await publisher.publish(`${cluster.prefix}revocations`, message)).toBeGreaterThanOrEqual(2);
     } finally {
       publisher.disconnect();
     }

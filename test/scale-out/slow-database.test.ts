@@ -3,22 +3,17 @@
 // database bound as a retryable 503, nothing is half-written, and every client carries on with the
 // token it holds once the lock is gone (none is taken for a thief).
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDpopKey, createDpopProof, type DpopTestKey } from "../support/dpop-proof.js";
 import {
-  clearRedisPrefix,
-  createThrowawayDatabase,
   errorOf,
   GRAPHQL_URL,
   type GraphQLAnswer,
   type Instance,
   REFRESH,
   registerUser,
-  SHARED_REDIS_URL,
   sleep,
-  startInstance,
-  type ThrowawayDatabase,
-  uniqueRedisPrefix,
+  useCluster,
 } from "./cluster.js";
 import { familyViolations } from "./family-consistency.js";
 
@@ -26,34 +21,20 @@ import { familyViolations } from "./family-consistency.js";
 // ROLLBACK to time out as well (which used to end the process).
 const LOCK_MS = 15_000;
 
-let db: ThrowawayDatabase;
-let prefix: string;
-let instance: Instance;
-
-beforeAll(async () => {
-  db = await createThrowawayDatabase();
-  prefix = uniqueRedisPrefix();
+const cluster = useCluster({
+  // The default grace interval: a retry after a 15 s lock is past it, so a rotation that had
+  // committed behind a 503 would be taken for theft.
+  env: { REFRESH_REUSE_GRACE_SECONDS: "10" },
 });
+let instance: Instance;
 
 // An instance of its own for each fault, so that one test's outcome cannot decide the other's.
 beforeEach(async () => {
-  instance = await startInstance("A", {
-    DATABASE_URL: db.url,
-    REDIS_URL: SHARED_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    // The default grace interval: a retry after a 15 s lock is past it, so a rotation that had
-    // committed behind a 503 would be taken for theft.
-    REFRESH_REUSE_GRACE_SECONDS: "10",
-  });
+  [instance] = await cluster.start("A");
 });
 
 afterEach(async () => {
   await instance?.stop();
-});
-
-afterAll(async () => {
-  await db?.drop();
-  if (prefix) await clearRedisPrefix(prefix);
 });
 
 /** Whether the process is still running (it has not exited on its own). */
@@ -131,7 +112,7 @@ async function refreshLoopAcrossLock(table: string, all: Client[], duringLock?: 
       await sleep(50);
     }
   };
-  const locker = new pg.Client({ connectionString: db.url });
+  const locker = new pg.Client({ connectionString: cluster.db.url });
   locker.on("error", () => {});
   await locker.connect();
   const stream = Promise.all(all.map((_, i) => loop(i)));
@@ -154,7 +135,7 @@ async function refreshLoopAcrossLock(table: string, all: Client[], duringLock?: 
 }
 
 async function revokedSessions(ids: readonly string[]): Promise<number> {
-  const { rows } = await db.pool.query<{ n: string }>(
+  const { rows } = await cluster.db.pool.query<{ n: string }>(
     `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
     [ids],
   );
@@ -171,7 +152,7 @@ describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
     expect(slowFailures).toEqual([]);
     expect(rotatedAfter.size).toBe(all.length);
     expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
     expect((await instance.get("/readyz")).status).toBe(200);
   }, 240_000);
 
@@ -191,7 +172,7 @@ describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
     expect(slowFailures).toEqual([]);
     expect(rotatedAfter.size).toBe(all.length);
     expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
 
     const [tokenOnly, withRow] = readers;
     expect(errorOf(tokenOnly!)).toBeUndefined();
