@@ -1,4 +1,3 @@
-import { verify } from "@node-rs/argon2";
 import { getIntrospectionQuery } from "graphql";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { closeAfterEach } from "../support/close-after-each.js";
@@ -10,12 +9,11 @@ import {
   TEST_PASSWORD,
   TRANSPORTS,
 } from "./support/harness.js";
+import { passwordChecks } from "./support/password-checks.js";
 
-vi.mock("@node-rs/argon2", async (importOriginal) => {
-  const real = await importOriginal<typeof import("@node-rs/argon2")>();
-  return { ...real, verify: vi.fn(real.verify) };
-});
-const passwordChecks = () => vi.mocked(verify).mock.calls.length;
+vi.mock("@node-rs/argon2", async (original) =>
+  (await import("./support/password-checks.js")).countingArgon2(original),
+);
 const opened = closeAfterEach();
 
 const loginField = (alias: string, email: string, password: string) =>
