@@ -29,6 +29,10 @@ beforeAll(async () => {
 const redisState = async (instance: Instance) =>
   ((await instance.get("/readyz")).body as { checks: { redis?: string } }).checks.redis;
 
+/** Waits until both instances' /readyz report Redis as `state`: the elapsed ms, or null. */
+const bothReport = (state: "ok" | "down", timeoutMs: number) =>
+  within(timeoutMs, async () => (await redisState(a)) === state && (await redisState(b)) === state, 100);
+
 const refusedAsRevoked = (instance: Instance, token: string) => async () => {
   const answer = await instance.gql(ME, { token });
   return answer.status === 401 && errorOf(answer)?.reason === "token_revoked";
@@ -46,11 +50,7 @@ describe("Redis stopped during a run", () => {
     await redis.stop();
 
     // Both notice, and say so in /readyz, which stays 200: Redis degrades service, it does not stop it.
-    const noticed = await within(
-      5000,
-      async () => (await redisState(a)) === "down" && (await redisState(b)) === "down",
-      100,
-    );
+    const noticed = await bothReport("down", 5000);
     expect(noticed).not.toBeNull();
     const ready = await a.get("/readyz");
     expect(ready.status).toBe(200);
@@ -89,11 +89,7 @@ describe("Redis stopped during a run", () => {
 
     await redis.start();
 
-    const back = await within(
-      10_000,
-      async () => (await redisState(a)) === "ok" && (await redisState(b)) === "ok",
-      100,
-    );
+    const back = await bothReport("ok", 10_000);
     expect(back).not.toBeNull();
     // Pub/sub again: a revocation that exists only as a Redis message (no database row, so polling
     // cannot find it) reaches B.
@@ -120,11 +116,7 @@ describe("Redis stopped during a run", () => {
       const bounded = { signal: AbortSignal.timeout(10_000) };
       const refreshed = await b.gql(REFRESH, { variables: { token: user.refreshToken }, ...bounded });
       expect(errorOf(refreshed)).toBeUndefined();
-      const noticed = await within(
-        5000,
-        async () => (await redisState(a)) === "down" && (await redisState(b)) === "down",
-        100,
-      );
+      const noticed = await bothReport("down", 5000);
       expect(noticed).not.toBeNull();
       expect(
         (await a.gql("mutation { logout }", { token: other.accessToken, ...bounded })).errors,
@@ -133,11 +125,7 @@ describe("Redis stopped during a run", () => {
     } finally {
       redis.resume();
     }
-    const back = await within(
-      10_000,
-      async () => (await redisState(a)) === "ok" && (await redisState(b)) === "ok",
-      100,
-    );
+    const back = await bothReport("ok", 10_000);
     expect(back).not.toBeNull();
   });
 });

@@ -142,17 +142,26 @@ async function revokedSessions(ids: readonly string[]): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/**
+ * What a lock must leave behind: the process up, every refused refresh a retryable 503 that did not
+ * wait out the lock, every client rotated again after it, no session revoked, no family half-written.
+ */
+async function expectEveryClientCarriedOn(
+  all: readonly Client[],
+  { failures, slowFailures, rotatedAfter }: Awaited<ReturnType<typeof refreshLoopAcrossLock>>,
+): Promise<void> {
+  expect(await alive(instance)).toBe(true);
+  expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE+retryable Retry-After"]);
+  expect(slowFailures).toEqual([]);
+  expect(rotatedAfter.size).toBe(all.length);
+  expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
+  expect(await familyViolations(cluster.db.pool)).toEqual([]);
+}
+
 describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
   it('"AuditEvent": the process stays up, each refresh it cannot commit is a retryable 503, and all carry on', async () => {
     const all = await clients(8);
-    const { failures, slowFailures, rotatedAfter } = await refreshLoopAcrossLock("AuditEvent", all);
-
-    expect(await alive(instance)).toBe(true);
-    expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE+retryable Retry-After"]);
-    expect(slowFailures).toEqual([]);
-    expect(rotatedAfter.size).toBe(all.length);
-    expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
-    expect(await familyViolations(cluster.db.pool)).toEqual([]);
+    await expectEveryClientCarriedOn(all, await refreshLoopAcrossLock("AuditEvent", all));
     expect((await instance.get("/readyz")).status).toBe(200);
   }, 240_000);
 
@@ -160,19 +169,13 @@ describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
     const all = await clients(8);
     const reader = all[1]!;
     const readers: GraphQLAnswer<unknown>[] = [];
-    const { failures, slowFailures, rotatedAfter } = await refreshLoopAcrossLock("User", all, async () => {
+    const outcome = await refreshLoopAcrossLock("User", all, async () => {
       // A reader with a valid access token while the table is locked: the token still authenticates
       // (no 401 token_revoked, no logout); what needs the user row is a retryable 503.
       readers.push(await instance.gql("{ me { id } }", { token: reader.accessToken }));
       readers.push(await instance.gql("{ me { id displayName } }", { token: reader.accessToken }));
     });
-
-    expect(await alive(instance)).toBe(true);
-    expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE+retryable Retry-After"]);
-    expect(slowFailures).toEqual([]);
-    expect(rotatedAfter.size).toBe(all.length);
-    expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
-    expect(await familyViolations(cluster.db.pool)).toEqual([]);
+    await expectEveryClientCarriedOn(all, outcome);
 
     const [tokenOnly, withRow] = readers;
     expect(errorOf(tokenOnly!)).toBeUndefined();
