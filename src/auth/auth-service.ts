@@ -115,12 +115,7 @@ export class AuthService {
       throw error;
     }
     await attempt.succeeded();
-    return this.startSession(
-      user,
-      this.deps.scopesAtLogin(user.role, input.scopes),
-      request,
-      byPassword(this.deps.clock),
-    );
+    return this.startSession(user, input.scopes, request, byPassword(this.deps.clock));
   }
 
   /** Signs in with a passkey (a discoverable credential, user verification required). */
@@ -132,12 +127,7 @@ export class AuthService {
     const { userId } = await this.passkeys().verifyAssertion(input.response, request.client);
     const user = await this.deps.users.findById(userId);
     if (!user) throw new UnauthenticatedError("invalid_passkey", "Passkey not recognised");
-    return this.startSession(
-      user,
-      this.deps.scopesAtLogin(user.role, input.scopes),
-      request,
-      byPasskey(this.deps.clock),
-    );
+    return this.startSession(user, input.scopes, request, byPasskey(this.deps.clock));
   }
 
   /**
@@ -388,15 +378,16 @@ export class AuthService {
       throw new UnauthenticatedError("dpop_required", "This server requires a DPoP proof to sign in");
   }
 
+  /** A sign-in's new session, with the scopes asked for that the user's role allows at login. */
   private async startSession(
     user: UserModel,
-    scopes: readonly string[],
+    requestedScopes: readonly string[] | null | undefined,
     request: AuthRequest,
     authentication: UserAuthentication,
   ): Promise<AuthPayloadModel> {
     const started = await this.deps.sessions.start({
       userId: user.id,
-      scopes,
+      scopes: this.deps.scopesAtLogin(user.role, requestedScopes),
       jkt: request.jkt,
       client: request.client,
       authentication,

@@ -150,17 +150,7 @@ export function createClientCore(options: HoldfastClientOptions): ClientCore {
     if (!payload || exchange.body?.errors?.length) throw errorOf(exchange);
     // A new login replaces whatever session this client held.
     session.clear();
-    const state = await session.adopt(payload, exchange, session.epoch);
-    return Object.freeze({
-      user: Object.freeze({
-        id: payload.user.id,
-        displayName: payload.user.displayName,
-        email: payload.user.email,
-      }),
-      sessionId: state.sessionId,
-      scopes: state.scopes,
-      expiresAt: new Date(state.expiresAt),
-    });
+    return sessionInfoOf(payload, await session.adopt(payload, exchange, session.epoch));
   }
 
   return Object.freeze({
@@ -222,5 +212,19 @@ function tapTokensForDemo(session: SessionHolder, clock: ClientClock, tap: DemoT
       via,
       receivedAtMs: clock.now(),
     });
+  });
+}
+
+/** What a sign-in or step-up answers the app: the user and the session just adopted. */
+export function sessionInfoOf(payload: AuthPayloadFields, state: TokenState): SessionInfo {
+  return Object.freeze({
+    user: Object.freeze({
+      id: payload.user.id,
+      displayName: payload.user.displayName,
+      email: payload.user.email,
+    }),
+    sessionId: state.sessionId,
+    scopes: state.scopes,
+    expiresAt: new Date(state.expiresAt),
   });
 }

@@ -1,4 +1,4 @@
-import type { ClientCore } from "./client-core.js";
+import { type ClientCore, sessionInfoOf } from "./client-core.js";
 import type { HoldfastClient, SessionInfo } from "./client-types.js";
 import { errorOf } from "./graphql-exchange.js";
 import { HoldfastClientError } from "./holdfast-client-error.js";
@@ -82,17 +82,7 @@ export function passkeyOperations(core: ClientCore): PasskeyMethods {
     const payload = exchange.body?.data?.reauthenticate as AuthPayloadFields | null | undefined;
     if (!payload || exchange.body?.errors?.length) throw errorOf(exchange);
     // Same session, fresh access token: adopted like a refresh (no refresh token comes with it).
-    const state = await core.session.adopt(payload, exchange, startEpoch);
-    return Object.freeze({
-      user: Object.freeze({
-        id: payload.user.id,
-        displayName: payload.user.displayName,
-        email: payload.user.email,
-      }),
-      sessionId: state.sessionId,
-      scopes: state.scopes,
-      expiresAt: new Date(state.expiresAt),
-    });
+    return sessionInfoOf(payload, await core.session.adopt(payload, exchange, startEpoch));
   }
 
   core.setStepUpHandler(async (extensions) => {

@@ -1,20 +1,11 @@
-import type { Browser, BrowserContext } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoServer, launchChromium, startDemoServer } from "./support/demo-harness.js";
+import type { BrowserContext } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { useChromiumAndDemo } from "./support/demo-harness.js";
 
 // What a newcomer sees first, on a machine without the internet: every request that leaves the local
 // server (Apollo's CDN for Sandbox, Google Fonts) is refused by the browser.
 
-let browser: Browser;
-let demo: DemoServer;
-
-beforeAll(async () => {
-  [browser, demo] = await Promise.all([launchChromium(), startDemoServer({ NODE_ENV: "development" })]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const { browser, demo } = useChromiumAndDemo({ NODE_ENV: "development" });
 
 /** A context whose requests to anything but the local server fail, as offline; returns what was blocked. */
 async function offlineContext(): Promise<{ context: BrowserContext; blocked: string[] }> {

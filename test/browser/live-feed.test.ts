@@ -1,34 +1,18 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  type DemoServer,
-  launchChromium,
-  openDemoBrowser,
-  registerThroughPage,
   reloadData,
-  startDemoServer,
+  useChromiumAndDemo,
   waitForSettledState,
+  withSignedInTab,
 } from "./support/demo-harness.js";
 
 // The demo's live notes feed (a noteEvents subscription over WebSocket) in Chromium: it shows notes
 // as they are written, and stops the moment the session ends from another tab.
-let browser: Browser;
-let demo: DemoServer;
-
-beforeAll(async () => {
-  [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const { browser, demo } = useChromiumAndDemo();
 
 describe("the demo's live notes feed", () => {
   it("shows a note written in another tab, and stops when that tab ends the session", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const feedPage = await tab.openTab();
-      await registerThroughPage(feedPage);
+    await withSignedInTab(browser, demo, async (feedPage, tab) => {
       const feed = feedPage.locator("#live-feed");
       await expect.poll(() => feed.getAttribute("data-state")).toBe("live");
       await expect.poll(() => demo.server.subscriptions.streams).toBe(1);
@@ -49,16 +33,11 @@ describe("the demo's live notes feed", () => {
         .poll(() => demo.server.subscriptions.connections().filter((c) => c.sessionId).length)
         .toBe(0);
       expect(tab.pageErrors).toEqual([]);
-    } finally {
-      await tab.close();
-    }
+    });
   });
 
   it("stops when the session is revoked from elsewhere: the server closes it with the reason, and the page's next request signs out", async () => {
-    const tab = await openDemoBrowser(browser, demo);
-    try {
-      const page = await tab.openTab();
-      await registerThroughPage(page);
+    await withSignedInTab(browser, demo, async (page, tab) => {
       const feed = page.locator("#live-feed");
       await expect
         .poll(() => demo.server.subscriptions.connections().filter((c) => c.sessionId).length)
@@ -80,8 +59,6 @@ describe("the demo's live notes feed", () => {
       expect(after.state).toBe("session-lost");
       expect(after.text).toContain("token_revoked");
       expect(tab.pageErrors).toEqual([]);
-    } finally {
-      await tab.close();
-    }
+    });
   });
 });

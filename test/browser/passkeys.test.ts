@@ -1,12 +1,11 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { TEST_PASSWORD } from "../support/test-server.js";
 import {
-  type DemoServer,
-  launchChromium,
   openDemoBrowser,
   registerThroughPage,
-  startDemoServer,
+  useChromiumAndDemo,
+  withSignedInTab,
 } from "./support/demo-harness.js";
 
 // Passkeys and step-up in real Chromium, with Chrome's virtual authenticator (DevTools protocol
@@ -16,16 +15,7 @@ import {
 const EVENTUALLY = { timeout: 30_000 };
 const SLOW_TEST_MS = 120_000;
 
-let browser: Browser;
-let demo: DemoServer;
-
-beforeAll(async () => {
-  [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const { browser, demo } = useChromiumAndDemo();
 
 /** A virtual platform authenticator for this page: resident keys, user verification, presence simulated. */
 async function addVirtualAuthenticator(page: Page): Promise<void> {
@@ -95,10 +85,7 @@ describe("passkeys in the demo", () => {
   it(
     "asks for step-up when the password change comes long after sign-in, and changes it after",
     async () => {
-      const tab = await openDemoBrowser(browser, demo);
-      try {
-        const page = await tab.openTab();
-        const { email } = await registerThroughPage(page);
+      await withSignedInTab(browser, demo, async (page, tab, { email }) => {
         // The sign-in is now older than STEP_UP_MAX_AGE_SECONDS (the tokens refresh meanwhile).
         await tab.warp((demo.config.stepUp.maxAgeSeconds + 5) * 1000);
         await page.fill("#password-current", TEST_PASSWORD);
@@ -117,9 +104,7 @@ describe("passkeys in the demo", () => {
         });
         expect(events).toBe(1);
         expect(tab.pageErrors).toEqual([]);
-      } finally {
-        await tab.close();
-      }
+      });
     },
     SLOW_TEST_MS,
   );

@@ -1,16 +1,15 @@
 import { mkdir } from "node:fs/promises";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TEST_PASSWORD } from "../support/test-server.js";
 import {
-  type DemoServer,
-  launchChromium,
   openDemoBrowser,
   registerThroughPage,
   reloadData,
-  startDemoServer,
   statusOf,
+  useChromiumAndDemo,
   waitForSettledState,
+  withSignedInTab,
 } from "./support/demo-harness.js";
 
 // The console a newcomer opens at /demo, driven in Chromium at both loopback names a browser uses for
@@ -24,16 +23,10 @@ const EVENTUALLY = { timeout: 20_000, interval: 100 };
 /** Several tabs, several logins and argon2 on a shared 2-core machine. */
 const SLOW_TEST_MS = 120_000;
 
-let browser: Browser;
-let demo: DemoServer;
+const { browser, demo } = useChromiumAndDemo({ NODE_ENV: "development" });
 
 beforeAll(async () => {
-  [browser, demo] = await Promise.all([launchChromium(), startDemoServer({ NODE_ENV: "development" })]);
   await mkdir(DOCS, { recursive: true });
-});
-afterAll(async () => {
-  await browser?.close();
-  await demo?.close();
 });
 
 /** Clicks by dispatching the event: Playwright's mouse waits for frames a background tab never gets. */
@@ -70,6 +63,9 @@ function secondsLeft(page: Page): Promise<number> {
 describe.each(["localhost", "127.0.0.1"])("the security console at http://%s", (host) => {
   const origin = () => demo.origin.replace("localhost", host);
   const screenshots = host === "localhost";
+  /** A signed-in tab at this host name, closed afterwards. */
+  const atHost = (body: Parameters<typeof withSignedInTab>[2]) =>
+    withSignedInTab(browser, demo, body, { origin: origin() });
 
   it(
     "signs in, decodes the bound token, counts down, and shows a silent refresh in the timeline",
@@ -129,10 +125,7 @@ describe.each(["localhost", "127.0.0.1"])("the security console at http://%s", (
   it(
     "shows the copied token refused without the key, and refused even with it after logout",
     async () => {
-      const tab = await openDemoBrowser(browser, demo, { origin: origin() });
-      try {
-        const page = await tab.openTab();
-        await registerThroughPage(page);
+      await atHost(async (page, tab) => {
         await press(page, "#attacker-copy");
         expect(await page.locator("#attacker-loot").getAttribute("data-copied")).toBe("true");
         expect(await page.textContent("#attacker-cookie")).toContain("document.cookie is empty");
@@ -165,9 +158,7 @@ describe.each(["localhost", "127.0.0.1"])("the security console at http://%s", (
         if (screenshots)
           await page.screenshot({ path: new URL("console-attacker.png", DOCS).pathname, fullPage: true });
         expect(tab.pageErrors).toEqual([]);
-      } finally {
-        await tab.close();
-      }
+      });
     },
     SLOW_TEST_MS,
   );
@@ -226,38 +217,40 @@ describe("the attacker panel in native-app mode (refresh token in the body)", ()
   it(
     "shows a replayed rotated refresh token ending the session, and the page signed out with the reason",
     async () => {
-      const tab = await openDemoBrowser(browser, demo, { path: "/demo?delivery=body" });
-      try {
-        const page = await tab.openTab();
-        await registerThroughPage(page);
-        await press(page, "#attacker-copy-refresh");
-        await expect
-          .poll(() => page.locator("#attacker-refresh-loot").getAttribute("data-copied"))
-          .toBe("true");
+      await withSignedInTab(
+        browser,
+        demo,
+        async (page, tab) => {
+          await press(page, "#attacker-copy-refresh");
+          await expect
+            .poll(() => page.locator("#attacker-refresh-loot").getAttribute("data-copied"))
+            .toBe("true");
 
-        // The real client rotates twice (after one rotation the copy's successor is unused, and a
-        // replay signed with the session's key is the owner's lost-answer retry); the attacker
-        // waits out the grace interval (10 s) and replays the copy.
-        await press(page, "#token-refresh");
-        await expect
-          .poll(() => page.locator('#token-timeline li[data-via="refresh"]').count(), EVENTUALLY)
-          .toBe(1);
-        await press(page, "#token-refresh");
-        await expect
-          .poll(() => page.locator('#token-timeline li[data-via="refresh"]').count(), EVENTUALLY)
-          .toBe(2);
-        await tab.warp(11_000);
-        await press(page, "#attacker-replay-refresh");
-        await expect
-          .poll(async () => (await attackerLog(page))[0]?.refusal)
-          .toBe("UNAUTHENTICATED/refresh_token_reused");
-        await page.waitForFunction(() => document.getElementById("status")?.dataset.state === "session-lost");
-        expect(await page.textContent("#status")).toContain("refresh_token_reused");
-        expect(await demo.auditCount("refresh_token.reuse_detected")).toBeGreaterThanOrEqual(1);
-        expect(tab.pageErrors).toEqual([]);
-      } finally {
-        await tab.close();
-      }
+          // The real client rotates twice (after one rotation the copy's successor is unused, and a
+          // replay signed with the session's key is the owner's lost-answer retry); the attacker
+          // waits out the grace interval (10 s) and replays the copy.
+          await press(page, "#token-refresh");
+          await expect
+            .poll(() => page.locator('#token-timeline li[data-via="refresh"]').count(), EVENTUALLY)
+            .toBe(1);
+          await press(page, "#token-refresh");
+          await expect
+            .poll(() => page.locator('#token-timeline li[data-via="refresh"]').count(), EVENTUALLY)
+            .toBe(2);
+          await tab.warp(11_000);
+          await press(page, "#attacker-replay-refresh");
+          await expect
+            .poll(async () => (await attackerLog(page))[0]?.refusal)
+            .toBe("UNAUTHENTICATED/refresh_token_reused");
+          await page.waitForFunction(
+            () => document.getElementById("status")?.dataset.state === "session-lost",
+          );
+          expect(await page.textContent("#status")).toContain("refresh_token_reused");
+          expect(await demo.auditCount("refresh_token.reuse_detected")).toBeGreaterThanOrEqual(1);
+          expect(tab.pageErrors).toEqual([]);
+        },
+        { path: "/demo?delivery=body" },
+      );
     },
     SLOW_TEST_MS,
   );
@@ -265,18 +258,13 @@ describe("the attacker panel in native-app mode (refresh token in the body)", ()
   it(
     "cannot copy the refresh token in browser mode: it is in an HttpOnly cookie",
     async () => {
-      const tab = await openDemoBrowser(browser, demo);
-      try {
-        const page = await tab.openTab();
-        await registerThroughPage(page);
+      await withSignedInTab(browser, demo, async (page) => {
         await press(page, "#attacker-copy-refresh");
         await expect
           .poll(() => page.locator("#attacker-refresh-loot").getAttribute("data-copied"))
           .toBe("false");
         expect(await page.textContent("#attacker-refresh-loot")).toContain("HttpOnly");
-      } finally {
-        await tab.close();
-      }
+      });
     },
     SLOW_TEST_MS,
   );

@@ -124,10 +124,7 @@ describe("a browser whose clock is minutes off the server's", () => {
 
 describe("two tabs of one session", () => {
   it("refresh once per rotation when both make calls around expiry, and never trip reuse detection", async () => {
-    const tabs = await openDemoBrowser(browser, demo);
-    try {
-      const first = await tabs.openTab();
-      await registerThroughPage(first);
+    await withSignedInTab(browser, demo, async (first, tabs) => {
       // The second tab resumes from the shared cookie; its refresh reaches the first tab as a message.
       const second = await tabs.openTab();
       await tabs.log.settled();
@@ -165,9 +162,7 @@ describe("two tabs of one session", () => {
       expect((await demo.auditCount("refresh_token.rotated")) - rotatedBefore).toBe(rounds + 1);
       expect(await demo.auditCount("refresh_token.reuse_detected")).toBe(0);
       expect(tabs.pageErrors).toEqual([]);
-    } finally {
-      await tabs.close();
-    }
+    });
   }, 60_000);
 });
 
@@ -191,10 +186,7 @@ describe("the demo page's notes and logout", () => {
   });
 
   it("logs out on the server and in every tab, and a reload stays signed out", async () => {
-    const tabs = await openDemoBrowser(browser, demo);
-    try {
-      const first = await tabs.openTab();
-      await registerThroughPage(first);
+    await withSignedInTab(browser, demo, async (first, tabs) => {
       const second = await tabs.openTab();
       expect((await statusOf(second)).state).toBe("signed-in");
 
@@ -213,8 +205,6 @@ describe("the demo page's notes and logout", () => {
       await first.reload();
       expect((await waitForSettledState(first)).state).toBe("signed-out");
       expect(tabs.pageErrors).toEqual([]);
-    } finally {
-      await tabs.close();
-    }
+    });
   });
 });

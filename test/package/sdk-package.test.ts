@@ -9,9 +9,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoServer, launchChromium, startDemoServer } from "../browser/support/demo-harness.js";
+import { useChromiumAndDemo } from "../browser/support/demo-harness.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -148,15 +147,7 @@ describe("the @holdfast/sdk package", () => {
   }, 60_000);
 
   describe("the browser entry, bundled with esbuild", () => {
-    let browser: Browser;
-    let demo: DemoServer;
-    beforeAll(async () => {
-      [browser, demo] = await Promise.all([launchChromium(), startDemoServer()]);
-    });
-    afterAll(async () => {
-      await browser?.close();
-      await demo?.close();
-    });
+    const { browser, demo } = useChromiumAndDemo();
 
     it("signs in against a real server in Chromium, with a DPoP-bound token", async () => {
       writeFileSync(

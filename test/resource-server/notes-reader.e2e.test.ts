@@ -9,15 +9,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  clearRedisPrefix,
-  type Instance,
-  PUBLIC_URL,
-  SHARED_REDIS_URL,
-  startInstance,
-  uniqueRedisPrefix,
-  within,
-} from "../scale-out/cluster.js";
+import { type Instance, PUBLIC_URL, startInstance, within } from "../scale-out/cluster.js";
+import { clearRedisPrefix, SHARED_REDIS_URL, uniqueRedisPrefix } from "../support/shared-services.js";
 import { boundHeaders } from "./dpop-for-service.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -94,6 +87,17 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Holdfast and the service on the shared Redis, under a key prefix of their own. */
+async function startBothOnRedis(): Promise<{ holdfast: Instance; service: Service }> {
+  const prefix = uniqueRedisPrefix();
+  cleanups.push(() => clearRedisPrefix(prefix));
+  const redisEnv = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix };
+  const holdfast = await startHoldfast(redisEnv);
+  // No polling: the Redis feed alone must carry the revocation.
+  const service = await startService(holdfast, { ...redisEnv, INTROSPECTION_CLIENT_ID: "" });
+  return { holdfast, service };
+}
+
 async function signIn(
   holdfast: Instance,
   dpop?: string,
@@ -113,12 +117,7 @@ describe("examples/notes-reader trusts Holdfast's tokens, and their revocation (
   timeout: 180_000,
 }, () => {
   it("with Redis: a logged-out token is refused by the service within 1 s", async () => {
-    const prefix = uniqueRedisPrefix();
-    cleanups.push(() => clearRedisPrefix(prefix));
-    const redisEnv = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix };
-    const holdfast = await startHoldfast(redisEnv);
-    // No polling: the Redis feed alone must carry the revocation.
-    const service = await startService(holdfast, { ...redisEnv, INTROSPECTION_CLIENT_ID: "" });
+    const { holdfast, service } = await startBothOnRedis();
     const { accessToken } = await signIn(holdfast);
     const before = await service.whoami({ authorization: `Bearer ${accessToken}` });
     expect(before.status).toBe(200);
@@ -135,11 +134,7 @@ describe("examples/notes-reader trusts Holdfast's tokens, and their revocation (
   });
 
   it("with Redis: a DPoP-bound token needs a proof for the service's URL, and dies with its session", async () => {
-    const prefix = uniqueRedisPrefix();
-    cleanups.push(() => clearRedisPrefix(prefix));
-    const redisEnv = { REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix };
-    const holdfast = await startHoldfast(redisEnv);
-    const service = await startService(holdfast, { ...redisEnv, INTROSPECTION_CLIENT_ID: "" });
+    const { holdfast, service } = await startBothOnRedis();
     const key = await boundHeaders();
     const { accessToken, tokenType } = await signIn(
       holdfast,

@@ -5,22 +5,22 @@ import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { vi } from "vitest";
+import { afterAll, beforeAll, vi } from "vitest";
 import { migratePostgres } from "../../src/db/migrate.js";
-import { createEmptyDatabase, SHARED_POSTGRES_ADMIN_URL } from "../support/shared-services.js";
+import {
+  clearRedisPrefix,
+  createEmptyDatabase,
+  SHARED_POSTGRES_ADMIN_URL,
+  SHARED_REDIS_URL,
+  uniqueRedisPrefix,
+} from "../support/shared-services.js";
+import { standIn } from "../support/use-for-file.js";
 
 // Sized to the work, not to a quiet machine: a scale-out test starts server processes (each
 // compiles TypeScript on start) and drives hundreds of requests through them. With other processes
 // keeping both cores busy (stress-ng --cpu 2) a start alone took up to ~20 s here, so the suite's
 // 30 s default failed tests that were only slow. Every file of this suite imports this module.
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
-
-export {
-  clearRedisPrefix,
-  SHARED_POSTGRES_ADMIN_URL,
-  SHARED_REDIS_URL,
-  uniqueRedisPrefix,
-} from "../support/shared-services.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SERVER_PROCESS = fileURLToPath(new URL("../support/server-process.ts", import.meta.url));
@@ -250,6 +250,92 @@ export async function waitForSameKeys(instances: readonly Instance[], timeoutMs 
   }
 }
 
+export interface ClusterOptions {
+  /** Settings for every instance of the file besides the database and Redis ones. */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A private PostgreSQL server's admin URL, read in `beforeAll` (default: the shared server). The
+   * file destroys that server itself, and the database with it: only the pool is closed here.
+   */
+  readonly postgres?: () => string;
+  /**
+   * "none" for instances without Redis, or a private Redis's URL read in `beforeAll` (default: the
+   * shared one). A private Redis goes with its keys, so only the shared one has its prefix cleared.
+   */
+  readonly redis?: "none" | (() => string);
+}
+
+export interface Cluster {
+  /** Read in a hook or a test: created in `beforeAll`. */
+  readonly db: ThrowawayDatabase;
+  readonly prefix: string;
+  /** What every instance of the file starts with: the database, Redis and `options.env`. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Starts instances together on `env` (stopped in `afterAll`); several wait until they share keys. */
+  start<N extends string[]>(...names: N): Promise<{ [K in keyof N]: Instance }>;
+  /** `start` in a `beforeAll` of its own, for the whole file: stand-ins for the instances (see useForFile). */
+  startForFile<N extends string[]>(...names: N): { [K in keyof N]: Instance };
+}
+
+/**
+ * The setup every scale-out file shares: a throwaway database and a Redis key prefix of its own,
+ * made in `beforeAll`; the instances started on them stopped, and both removed, in `afterAll`.
+ * Call at the top level of a test file, after the hooks of any private server it names.
+ */
+export function useCluster(options: ClusterOptions = {}): Cluster {
+  const prefix = uniqueRedisPrefix();
+  const started: Instance[] = [];
+  let db: ThrowawayDatabase | undefined;
+  let env: Record<string, string> | undefined;
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined)
+      throw new Error("the cluster is set up in beforeAll: use it in a hook or a test");
+    return value;
+  };
+  beforeAll(async () => {
+    db = await createThrowawayDatabase(options.postgres?.());
+    const redis =
+      options.redis === "none"
+        ? {}
+        : { REDIS_URL: options.redis?.() ?? SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix };
+    env = { DATABASE_URL: db.url, ...redis, ...options.env };
+  });
+  afterAll(async () => {
+    await Promise.allSettled(started.map((instance) => instance.stop()));
+    if (options.postgres) await db?.pool.end().catch(() => {});
+    else await db?.drop();
+    if (options.redis === undefined) await clearRedisPrefix(prefix);
+  });
+  const cluster: Cluster = {
+    get db() {
+      return ready(db);
+    },
+    prefix,
+    get env() {
+      return ready(env);
+    },
+    async start<N extends string[]>(...names: N) {
+      const instances = await Promise.all(
+        names.map(async (name) => {
+          const instance = await startInstance(name, ready(env));
+          started.push(instance);
+          return instance;
+        }),
+      );
+      if (instances.length > 1) await waitForSameKeys(instances);
+      return instances as { [K in keyof N]: Instance };
+    },
+    startForFile<N extends string[]>(...names: N) {
+      let instances: Instance[] | undefined;
+      beforeAll(async () => {
+        instances = await cluster.start(...names);
+      });
+      return names.map((_, index) => standIn(() => instances?.[index])) as { [K in keyof N]: Instance };
+    },
+  };
+  return cluster;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -289,18 +375,14 @@ export interface Tokens {
 
 let registered = 0;
 
-/** Registers a fresh user on `instance` (BODY delivery) and returns its first session's tokens. */
-export async function registerUser(instance: Instance, dpop?: string): Promise<Tokens> {
-  registered += 1;
-  const email = `scale${registered}-${randomBytes(4).toString("hex")}@example.com`;
-  const answer = await instance.gql<{
-    register: { accessToken: string; refreshToken: string; session: { id: string }; user: { id: string } };
-  }>(REGISTER, {
-    variables: { input: { email, password: PASSWORD, displayName: email, refreshTokenDelivery: "BODY" } },
-    ...(dpop ? { dpop } : {}),
-  });
-  const payload = answer.data?.register;
-  if (!payload) throw new Error(`register failed: ${JSON.stringify(answer.errors)}`);
+interface SessionPayload {
+  accessToken: string;
+  refreshToken: string;
+  session: { id: string };
+  user: { id: string };
+}
+
+function tokensOf(payload: SessionPayload, email: string): Tokens {
   return {
     accessToken: payload.accessToken,
     refreshToken: payload.refreshToken,
@@ -310,22 +392,27 @@ export async function registerUser(instance: Instance, dpop?: string): Promise<T
   };
 }
 
+/** Registers a fresh user on `instance` (BODY delivery) and returns its first session's tokens. */
+export async function registerUser(instance: Instance, dpop?: string): Promise<Tokens> {
+  registered += 1;
+  const email = `scale${registered}-${randomBytes(4).toString("hex")}@example.com`;
+  const answer = await instance.gql<{ register: SessionPayload }>(REGISTER, {
+    variables: { input: { email, password: PASSWORD, displayName: email, refreshTokenDelivery: "BODY" } },
+    ...(dpop ? { dpop } : {}),
+  });
+  const payload = answer.data?.register;
+  if (!payload) throw new Error(`register failed: ${JSON.stringify(answer.errors)}`);
+  return tokensOf(payload, email);
+}
+
 export async function login(instance: Instance, email: string, dpop?: string): Promise<Tokens> {
-  const answer = await instance.gql<{
-    login: { accessToken: string; refreshToken: string; session: { id: string }; user: { id: string } };
-  }>(LOGIN, {
+  const answer = await instance.gql<{ login: SessionPayload }>(LOGIN, {
     variables: { input: { email, password: PASSWORD, refreshTokenDelivery: "BODY" } },
     ...(dpop ? { dpop } : {}),
   });
   const payload = answer.data?.login;
   if (!payload) throw new Error(`login failed: ${JSON.stringify(answer.errors)}`);
-  return {
-    accessToken: payload.accessToken,
-    refreshToken: payload.refreshToken,
-    sessionId: payload.session.id,
-    userId: payload.user.id,
-    email,
-  };
+  return tokensOf(payload, email);
 }
 
 /** The `kid` in a compact JWT's protected header. */

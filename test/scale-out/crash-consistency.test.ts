@@ -1,54 +1,23 @@
 // kill -9 of an instance while it rotates many sessions: every family is left rotated or not, never
 // half, and every client carries on at the other instance with the last token it holds.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  clearRedisPrefix,
-  createThrowawayDatabase,
-  errorOf,
-  type Instance,
-  REFRESH,
-  registerUser,
-  SHARED_REDIS_URL,
-  sleep,
-  startInstance,
-  type ThrowawayDatabase,
-  type Tokens,
-  uniqueRedisPrefix,
-  waitForSameKeys,
-} from "./cluster.js";
+import { describe, expect, it } from "vitest";
+import { errorOf, REFRESH, registerUser, sleep, type Tokens, useCluster } from "./cluster.js";
 import { familyViolations } from "./family-consistency.js";
 
 const SESSIONS = 40;
 // Rotations to let through before the kill, so that it lands in the middle of a busy stream.
 const ROTATIONS_BEFORE_KILL = 200;
 
-let db: ThrowawayDatabase;
-let prefix: string;
-let a: Instance;
-let b: Instance;
-
-beforeAll(async () => {
-  db = await createThrowawayDatabase();
-  prefix = uniqueRedisPrefix();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: SHARED_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
+const cluster = useCluster({
+  env: {
     // A client whose answer was lost in the crash gets the same successor within the grace
     // interval. These bearer clients retry right after the kill, but on a saturated machine 40
     // retries took longer than the default 10 s (README, "A lost answer and the grace interval"):
     // what is tested is the consistency, not the machine's speed, so the grace is generous here.
     REFRESH_REUSE_GRACE_SECONDS: "60",
-  };
-  [a, b] = await Promise.all([startInstance("A", env), startInstance("B", env)]);
-  await waitForSameKeys([a, b]);
+  },
 });
-
-afterAll(async () => {
-  await Promise.allSettled([a?.kill(), b?.stop()]);
-  await db?.drop();
-  if (prefix) await clearRedisPrefix(prefix);
-});
+const [a, b] = cluster.startForFile("A", "B");
 
 describe("kill -9 in the middle of a stream of refreshes", () => {
   it("leaves every family rotated or not, never half, and every client continues on the other instance", async () => {
@@ -88,7 +57,7 @@ describe("kill -9 in the middle of a stream of refreshes", () => {
     expect(socketErrors).toBeGreaterThan(0);
 
     // PostgreSQL rolled back whatever A had half-sent; what committed is whole.
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
 
     // Each client carries on at B with the token it holds: either it was never rotated, or its
     // rotation committed but the answer was lost, and the grace interval hands out the same successor.
@@ -99,16 +68,16 @@ describe("kill -9 in the middle of a stream of refreshes", () => {
       expect(errorOf(answer), `session ${i}`).toBeUndefined();
       held[i] = answer.data!.refresh.refreshToken;
     }
-    const { rows } = await db.pool.query<{ n: string }>(
+    const { rows } = await cluster.db.pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL`,
     );
     expect(Number(rows[0]!.n)).toBe(0);
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
   });
 
   it("the consistency query does find half-written families (it is not vacuous)", async () => {
     const [user, other] = [await registerUser(b), await registerUser(b)];
-    const client = await db.pool.connect();
+    const client = await cluster.db.pool.connect();
     try {
       // Corruptions made inside a transaction that is rolled back, so the database stays clean.
       await client.query("BEGIN");
@@ -136,6 +105,6 @@ describe("kill -9 in the middle of a stream of refreshes", () => {
       await client.query("ROLLBACK");
       client.release();
     }
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
   });
 });

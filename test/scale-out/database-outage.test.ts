@@ -6,50 +6,26 @@
 // `me` (the user row), `sessions`, `login`, `refresh` answer
 // HTTP 503 SERVICE_UNAVAILABLE with `retryable: true`, and the client retries with backoff. A refresh
 // that failed consumed nothing: the same refresh token works once the database is back.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PrivatePostgres, startPrivatePostgres } from "../support/private-services.js";
+import { describe, expect, it } from "vitest";
+import { startPrivatePostgres } from "../support/private-services.js";
+import { useForFile } from "../support/use-for-file.js";
 import {
-  clearRedisPrefix,
-  createThrowawayDatabase,
   errorOf,
   type GraphQLAnswer,
-  type Instance,
   LOGIN,
   PASSWORD,
   REFRESH,
   registerUser,
-  SHARED_REDIS_URL,
   sleep,
-  startInstance,
-  type ThrowawayDatabase,
-  uniqueRedisPrefix,
+  useCluster,
   within,
 } from "./cluster.js";
 import { familyViolations } from "./family-consistency.js";
 
-let postgres: PrivatePostgres;
-let db: ThrowawayDatabase;
-let prefix: string;
-let instance: Instance;
-
-beforeAll(async () => {
-  postgres = await startPrivatePostgres();
-  db = await createThrowawayDatabase(postgres.url());
-  prefix = uniqueRedisPrefix();
-  instance = await startInstance("A", {
-    DATABASE_URL: db.url,
-    REDIS_URL: SHARED_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-  });
-});
-
-afterAll(async () => {
-  await instance?.stop();
-  // The throwaway database goes with the private server.
-  await db?.pool.end().catch(() => {});
-  await postgres?.destroy();
-  if (prefix) await clearRedisPrefix(prefix);
-});
+// Hooks run in order, after-hooks in reverse: the server is up before the cluster, down after it.
+const postgres = useForFile(startPrivatePostgres, (p) => p.destroy());
+const cluster = useCluster({ postgres: () => postgres.url() });
+const [instance] = cluster.startForFile("A");
 
 function expectRetryable503(answer: GraphQLAnswer<unknown>, what: string): void {
   expect(answer.status, what).toBe(503);
@@ -121,7 +97,7 @@ describe("PostgreSQL stopped during a run", () => {
       variables: { input: { email: user.email, password: PASSWORD, refreshTokenDelivery: "BODY" } },
     });
     expect(errorOf(again)).toBeUndefined();
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
   });
   it("bounds every request while PostgreSQL hangs (SIGSTOP), and recovers when it answers again", async () => {
     const user = await registerUser(instance);
@@ -147,7 +123,7 @@ describe("PostgreSQL stopped during a run", () => {
     expect(ready).not.toBeNull();
     const refreshed = await instance.gql(REFRESH, { variables: { token: user.refreshToken } });
     expect(errorOf(refreshed)).toBeUndefined();
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
   });
   it("crashing under a stream of refreshes: every failure is a retryable 503, nothing half-written, all carry on", async () => {
     const sessions = await Promise.all(Array.from({ length: 20 }, () => registerUser(instance)));
@@ -188,11 +164,11 @@ describe("PostgreSQL stopped during a run", () => {
 
     expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE"]);
     expect(rotatedAfter.size).toBe(sessions.length);
-    const { rows } = await db.pool.query<{ n: string }>(
+    const { rows } = await cluster.db.pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
       [sessions.map((s) => s.sessionId)],
     );
     expect(Number(rows[0]!.n)).toBe(0);
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
   }, 60_000);
 });

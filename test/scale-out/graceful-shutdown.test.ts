@@ -4,36 +4,14 @@ import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { freePort } from "../support/private-services.js";
-import {
-  CLUSTER_ENV,
-  clearRedisPrefix,
-  createThrowawayDatabase,
-  gql,
-  LOGIN,
-  PASSWORD,
-  REGISTER,
-  SHARED_REDIS_URL,
-  type ThrowawayDatabase,
-  uniqueRedisPrefix,
-  within,
-} from "./cluster.js";
+import { CLUSTER_ENV, gql, LOGIN, PASSWORD, REGISTER, useCluster, within } from "./cluster.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-let db: ThrowawayDatabase;
-let prefix: string;
-
-beforeAll(async () => {
-  db = await createThrowawayDatabase();
-  prefix = uniqueRedisPrefix();
-});
-
-afterAll(async () => {
-  await db?.drop();
-  if (prefix) await clearRedisPrefix(prefix);
-});
+// Only the database and Redis: this test starts the production entry point itself.
+const cluster = useCluster();
 
 /** Resolves true when a TCP connection to the port is refused, false when it is accepted. */
 function refused(port: number): Promise<boolean> {
@@ -118,9 +96,7 @@ describe("graceful shutdown", () => {
         HOME: process.env.HOME ?? "",
         ...CLUSTER_ENV,
         LOG_LEVEL: "info",
-        DATABASE_URL: db.url,
-        REDIS_URL: SHARED_REDIS_URL,
-        REDIS_KEY_PREFIX: prefix,
+        ...cluster.env,
         HOST: "127.0.0.1",
         PORT: String(port),
       },
@@ -129,7 +105,7 @@ describe("graceful shutdown", () => {
     const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
       child.once("exit", (code, signal) => resolve({ code, signal })),
     );
-    const locker = new pg.Client({ connectionString: db.url });
+    const locker = new pg.Client({ connectionString: cluster.db.url });
     locker.on("error", () => {});
     try {
       const logs: string[] = [];
@@ -138,7 +114,7 @@ describe("graceful shutdown", () => {
       expect(up).not.toBeNull();
       const origin = `http://127.0.0.1:${port}`;
 
-      const email = `shutdown-${prefix.slice(-9, -1)}@example.com`;
+      const email = `shutdown-${cluster.prefix.slice(-9, -1)}@example.com`;
       const registered = await gql(origin, REGISTER, {
         variables: { input: { email, password: PASSWORD, displayName: "S", refreshTokenDelivery: "BODY" } },
       });
@@ -151,7 +127,7 @@ describe("graceful shutdown", () => {
       await locker.query(`LOCK TABLE "User" IN ACCESS EXCLUSIVE MODE`);
       const connection = pipeline(port);
       connection.send(LOGIN, { input: { email, password: PASSWORD, refreshTokenDelivery: "BODY" } });
-      await waitingOnLock(db.pool);
+      await waitingOnLock(cluster.db.pool);
       child.kill("SIGTERM");
       const draining = await within(10_000, async () => logs.some((l) => l.includes("shutting down")), 5);
       expect(draining).not.toBeNull();

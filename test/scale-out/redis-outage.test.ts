@@ -2,53 +2,36 @@
 // Requests are still served; revocations travel through the database (polled every
 // REVOCATION_POLL_SECONDS) until Redis is back, then through pub/sub again.
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
-import { type PrivateRedis, startPrivateRedis } from "../support/private-services.js";
-import {
-  createThrowawayDatabase,
-  errorOf,
-  GRAPHQL_URL,
-  type Instance,
-  REFRESH,
-  registerUser,
-  startInstance,
-  type ThrowawayDatabase,
-  uniqueRedisPrefix,
-  within,
-} from "./cluster.js";
+import { startPrivateRedis } from "../support/private-services.js";
+import { useForFile } from "../support/use-for-file.js";
+import { errorOf, GRAPHQL_URL, type Instance, REFRESH, registerUser, useCluster, within } from "./cluster.js";
 
 const POLL_SECONDS = 2;
 const ME = "{ me { id } }";
 
-let redis: PrivateRedis;
-let db: ThrowawayDatabase;
-let prefix: string;
+// Hooks run in order, after-hooks in reverse: Redis is up before the cluster, down after it.
+const redis = useForFile(startPrivateRedis, (r) => r.destroy());
+const cluster = useCluster({
+  redis: () => redis.url,
+  env: { REVOCATION_POLL_SECONDS: String(POLL_SECONDS) },
+});
 let a: Instance;
 let b: Instance;
 
 beforeAll(async () => {
-  [redis, db] = await Promise.all([startPrivateRedis(), createThrowawayDatabase()]);
-  prefix = uniqueRedisPrefix();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: redis.url,
-    REDIS_KEY_PREFIX: prefix,
-    REVOCATION_POLL_SECONDS: String(POLL_SECONDS),
-  };
   // One after the other: the first creates the signing key, the second loads it.
-  a = await startInstance("A", env);
-  b = await startInstance("B", env);
-});
-
-afterAll(async () => {
-  await Promise.allSettled([a?.stop(), b?.stop()]);
-  await redis?.destroy();
-  await db?.drop();
+  [a] = await cluster.start("A");
+  [b] = await cluster.start("B");
 });
 
 const redisState = async (instance: Instance) =>
   ((await instance.get("/readyz")).body as { checks: { redis?: string } }).checks.redis;
+
+/** Waits until both instances' /readyz report Redis as `state`: the elapsed ms, or null. */
+const bothReport = (state: "ok" | "down", timeoutMs: number) =>
+  within(timeoutMs, async () => (await redisState(a)) === state && (await redisState(b)) === state, 100);
 
 const refusedAsRevoked = (instance: Instance, token: string) => async () => {
   const answer = await instance.gql(ME, { token });
@@ -67,11 +50,7 @@ describe("Redis stopped during a run", () => {
     await redis.stop();
 
     // Both notice, and say so in /readyz, which stays 200: Redis degrades service, it does not stop it.
-    const noticed = await within(
-      5000,
-      async () => (await redisState(a)) === "down" && (await redisState(b)) === "down",
-      100,
-    );
+    const noticed = await bothReport("down", 5000);
     expect(noticed).not.toBeNull();
     const ready = await a.get("/readyz");
     expect(ready.status).toBe(200);
@@ -110,18 +89,14 @@ describe("Redis stopped during a run", () => {
 
     await redis.start();
 
-    const back = await within(
-      10_000,
-      async () => (await redisState(a)) === "ok" && (await redisState(b)) === "ok",
-      100,
-    );
+    const back = await bothReport("ok", 10_000);
     expect(back).not.toBeNull();
     // Pub/sub again: a revocation that exists only as a Redis message (no database row, so polling
     // cannot find it) reaches B.
     const publisher = new Redis(redis.url);
     try {
       const message = JSON.stringify([{ s: user.sessionId, u: Date.now() + 600_000 }]);
-      expect(await publisher.publish(`${prefix}revocations`, message)).toBeGreaterThanOrEqual(2);
+      expect(await publisher.publish(`${cluster.prefix}revocations`, message)).toBeGreaterThanOrEqual(2);
     } finally {
       publisher.disconnect();
     }
@@ -141,11 +116,7 @@ describe("Redis stopped during a run", () => {
       const bounded = { signal: AbortSignal.timeout(10_000) };
       const refreshed = await b.gql(REFRESH, { variables: { token: user.refreshToken }, ...bounded });
       expect(errorOf(refreshed)).toBeUndefined();
-      const noticed = await within(
-        5000,
-        async () => (await redisState(a)) === "down" && (await redisState(b)) === "down",
-        100,
-      );
+      const noticed = await bothReport("down", 5000);
       expect(noticed).not.toBeNull();
       expect(
         (await a.gql("mutation { logout }", { token: other.accessToken, ...bounded })).errors,
@@ -154,11 +125,7 @@ describe("Redis stopped during a run", () => {
     } finally {
       redis.resume();
     }
-    const back = await within(
-      10_000,
-      async () => (await redisState(a)) === "ok" && (await redisState(b)) === "ok",
-      100,
-    );
+    const back = await bothReport("ok", 10_000);
     expect(back).not.toBeNull();
   });
 });

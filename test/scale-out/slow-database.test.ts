@@ -3,22 +3,17 @@
 // database bound as a retryable 503, nothing is half-written, and every client carries on with the
 // token it holds once the lock is gone (none is taken for a thief).
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDpopKey, createDpopProof, type DpopTestKey } from "../support/dpop-proof.js";
 import {
-  clearRedisPrefix,
-  createThrowawayDatabase,
   errorOf,
   GRAPHQL_URL,
   type GraphQLAnswer,
   type Instance,
   REFRESH,
   registerUser,
-  SHARED_REDIS_URL,
   sleep,
-  startInstance,
-  type ThrowawayDatabase,
-  uniqueRedisPrefix,
+  useCluster,
 } from "./cluster.js";
 import { familyViolations } from "./family-consistency.js";
 
@@ -26,34 +21,20 @@ import { familyViolations } from "./family-consistency.js";
 // ROLLBACK to time out as well (which used to end the process).
 const LOCK_MS = 15_000;
 
-let db: ThrowawayDatabase;
-let prefix: string;
-let instance: Instance;
-
-beforeAll(async () => {
-  db = await createThrowawayDatabase();
-  prefix = uniqueRedisPrefix();
+const cluster = useCluster({
+  // The default grace interval: a retry after a 15 s lock is past it, so a rotation that had
+  // committed behind a 503 would be taken for theft.
+  env: { REFRESH_REUSE_GRACE_SECONDS: "10" },
 });
+let instance: Instance;
 
 // An instance of its own for each fault, so that one test's outcome cannot decide the other's.
 beforeEach(async () => {
-  instance = await startInstance("A", {
-    DATABASE_URL: db.url,
-    REDIS_URL: SHARED_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    // The default grace interval: a retry after a 15 s lock is past it, so a rotation that had
-    // committed behind a 503 would be taken for theft.
-    REFRESH_REUSE_GRACE_SECONDS: "10",
-  });
+  [instance] = await cluster.start("A");
 });
 
 afterEach(async () => {
   await instance?.stop();
-});
-
-afterAll(async () => {
-  await db?.drop();
-  if (prefix) await clearRedisPrefix(prefix);
 });
 
 /** Whether the process is still running (it has not exited on its own). */
@@ -131,7 +112,7 @@ async function refreshLoopAcrossLock(table: string, all: Client[], duringLock?: 
       await sleep(50);
     }
   };
-  const locker = new pg.Client({ connectionString: db.url });
+  const locker = new pg.Client({ connectionString: cluster.db.url });
   locker.on("error", () => {});
   await locker.connect();
   const stream = Promise.all(all.map((_, i) => loop(i)));
@@ -154,24 +135,33 @@ async function refreshLoopAcrossLock(table: string, all: Client[], duringLock?: 
 }
 
 async function revokedSessions(ids: readonly string[]): Promise<number> {
-  const { rows } = await db.pool.query<{ n: string }>(
+  const { rows } = await cluster.db.pool.query<{ n: string }>(
     `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
     [ids],
   );
   return Number(rows[0]!.n);
 }
 
+/**
+ * What a lock must leave behind: the process up, every refused refresh a retryable 503 that did not
+ * wait out the lock, every client rotated again after it, no session revoked, no family half-written.
+ */
+async function expectEveryClientCarriedOn(
+  all: readonly Client[],
+  { failures, slowFailures, rotatedAfter }: Awaited<ReturnType<typeof refreshLoopAcrossLock>>,
+): Promise<void> {
+  expect(await alive(instance)).toBe(true);
+  expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE+retryable Retry-After"]);
+  expect(slowFailures).toEqual([]);
+  expect(rotatedAfter.size).toBe(all.length);
+  expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
+  expect(await familyViolations(cluster.db.pool)).toEqual([]);
+}
+
 describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
   it('"AuditEvent": the process stays up, each refresh it cannot commit is a retryable 503, and all carry on', async () => {
     const all = await clients(8);
-    const { failures, slowFailures, rotatedAfter } = await refreshLoopAcrossLock("AuditEvent", all);
-
-    expect(await alive(instance)).toBe(true);
-    expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE+retryable Retry-After"]);
-    expect(slowFailures).toEqual([]);
-    expect(rotatedAfter.size).toBe(all.length);
-    expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
-    expect(await familyViolations(db.pool)).toEqual([]);
+    await expectEveryClientCarriedOn(all, await refreshLoopAcrossLock("AuditEvent", all));
     expect((await instance.get("/readyz")).status).toBe(200);
   }, 240_000);
 
@@ -179,19 +169,13 @@ describe("a table locked for 15 s under a refresh loop (PostgreSQL)", () => {
     const all = await clients(8);
     const reader = all[1]!;
     const readers: GraphQLAnswer<unknown>[] = [];
-    const { failures, slowFailures, rotatedAfter } = await refreshLoopAcrossLock("User", all, async () => {
+    const outcome = await refreshLoopAcrossLock("User", all, async () => {
       // A reader with a valid access token while the table is locked: the token still authenticates
       // (no 401 token_revoked, no logout); what needs the user row is a retryable 503.
       readers.push(await instance.gql("{ me { id } }", { token: reader.accessToken }));
       readers.push(await instance.gql("{ me { id displayName } }", { token: reader.accessToken }));
     });
-
-    expect(await alive(instance)).toBe(true);
-    expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE+retryable Retry-After"]);
-    expect(slowFailures).toEqual([]);
-    expect(rotatedAfter.size).toBe(all.length);
-    expect(await revokedSessions(all.map((c) => c.sessionId))).toBe(0);
-    expect(await familyViolations(db.pool)).toEqual([]);
+    await expectEveryClientCarriedOn(all, outcome);
 
     const [tokenOnly, withRow] = readers;
     expect(errorOf(tokenOnly!)).toBeUndefined();

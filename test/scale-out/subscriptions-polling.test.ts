@@ -1,32 +1,12 @@
 // Two instances on one PostgreSQL database and no Redis: revocations reach the other instance by
 // database polling (REVOCATION_POLL_SECONDS), and so does the close of its WebSockets. Note events
 // stay on the instance where the write happened (no pub/sub): documented in the README.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { closeOf, connect, NOTE_EVENTS } from "../subscriptions/support/ws-client.js";
-import {
-  createThrowawayDatabase,
-  type Instance,
-  registerUser,
-  startInstance,
-  type ThrowawayDatabase,
-  waitForSameKeys,
-} from "./cluster.js";
+import { registerUser, useCluster } from "./cluster.js";
 
-let db: ThrowawayDatabase;
-let a: Instance;
-let b: Instance;
-
-beforeAll(async () => {
-  db = await createThrowawayDatabase();
-  const env = { DATABASE_URL: db.url, REVOCATION_POLL_SECONDS: "1" };
-  [a, b] = await Promise.all([startInstance("A", env), startInstance("B", env)]);
-  await waitForSameKeys([a, b]);
-});
-
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await db?.drop();
-});
+const cluster = useCluster({ redis: "none", env: { REVOCATION_POLL_SECONDS: "1" } });
+const [a, b] = cluster.startForFile("A", "B");
 
 describe("without Redis (revocations by polling)", () => {
   it("a logout on A closes the session's connection on B with 4401 within the polling bound", async () => {

@@ -1,47 +1,15 @@
 // Subscriptions across two Holdfast processes sharing PostgreSQL and Redis: a write on one instance
 // reaches subscribers on the other (Redis pub/sub), and every way a session ends on one instance
 // closes its WebSocket on the other with 4401 (the revocation bus feeds the revocation set).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { closeOf, connect, NOTE_EVENTS, type RawClient } from "../subscriptions/support/ws-client.js";
-import {
-  clearRedisPrefix,
-  createThrowawayDatabase,
-  type Instance,
-  login,
-  PASSWORD,
-  REFRESH,
-  registerUser,
-  SHARED_REDIS_URL,
-  startInstance,
-  type ThrowawayDatabase,
-  uniqueRedisPrefix,
-  waitForSameKeys,
-} from "./cluster.js";
+import { type Instance, login, PASSWORD, REFRESH, registerUser, useCluster } from "./cluster.js";
 
-let db: ThrowawayDatabase;
-let prefix: string;
-let a: Instance;
-let b: Instance;
-
-beforeAll(async () => {
-  db = await createThrowawayDatabase();
-  prefix = uniqueRedisPrefix();
-  const env = {
-    DATABASE_URL: db.url,
-    REDIS_URL: SHARED_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    // Reuse is theft at once: the test needs no real-time wait for the grace interval to pass.
-    REFRESH_REUSE_GRACE_SECONDS: "0",
-  };
-  [a, b] = await Promise.all([startInstance("A", env), startInstance("B", env)]);
-  await waitForSameKeys([a, b]);
+const cluster = useCluster({
+  // Reuse is theft at once: the test needs no real-time wait for the grace interval to pass.
+  env: { REFRESH_REUSE_GRACE_SECONDS: "0" },
 });
-
-afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await clearRedisPrefix(prefix);
-  await db?.drop();
-});
+const [a, b] = cluster.startForFile("A", "B");
 
 async function createNote(instance: Instance, token: string, title = "n"): Promise<string> {
   const answer = await instance.gql<{ createNote: { id: string } }>(

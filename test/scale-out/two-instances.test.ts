@@ -4,12 +4,10 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
 import {
   CLUSTER_ENV,
-  clearRedisPrefix,
-  createThrowawayDatabase,
   errorOf,
   GRAPHQL_URL,
   type Instance,
@@ -19,12 +17,8 @@ import {
   PASSWORD,
   REFRESH,
   registerUser,
-  SHARED_REDIS_URL,
   sleep,
-  startInstance,
-  type ThrowawayDatabase,
-  uniqueRedisPrefix,
-  waitForSameKeys,
+  useCluster,
   within,
 } from "./cluster.js";
 import { familyViolations } from "./family-consistency.js";
@@ -36,34 +30,16 @@ const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const GRACE_SECONDS = 10;
 const ME = "{ me { id } }";
 
-let db: ThrowawayDatabase;
-let prefix: string;
-let env: Record<string, string>;
-let a: Instance;
-let b: Instance;
-
-beforeAll(async () => {
-  db = await createThrowawayDatabase();
-  prefix = uniqueRedisPrefix();
-  env = {
-    DATABASE_URL: db.url,
+const cluster = useCluster({
+  env: {
     DATABASE_POOL_SIZE: "10",
-    REDIS_URL: SHARED_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
     REFRESH_REUSE_GRACE_SECONDS: String(GRACE_SECONDS),
     // Server nonces (RFC 9449 §8) from one secret that every instance is configured with.
     DPOP_NONCE: "true",
     DPOP_NONCE_SECRET: randomBytes(32).toString("base64url"),
-  };
-  [a, b] = await Promise.all([startInstance("A", env), startInstance("B", env)]);
-  await waitForSameKeys([a, b]);
+  },
 });
-
-afterAll(async () => {
-  await Promise.allSettled([a?.stop(), b?.stop()]);
-  await db?.drop();
-  if (prefix) await clearRedisPrefix(prefix);
-});
+const [a, b] = cluster.startForFile("A", "B");
 
 describe("two instances sharing PostgreSQL and Redis", () => {
   it("rotates on B a session started on A, and reuse of the rotated token on A ends the family on both", async () => {
@@ -93,7 +69,7 @@ describe("two instances sharing PostgreSQL and Redis", () => {
       });
       expect(refusedWithin, `instance ${instance.name}`).not.toBeNull();
     }
-    const { rows } = await db.pool.query(`SELECT "revokedReason" FROM "Session" WHERE id = $1`, [
+    const { rows } = await cluster.db.pool.query(`SELECT "revokedReason" FROM "Session" WHERE id = $1`, [
       first.sessionId,
     ]);
     expect(rows[0]?.revokedReason).toBe("refresh_token_reused");
@@ -174,7 +150,7 @@ describe("two instances sharing PostgreSQL and Redis", () => {
         }),
       ),
     );
-    const { rows } = await db.pool.query<{ id: string; parentId: string | null }>(
+    const { rows } = await cluster.db.pool.query<{ id: string; parentId: string | null }>(
       `SELECT id, "parentId" FROM "RefreshToken" WHERE "sessionId" = $1`,
       [user.sessionId],
     );
@@ -184,14 +160,14 @@ describe("two instances sharing PostgreSQL and Redis", () => {
     const errors = answers.filter((r) => r.errors).map(errorOf);
     expect(errors).toEqual([]);
     expect(new Set(answers.map((r) => r.data?.refresh.refreshToken)).size).toBe(1);
-    expect(await familyViolations(db.pool)).toEqual([]);
+    expect(await familyViolations(cluster.db.pool)).toEqual([]);
   });
 
   it("picks up a key rotated by `npm run keys:rotate`: published on both before it signs, then verified across", async () => {
     const before = kidOf((await registerUser(a)).accessToken);
     const { stdout } = await run(process.execPath, ["--import", "tsx", "src/auth/keys/rotate-cli.ts"], {
       cwd: PROJECT_ROOT,
-      env: { PATH: process.env.PATH ?? "", ...CLUSTER_ENV, ...env },
+      env: { PATH: process.env.PATH ?? "", ...CLUSTER_ENV, ...cluster.env },
     });
     const match = /key (\S+) signs from (\S+)/.exec(stdout);
     expect(match).not.toBeNull();

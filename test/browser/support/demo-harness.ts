@@ -338,28 +338,32 @@ export async function reloadData(page: Page): Promise<PageStatus> {
 }
 
 /**
- * A fresh browser context on the demo page with a newly registered account, closed afterwards
- * whatever the test does: the opening of most browser tests.
+ * A fresh browser context on the demo page (see openDemoBrowser for `options`) with a newly
+ * registered account, closed afterwards whatever the test does: the opening of most browser tests.
  */
 export async function withSignedInTab(
   browser: Browser,
   demo: DemoServer,
-  body: (page: Page, tab: DemoBrowser) => Promise<void>,
+  body: (page: Page, tab: DemoBrowser, account: { email: string; displayName: string }) => Promise<void>,
+  options: DemoBrowserOptions = {},
 ): Promise<void> {
-  const tab = await openDemoBrowser(browser, demo);
+  const tab = await openDemoBrowser(browser, demo, options);
   try {
     const page = await tab.openTab();
-    await registerThroughPage(page);
-    await body(page, tab);
+    const account = await registerThroughPage(page);
+    await body(page, tab, account);
   } finally {
     await tab.close();
   }
 }
 
-/** One Chromium and one demo server for the whole test file (see useForFile). */
-export function useChromiumAndDemo(): { browser: Browser; demo: DemoServer } {
+/** One Chromium and one demo server (`env` as for startDemoServer) for the whole file or suite (see useForFile). */
+export function useChromiumAndDemo(env: Record<string, string> = {}): { browser: Browser; demo: DemoServer } {
   return {
     browser: useForFile(launchChromium, (b) => b.close()),
-    demo: useForFile(startDemoServer, (d) => d.close()),
+    demo: useForFile(
+      () => startDemoServer(env),
+      (d) => d.close(),
+    ),
   };
 }
