@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { isDriverUniqueViolation, pgTimestamp, pgTypes } from "../../db/driver-sql.js";
+import type { AuditRow } from "../audit-log.js";
 import type {
   ConsumeInput,
   FoundRefreshToken,
@@ -86,6 +87,20 @@ WHERE "userId" = $1 AND "revokedAt" IS NULL AND "idleExpiresAt" > $2::timestamp 
 ORDER BY "lastUsedAt" DESC`,
 };
 
+/** An audit row's columns in the order every INSERT INTO "AuditEvent" below lists them. */
+function auditValues(audit: AuditRow): unknown[] {
+  return [
+    audit.id,
+    audit.type,
+    audit.userId,
+    audit.sessionId,
+    audit.ip,
+    audit.userAgent,
+    audit.detail,
+    pgTimestamp(audit.createdAt),
+  ];
+}
+
 interface FoundRow {
   tokenId: string;
   consumedAt: Date | null;
@@ -132,14 +147,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
         s.amr,
         token.id,
         token.tokenHash,
-        audit.id,
-        audit.type,
-        audit.userId,
-        audit.sessionId,
-        audit.ip,
-        audit.userAgent,
-        audit.detail,
-        pgTimestamp(audit.createdAt),
+        ...auditValues(audit),
       ],
     });
   }
@@ -229,19 +237,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
     const { audit } = input;
     await this.pool.query({
       ...REVOKE_FAMILY,
-      values: [
-        input.sessionId,
-        pgTimestamp(input.now),
-        input.reason,
-        audit.id,
-        audit.type,
-        audit.userId,
-        audit.sessionId,
-        audit.ip,
-        audit.userAgent,
-        audit.detail,
-        pgTimestamp(audit.createdAt),
-      ],
+      values: [input.sessionId, pgTimestamp(input.now), input.reason, ...auditValues(audit)],
     });
   }
 }
