@@ -1,14 +1,15 @@
 import type pg from "pg";
 import { isDriverUniqueViolation, pgTimestamp, pgTypes } from "../../db/driver-sql.js";
 import type { AuditRow } from "../audit-log.js";
-import type {
-  ConsumeInput,
-  FoundRefreshToken,
-  RefreshTokenRecord,
-  RefreshTokenStore,
-  RevokeFamilyInput,
-  SessionRecord,
-  StartFamilyInput,
+import {
+  type ConsumeInput,
+  type FoundRefreshToken,
+  type RefreshTokenRecord,
+  type RefreshTokenStore,
+  type RevokeFamilyInput,
+  type SessionRecord,
+  type StartFamilyInput,
+  sessionInsertValues,
 } from "./refresh-token-store.js";
 
 // Named statements: pg prepares each once per connection, so PostgreSQL plans them once.
@@ -131,24 +132,7 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
   async start({ session: s, token, audit }: StartFamilyInput): Promise<void> {
     await this.pool.query({
       ...START,
-      values: [
-        s.id,
-        s.userId,
-        s.scopes,
-        s.jkt,
-        s.userAgent,
-        s.ip,
-        pgTimestamp(s.createdAt),
-        pgTimestamp(s.lastUsedAt),
-        pgTimestamp(s.idleExpiresAt),
-        pgTimestamp(s.absoluteExpiresAt),
-        s.authTime === null ? null : pgTimestamp(s.authTime),
-        s.acr,
-        s.amr,
-        token.id,
-        token.tokenHash,
-        ...auditValues(audit),
-      ],
+      values: [...sessionInsertValues(s, pgTimestamp), token.id, token.tokenHash, ...auditValues(audit)],
     });
   }
 

@@ -62,6 +62,29 @@ export interface StartFamilyInput {
   readonly audit: AuditRow;
 }
 
+/**
+ * A new session's columns in the order both stores' `INSERT INTO Session` lists them:
+ * id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt, absoluteExpiresAt,
+ * authTime, acr, amr. `time` writes a date the way the driver stores it.
+ */
+export function sessionInsertValues(s: SessionRecord, time: (date: Date) => string): unknown[] {
+  return [
+    s.id,
+    s.userId,
+    s.scopes,
+    s.jkt,
+    s.userAgent,
+    s.ip,
+    time(s.createdAt),
+    time(s.lastUsedAt),
+    time(s.idleExpiresAt),
+    time(s.absoluteExpiresAt),
+    s.authTime === null ? null : time(s.authTime),
+    s.acr,
+    s.amr,
+  ];
+}
+
 export interface RevokeFamilyInput {
   readonly sessionId: string;
   readonly now: Date;

@@ -6,14 +6,15 @@ import {
   sqliteOutsideTransaction,
   sqliteTimestamp,
 } from "../../db/driver-sql.js";
-import type {
-  ConsumeInput,
-  FoundRefreshToken,
-  RefreshTokenRecord,
-  RefreshTokenStore,
-  RevokeFamilyInput,
-  SessionRecord,
-  StartFamilyInput,
+import {
+  type ConsumeInput,
+  type FoundRefreshToken,
+  type RefreshTokenRecord,
+  type RefreshTokenStore,
+  type RevokeFamilyInput,
+  type SessionRecord,
+  type StartFamilyInput,
+  sessionInsertValues,
 } from "./refresh-token-store.js";
 
 type Row = Record<string, unknown>;
@@ -105,23 +106,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const start = connection.transaction(({ session: s, token, audit: row }: StartFamilyInput) => {
-      const createdAt = sqliteTimestamp(s.createdAt);
-      insertSession.run(
-        s.id,
-        s.userId,
-        s.scopes,
-        s.jkt,
-        s.userAgent,
-        s.ip,
-        createdAt,
-        sqliteTimestamp(s.lastUsedAt),
-        sqliteTimestamp(s.idleExpiresAt),
-        sqliteTimestamp(s.absoluteExpiresAt),
-        s.authTime === null ? null : sqliteTimestamp(s.authTime),
-        s.acr,
-        s.amr,
-      );
-      insertToken.run(token.id, s.id, token.tokenHash, null, createdAt);
+      insertSession.run(...sessionInsertValues(s, sqliteTimestamp));
+      insertToken.run(token.id, s.id, token.tokenHash, null, sqliteTimestamp(s.createdAt));
       audit(row);
     });
     this.#start = (input) => start.immediate(input);
