@@ -11,12 +11,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Algorithm, hash } from "@node-rs/argon2";
 import { openDatabase } from "../src/db/database.js";
 import { newId } from "../src/ids.js";
+import { loadAverage } from "./harness/in-turns.js";
+import { percentile } from "./harness/measurement.js";
+
+const sorted = (values: readonly number[]) => [...values].sort((a, b) => a - b);
 
 const LOGINS = Number(process.argv[2] ?? 50);
 const ROUNDS = Number(process.argv[3] ?? 2);
@@ -97,11 +101,6 @@ async function post(url: string, query: string, variables: Record<string, unknow
   };
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
 interface Result {
   ok: number;
   busy: number;
@@ -145,9 +144,7 @@ const variants = [
   { name: "4 hashing threads (as many as libuv's pool)", env: { ARGON2_MAX_CONCURRENT: "4" } },
   { name: `cores − 1 = ${Math.max(1, availableParallelism() - 1)} hashing thread(s) (the default)`, env: {} },
 ];
-const before = loadavg()
-  .map((n) => n.toFixed(2))
-  .join(" ");
+const before = loadAverage();
 const servers = await Promise.all(variants.map((v) => startServer(v.name, v.env)));
 const results = servers.map(
   (): Result => ({ ok: 0, busy: 0, other: 0, stormMs: 0, loginMs: [], probeMs: [], loop: [] }),
@@ -167,9 +164,7 @@ try {
   }
 }
 console.log(
-  `login-storm ${new Date().toISOString()} · ${LOGINS} concurrent logins × ${ROUNDS} rounds per variant, in turns · ${availableParallelism()} cores · load average before: ${before}, after: ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(" ")}\n`,
+  `login-storm ${new Date().toISOString()} · ${LOGINS} concurrent logins × ${ROUNDS} rounds per variant, in turns · ${availableParallelism()} cores · load average before: ${before}, after: ${loadAverage()}\n`,
 );
 console.log(
   "| variant | logins ok | 503 busy | other | storm s | login p50 / p99 ms | event-loop delay p50 / p99 / max ms | `{ __typename }` probes | probe p50 / p99 / max ms |",
@@ -182,7 +177,7 @@ for (const [i, r] of results.entries()) {
     max: Math.max(...r.loop.map((l) => l.max)),
   };
   console.log(
-    `| ${variants[i]!.name} | ${r.ok} | ${r.busy} | ${r.other} | ${(r.stormMs / ROUNDS / 1000).toFixed(2)} | ${percentile(r.loginMs, 50).toFixed(0)} / ${percentile(r.loginMs, 99).toFixed(0)} | ${loop.p50} / ${loop.p99} / ${loop.max} | ${r.probeMs.length} | ${percentile(r.probeMs, 50).toFixed(1)} / ${percentile(r.probeMs, 99).toFixed(1)} / ${Math.max(...r.probeMs).toFixed(1)} |`,
+    `| ${variants[i]!.name} | ${r.ok} | ${r.busy} | ${r.other} | ${(r.stormMs / ROUNDS / 1000).toFixed(2)} | ${percentile(sorted(r.loginMs), 50).toFixed(0)} / ${percentile(sorted(r.loginMs), 99).toFixed(0)} | ${loop.p50} / ${loop.p99} / ${loop.max} | ${r.probeMs.length} | ${percentile(sorted(r.probeMs), 50).toFixed(1)} / ${percentile(sorted(r.probeMs), 99).toFixed(1)} / ${Math.max(...r.probeMs).toFixed(1)} |`,
   );
 }
 console.log("\n(event-loop delay: the worst round's percentile; probes: every probe of every round)");

@@ -4,21 +4,19 @@
 // (src/users/user-reads.ts).
 //
 //   npx tsx bench/read-paths.ts [callsPerRound=300] [rounds=5]
-import { loadavg } from "node:os";
 import { Prisma as PrismaSqlite } from "../src/db/generated/sqlite/index.js";
 import { createUserReads } from "../src/users/user-reads.js";
 import { createBenchDatabase } from "./harness/bench-database.js";
+import { loadAverage } from "./harness/in-turns.js";
+import { median } from "./harness/measurement.js";
 import { seedUsers } from "./harness/seed.js";
 
 const perRound = Number(process.argv[2] ?? 300);
 const rounds = Number(process.argv[3] ?? 5);
 const PUBLIC = { id: true, email: true, displayName: true, role: true, createdAt: true } as const;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const lines: string[] = [];
-const before = loadavg()
-  .map((n) => n.toFixed(2))
-  .join(" ");
+const before = loadAverage();
 for (const provider of ["sqlite", "postgres"] as const) {
   const db = await createBenchDatabase(provider);
   const database = await db.open();
@@ -78,9 +76,7 @@ for (const provider of ["sqlite", "postgres"] as const) {
   }
 }
 console.log(
-  `read-paths ${new Date().toISOString()} · ${rounds} rounds × ${perRound} calls, in turns, in process · load average before: ${before}, after: ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(" ")}\n`,
+  `read-paths ${new Date().toISOString()} · ${rounds} rounds × ${perRound} calls, in turns, in process · load average before: ${before}, after: ${loadAverage()}\n`,
 );
 console.log("| provider | read | path | CPU µs/call (median) | vs prepared |");
 console.log("|---|---|---|--:|--:|");

@@ -9,7 +9,6 @@
 // client pays for it: rate limit, rotation, access-token signing, GraphQL; once as built and once
 // with the session service's store swapped for the Prisma one (the same queries as before).
 // CPU is this process's (process.cpuUsage: every thread); PostgreSQL's own CPU is not in it.
-import { loadavg } from "node:os";
 import { AuditLog } from "../src/auth/audit-log.js";
 import { createRefreshTokenStore } from "../src/auth/sessions/create-refresh-token-store.js";
 import type { RefreshTokenStore } from "../src/auth/sessions/refresh-token-store.js";
@@ -23,6 +22,7 @@ import { countDriverCalls, type DriverCounts } from "../test/support/driver-coun
 import { clearRedisPrefix, SHARED_REDIS_URL, uniqueRedisPrefix } from "../test/support/shared-services.js";
 import { REFRESH, registerUser, startTestServer, TEST_ENV } from "../test/support/test-server.js";
 import { type BenchProvider, createBenchDatabase } from "./harness/bench-database.js";
+import { loadAverage } from "./harness/in-turns.js";
 import { PrismaRefreshTokenStore } from "./harness/prisma-refresh-token-store.js";
 import { seedUsers } from "./harness/seed.js";
 
@@ -190,14 +190,10 @@ async function measureWarm(tokens: string[], rotate: (token: string) => Promise<
   for (let i = 0; i < tokens.length; i++) tokens[i] = await rotate(tokens[i]!);
 }
 
-const before = loadavg()
-  .map((n) => n.toFixed(2))
-  .join(" ");
+const before = loadAverage();
 for (const provider of ["sqlite", "postgres"] as const) await benchProvider(provider);
 console.log(
-  `rotation-cost ${new Date().toISOString()} · ${slices} × ${perSlice} rotations per row, ${CHAINS} chains, in turns · load average before: ${before}, after: ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(" ")}\n`,
+  `rotation-cost ${new Date().toISOString()} · ${slices} × ${perSlice} rotations per row, ${CHAINS} chains, in turns · load average before: ${before}, after: ${loadAverage()}\n`,
 );
 console.log(
   "| provider | path | SQL round trips / rotation | SQL statements | Redis commands | CPU µs / rotation | rotations/s (10 chains) | CPU vs before |",

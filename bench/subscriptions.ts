@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { WebSocket } from "ws";
 import { createBenchDatabase } from "./harness/bench-database.js";
+import { percentile } from "./harness/measurement.js";
 import { startServer } from "./harness/server-handle.js";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 1000);
@@ -31,10 +32,6 @@ function rssBytes(pid: number): number {
     .split("\n")
     .find((l) => l.startsWith("VmRSS:"));
   return Number(line?.split(/\s+/)[1] ?? Number.NaN) * 1024;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function gql(url: string, query: string, token?: string, variables?: Record<string, unknown>) {

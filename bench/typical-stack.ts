@@ -9,7 +9,6 @@
 // by its requests; the ratio is typical ÷ Holdfast per round, and the table shows the median and
 // the range over rounds.
 
-import { loadavg } from "node:os";
 import { ApolloServer } from "@apollo/server";
 import fastifyApollo from "@as-integrations/fastify";
 import { makeExecutableSchema } from "@graphql-tools/schema";
@@ -26,6 +25,8 @@ import { sqliteFilePath } from "../src/db/migrate.js";
 import { createServer } from "../src/server/create-server.js";
 import { createTestDatabase } from "../test/support/test-db.js";
 import { TEST_ENV, TEST_PASSWORD } from "../test/support/test-server.js";
+import { loadAverage } from "./harness/in-turns.js";
+import { median } from "./harness/measurement.js";
 import { seedUsers } from "./harness/seed.js";
 
 const perRound = Number(process.argv[2] ?? 300);
@@ -172,10 +173,7 @@ async function round(app: { inject: typeof holdfast.app.inject }, query: string,
   return (used.user + used.system) / perRound;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const before = loadavg()
-  .map((n) => n.toFixed(2))
-  .join(" ");
+const before = loadAverage();
 const results = operations.map(() => ({ holdfast: [] as number[], typical: [] as number[] }));
 // Warm-up: JIT and both Prisma clients' first queries.
 for (const op of operations) {
@@ -194,9 +192,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 console.log(
-  `typical-stack ${new Date().toISOString()} · ${rounds} rounds × ${perRound} requests per operation and stack, in turns, in process (inject) · load average before: ${before}, after: ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(" ")}\n`,
+  `typical-stack ${new Date().toISOString()} · ${rounds} rounds × ${perRound} requests per operation and stack, in turns, in process (inject) · load average before: ${before}, after: ${loadAverage()}\n`,
 );
 console.log(
   "| operation | Holdfast CPU µs/op | typical stack CPU µs/op | typical ÷ Holdfast (median, range over rounds) |",
