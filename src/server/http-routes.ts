@@ -3,13 +3,12 @@ import fastifyApollo from "@as-integrations/fastify";
 import fastifyCookie from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
 import type { FastifyInstance } from "fastify";
-import { loopbackOrigins } from "../auth/dpop/index.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import type { ServerRuntime } from "./configuration.js";
 import { demoRoutes } from "./demo/demo-routes.js";
 import { frontPageRoutes } from "./front-page/front-page-routes.js";
 import type { ContextFunction } from "./graphql-context.js";
-import { corsOptions } from "./security/cors.js";
+import { browserOrigins, corsOptions } from "./security/cors.js";
 import { withRequestLog } from "./security/request-log.js";
 import type { ServerStores } from "./stores.js";
 
@@ -30,12 +29,7 @@ export async function registerGraphqlRoute(
   const { config, clock } = runtime;
   await app.register(fastifyCookie);
   const dev = config.env === "development";
-  // In development the loopback names of this server are one origin (a page at 127.0.0.1 may call localhost).
-  const corsOrigins = [
-    ...config.http.corsOrigins,
-    ...loopbackOrigins(config.server.publicUrl, { loopbackAliases: dev }),
-  ];
-  await app.register(fastifyCors, corsOptions({ corsOrigins, dev }));
+  await app.register(fastifyCors, corsOptions(browserOrigins(config)));
   app.addHook("onSend", async (_request, reply, payload) => {
     // The server's own clock (injected): clients time token lifetimes and DPoP proofs by it.
     void reply.header("date", clock.now().toUTCString());

@@ -46,6 +46,20 @@ async function post(
   };
 }
 
+/** The answer to a graphql-ws upgrade sent with `origin`: 101 when the socket opened, else the HTTP status. */
+async function upgradeStatus(wsUrl: string, origin: string): Promise<number> {
+  const { WebSocket } = await import("ws");
+  return new Promise<number>((resolve) => {
+    const socket = new WebSocket(wsUrl, ["graphql-transport-ws"], { origin });
+    socket.once("open", () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once("unexpected-response", (_request, response) => resolve(response.statusCode ?? 0));
+    socket.once("error", () => {});
+  });
+}
+
 let accounts = 0;
 function email(): string {
   accounts += 1;
@@ -164,6 +178,14 @@ describe("in development, the loopback names on the configured port are one orig
     expect(response.headers.get("access-control-allow-credentials")).toBe("true");
   });
 
+  it("opens live subscriptions for a page at any loopback name, and for no other port", async () => {
+    // The CORS list and the WebSocket check are one list: a demo page opened at 127.0.0.1 gets its feed.
+    const ws = `ws://127.0.0.1:${port}/graphql`;
+    for (const host of HOSTS) expect(await upgradeStatus(ws, `http://${host}:${port}`), host).toBe(101);
+    expect(await upgradeStatus(ws, `http://127.0.0.1:${port + 1}`)).toBe(403);
+    expect(await upgradeStatus(ws, "https://evil.example")).toBe(403);
+  });
+
   it("gives no CORS answer to a loopback origin on another port", async () => {
     const response = await fetch(`http://localhost:${port}/graphql`, {
       method: "OPTIONS",
@@ -205,6 +227,14 @@ describe("in production, only PUBLIC_URL is the origin", () => {
       code: "UNAUTHENTICATED",
       reason: "invalid_dpop_proof",
     });
+  });
+
+  it("refuses a live subscription from a page at http://127.0.0.1:4000, not from http://localhost:4000", async () => {
+    await t.server.app.listen({ host: "127.0.0.1", port: 0 });
+    const { port } = t.server.app.server.address() as { port: number };
+    const ws = `ws://127.0.0.1:${port}/graphql`;
+    expect(await upgradeStatus(ws, "http://127.0.0.1:4000")).toBe(403);
+    expect(await upgradeStatus(ws, "http://localhost:4000")).toBe(101);
   });
 
   it("gives no CORS answer to http://127.0.0.1:4000", async () => {

@@ -22,7 +22,7 @@ import type { Config } from "../../config/config.js";
 import { AppError, UnauthenticatedError } from "../../errors/app-error.js";
 import type { GraphQLContext, Services } from "../../graphql/context.js";
 import type { NoteEventBus } from "../../notes/note-events.js";
-import { SANDBOX_ORIGINS } from "../security/cors.js";
+import { browserOrigins } from "../security/cors.js";
 import { withoutSuggestions } from "../security/hide-suggestions.js";
 import { ConnectionRegistry } from "./connection-registry.js";
 import { LiveConnection } from "./live-connection.js";
@@ -83,11 +83,7 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
   const { config, logger, clock } = deps;
   const limits = config.subscriptions;
   const registry = new ConnectionRegistry(clock);
-  const allowedOrigins = new Set([
-    new URL(config.server.publicUrl).origin,
-    ...config.http.corsOrigins,
-    ...(config.env === "development" ? SANDBOX_ORIGINS : []),
-  ]);
+  const allowedOrigins = browserOrigins(config);
   const trust =
     config.http.trustProxy === false ? () => false : proxyAddr.compile([...config.http.trustProxy]);
   const connectionOf = new WeakMap<object, LiveConnection>();
