@@ -48,8 +48,14 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
   const url = core.transport.endpoint.replace(/^http/, "ws");
   let client: Client | null = null;
   let socket: OpenSocket | null = null;
-  /** The token the connection holds (sent at init or in the last renewal). */
+  /**
+   * The token the server holds for the connection: sent at init, or a renewal it answered. A renewal
+   * still in flight is not held yet: a 4401 `token_expired` that crosses it is about the token before.
+   */
   let held: TokenState | null = null;
+  /** Renewals sent on this connection and not yet answered, oldest first. */
+  let renewals: TokenState[] = [];
+  const latestSent = () => renewals.at(-1) ?? held;
   let active = 0;
   let renewTimer: unknown = null;
 
@@ -85,11 +91,13 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
       client?.terminate();
       client = null;
       held = null;
+      renewals = [];
       return;
     }
-    if (socket && held && state.sessionId === held.sessionId && state.accessToken !== held.accessToken) {
+    const sent = latestSent();
+    if (socket && sent && state.sessionId === sent.sessionId && state.accessToken !== sent.accessToken) {
       const target = socket;
-      held = state;
+      renewals.push(state);
       void payloadFor(state).then((payload) => {
         if (target.readyState === 1) target.send(JSON.stringify({ type: "ping", payload }));
       });
@@ -117,11 +125,20 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
       connectionParams: async () => {
         const token = await core.tokenForRequest();
         held = token;
+        renewals = [];
         return token ? await payloadFor(token) : {};
       },
       on: {
         connected: (raw) => {
           socket = raw as OpenSocket;
+        },
+        // The server answers a renewal with the new token's expiry: from then on it holds that token.
+        pong: (received, payload) => {
+          const expiresAt = received ? Date.parse(String(payload?.expiresAt)) : Number.NaN;
+          const index = renewals.findIndex((token) => token.expiresAt.getTime() === expiresAt);
+          if (index < 0) return;
+          held = renewals[index] ?? held;
+          renewals = renewals.slice(index + 1);
         },
         closed: () => {
           socket = null;
@@ -133,7 +150,10 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
     return created;
   }
 
-  /** A 4401 that a new token may cure (expired, invalid): refresh once. */
+  /**
+   * A 4401 that a new token may cure (expired, invalid): refresh once, unless the session already has
+   * a newer token than the one the server refused (a renewal crossed the close), which reconnects as is.
+   */
   async function recover(): Promise<boolean> {
     const stale = held ?? core.session.current;
     if (!stale) return false;

@@ -138,6 +138,62 @@ describe("subscribe()", () => {
     live.stop();
     client.destroy();
   });
+
+  it("a 4401 token_expired that crosses a renewal in flight reconnects with the new token, without a second refresh", async () => {
+    // The renewal ping is sent but not yet read when the server's expiry sweep closes the connection:
+    // the close is about the old token, so the fresh one the client already has cures it as is.
+    const wire = { holdRenewals: false, heldRenewals: 0, refreshes: 0 };
+    class SlowRenewalSocket extends WebSocket {
+      override send(data: unknown, ...rest: unknown[]): void {
+        if (wire.holdRenewals && typeof data === "string" && JSON.parse(data).type === "ping") {
+          wire.heldRenewals += 1;
+          return;
+        }
+        (super.send as (...args: unknown[]) => void)(data, ...rest);
+      }
+    }
+    const client = createHoldfastClient({
+      baseUrl: base,
+      refreshTokenStore: createMemoryRefreshTokenStore(),
+      webSocket: SlowRenewalSocket as never,
+      clock: { now: () => t.clock.now().getTime() },
+      fetch: (input, init) => {
+        if (typeof init?.body === "string" && JSON.parse(init.body).operationName === "Refresh")
+          wire.refreshes += 1;
+        return fetch(input, init);
+      },
+    });
+    counter += 1;
+    await client.register({
+      email: `sdk${counter}-${Date.now()}@example.com`,
+      password: TEST_PASSWORD,
+      displayName: "SDK",
+    });
+    const live = collect(client);
+    await live.running();
+    const first = client.state().expiresAt!;
+
+    wire.holdRenewals = true;
+    t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 30);
+    const renewed = await client.refresh();
+    await until(() => wire.heldRenewals === 1);
+    // Past the first token's exp, before the second's: the server still holds the first and closes.
+    t.clock.advanceSeconds(31);
+    const reconnected = () =>
+      t.server.subscriptions
+        .connections()
+        .find((c) => c.sessionId === renewed.sessionId && c.expiresAt!.getTime() > first.getTime());
+    await until(() => reconnected() !== undefined);
+    expect(wire.refreshes).toBe(1);
+    expect(reconnected()?.expiresAt?.getTime()).toBe(renewed.expiresAt?.getTime());
+    const note = await createNoteWhenLive(await registerWriter(), live.events);
+    expect(ids(live.events)).toContain(note);
+    expect(live.failures).toEqual([]);
+    expect(wire.refreshes).toBe(1);
+    expect(renewed.expiresAt!.getTime()).toBeGreaterThan(first.getTime());
+    live.stop();
+    client.destroy();
+  });
 });
 
 async function registerWriter(): Promise<string> {
