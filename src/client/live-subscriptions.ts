@@ -151,11 +151,12 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
   }
 
   /**
-   * A 4401 that a new token may cure (expired, invalid): refresh once, unless the session already has
-   * a newer token than the one the server refused (a renewal crossed the close), which reconnects as is.
+   * A 4401 that a new token may cure (expired, invalid): refresh once. An expiry is about the token
+   * the server held, so when a fresh renewal crossed the close the client reconnects with it and does
+   * not refresh again; any other reason may be about the renewal itself, which a refresh replaces.
    */
-  async function recover(): Promise<boolean> {
-    const stale = held ?? core.session.current;
+  async function recover(reason: string): Promise<boolean> {
+    const stale = (reason === "token_expired" ? held : latestSent()) ?? core.session.current;
     if (!stale) return false;
     try {
       await core.refresher.refresh(stale, "replace");
@@ -208,7 +209,7 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
             // client's session state learns it from its next request, as for any HTTP call.
             if (close.code === 4401 && !retried && !SESSION_ENDING_REASONS.has(reason)) {
               retried = true;
-              void recover().then((ok) => {
+              void recover(reason).then((ok) => {
                 if (stopped) return;
                 if (ok) return start();
                 finish();

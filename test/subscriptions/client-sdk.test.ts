@@ -142,41 +142,15 @@ describe("subscribe()", () => {
   it("a 4401 token_expired that crosses a renewal in flight reconnects with the new token, without a second refresh", async () => {
     // The renewal ping is sent but not yet read when the server's expiry sweep closes the connection:
     // the close is about the old token, so the fresh one the client already has cures it as is.
-    const wire = { holdRenewals: false, heldRenewals: 0, refreshes: 0 };
-    class SlowRenewalSocket extends WebSocket {
-      override send(data: unknown, ...rest: unknown[]): void {
-        if (wire.holdRenewals && typeof data === "string" && JSON.parse(data).type === "ping") {
-          wire.heldRenewals += 1;
-          return;
-        }
-        (super.send as (...args: unknown[]) => void)(data, ...rest);
-      }
-    }
-    const client = createHoldfastClient({
-      baseUrl: base,
-      refreshTokenStore: createMemoryRefreshTokenStore(),
-      webSocket: SlowRenewalSocket as never,
-      clock: { now: () => t.clock.now().getTime() },
-      fetch: (input, init) => {
-        if (typeof init?.body === "string" && JSON.parse(init.body).operationName === "Refresh")
-          wire.refreshes += 1;
-        return fetch(input, init);
-      },
-    });
-    counter += 1;
-    await client.register({
-      email: `sdk${counter}-${Date.now()}@example.com`,
-      password: TEST_PASSWORD,
-      displayName: "SDK",
-    });
+    const { client, wire } = await signedInOnWire();
     const live = collect(client);
     await live.running();
     const first = client.state().expiresAt!;
 
-    wire.holdRenewals = true;
+    wire.renewals = "hold";
     t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 30);
     const renewed = await client.refresh();
-    await until(() => wire.heldRenewals === 1);
+    await until(() => wire.renewalsSeen === 1);
     // Past the first token's exp, before the second's: the server still holds the first and closes.
     t.clock.advanceSeconds(31);
     const reconnected = () =>
@@ -194,7 +168,76 @@ describe("subscribe()", () => {
     live.stop();
     client.destroy();
   });
+
+  it("a renewal the server refuses is replaced by one refresh, and the stream reconnects", async () => {
+    const { client, wire } = await signedInOnWire();
+    const live = collect(client);
+    await live.running();
+    const first = client.state().expiresAt!;
+
+    wire.renewals = "corrupt";
+    t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 30);
+    const renewed = await client.refresh();
+    // The refused renewal closes the connection (4401); the client refreshes once more and reconnects.
+    await until(() => wire.refreshes === 2);
+    const current = () => client.state().expiresAt!.getTime();
+    await until(() =>
+      t.server.subscriptions
+        .connections()
+        .some((c) => c.sessionId === renewed.sessionId && c.expiresAt!.getTime() === current()),
+    );
+    wire.renewals = "pass";
+    const note = await createNoteWhenLive(await registerWriter(), live.events);
+    expect(ids(live.events)).toContain(note);
+    expect(live.failures).toEqual([]);
+    expect(wire.renewalsSeen).toBe(1);
+    expect(wire.refreshes).toBe(2);
+    expect(current()).toBeGreaterThan(first.getTime());
+    live.stop();
+    client.destroy();
+  });
 });
+
+/**
+ * A signed-in client whose WebSocket the test controls: renewal pings pass, are held back (sent but
+ * never read by the server) or are corrupted; and a count of its refresh calls.
+ */
+async function signedInOnWire() {
+  const wire = { renewals: "pass" as "pass" | "hold" | "corrupt", renewalsSeen: 0, refreshes: 0 };
+  class WireSocket extends WebSocket {
+    override send(data: unknown, ...rest: unknown[]): void {
+      const message = typeof data === "string" ? JSON.parse(data) : null;
+      if (message?.type === "ping" && message.payload?.authorization && wire.renewals !== "pass") {
+        wire.renewalsSeen += 1;
+        if (wire.renewals === "hold") return;
+        // One character of the token's signature changed: the server refuses the renewal.
+        const authorization = String(message.payload.authorization);
+        const last = authorization.at(-2) === "A" ? "B" : "A";
+        message.payload.authorization = `${authorization.slice(0, -2)}${last}${authorization.at(-1)}`;
+        data = JSON.stringify(message);
+      }
+      (super.send as (...args: unknown[]) => void)(data, ...rest);
+    }
+  }
+  const client = createHoldfastClient({
+    baseUrl: base,
+    refreshTokenStore: createMemoryRefreshTokenStore(),
+    webSocket: WireSocket as never,
+    clock: { now: () => t.clock.now().getTime() },
+    fetch: (input, init) => {
+      if (typeof init?.body === "string" && JSON.parse(init.body).operationName === "Refresh")
+        wire.refreshes += 1;
+      return fetch(input, init);
+    },
+  });
+  counter += 1;
+  await client.register({
+    email: `sdk${counter}-${Date.now()}@example.com`,
+    password: TEST_PASSWORD,
+    displayName: "SDK",
+  });
+  return { client, wire };
+}
 
 async function registerWriter(): Promise<string> {
   const { registerUser } = await import("../support/test-server.js");
