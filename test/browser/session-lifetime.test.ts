@@ -137,8 +137,13 @@ describe("two tabs of one session", () => {
         tabs.log
           .of("Refresh")
           .slice(index)
-          .map((e) => ({ tab: e.page === first ? "first" : "second", status: e.status, errors: e.errors }));
-      const oneRefresh = { tab: expect.any(String), status: 200, errors: [] };
+          .map((e) => ({
+            tab: e.page === first ? "first" : "second",
+            status: e.status,
+            failure: e.failure,
+            errors: e.errors,
+          }));
+      const oneRefresh = { tab: expect.any(String), status: 200, failure: null, errors: [] };
 
       const rounds = 5;
       for (let round = 0; round < rounds; round++) {

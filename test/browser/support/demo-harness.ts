@@ -51,6 +51,7 @@ export function launchChromium(): Promise<Browser> {
  */
 export class WarpClock implements Clock {
   #offsetMs = 0;
+  #door: Promise<void> = Promise.resolve();
 
   now(): Date {
     return new Date(Date.now() + this.#offsetMs);
@@ -58,6 +59,31 @@ export class WarpClock implements Clock {
 
   advance(ms: number): void {
     this.#offsetMs += ms;
+  }
+
+  /**
+   * Advances after `first` (moving the browser's clock) has run; requests that arrive meanwhile wait
+   * for it (see `caughtUp`). Two clocks cannot move in one step, and neither order is safe if the
+   * browser reaches the server in between: server first, its expiry sweep closes the live feed of a
+   * browser that still thinks its token fresh; browser first, the server answers proofs and refreshes
+   * from a browser whose clock is ahead of it.
+   */
+  async advanceAfter(ms: number, first: () => Promise<void>): Promise<void> {
+    let open = () => {};
+    this.#door = new Promise((resolve) => {
+      open = resolve;
+    });
+    try {
+      await first();
+    } finally {
+      this.#offsetMs += ms;
+      open();
+    }
+  }
+
+  /** Resolves at once, or once the warp under way has moved this clock. */
+  caughtUp(): Promise<void> {
+    return this.#door;
   }
 }
 
@@ -89,6 +115,7 @@ export async function startDemoServer(env: Record<string, string> = {}): Promise
     DATABASE_URL: database.url,
   });
   const server = await createServer({ config, clock, database, logger: pino({ level: "silent" }) });
+  server.app.addHook("onRequest", () => clock.caughtUp());
   await server.app.listen({ host: "127.0.0.1", port });
   return {
     origin,
@@ -117,6 +144,8 @@ export interface Exchange {
   dpop: string | null;
   /** Null when the request failed (aborted) without a response. */
   status: number | null;
+  /** Why the browser gave up on the request (`net::ERR_ABORTED`, …) when it did. */
+  failure: string | null;
   /** `code/reason` of each GraphQL error. */
   errors: string[];
   /** From Login/Register/Refresh answers: the token the browser received, and its expiry. */
@@ -130,16 +159,20 @@ export class NetworkLog {
   readonly #byRequest = new Map<Request, Exchange>();
   readonly #pending = new Set<Promise<void>>();
 
+  /** While a warp is under way the browser's clock is this far ahead of the server's (see `warp`). */
+  browserAheadMs = 0;
+
   constructor(context: BrowserContext, clock: WarpClock) {
     context.on("request", (request) => {
       if (!request.url().endsWith("/graphql") || request.method() !== "POST") return;
       const exchange: Exchange = {
         operationName: operationNameOf(request.postData()),
         page: request.frame().page(),
-        sentAt: clock.now(),
+        sentAt: new Date(clock.now().getTime() + this.browserAheadMs),
         authorization: null,
         dpop: null,
         status: null,
+        failure: null,
         errors: [],
         accessToken: null,
         expiresAt: null,
@@ -152,6 +185,10 @@ export class NetworkLog {
           exchange.dpop = headers.dpop ?? null;
         }),
       );
+    });
+    context.on("requestfailed", (request) => {
+      const exchange = this.#byRequest.get(request);
+      if (exchange) exchange.failure = request.failure()?.errorText ?? "failed";
     });
     context.on("response", (response) => {
       const exchange = this.#byRequest.get(response.request());
@@ -269,8 +306,12 @@ export async function openDemoBrowser(
       return page;
     },
     async warp(ms) {
-      demo.clock.advance(ms);
-      await context.clock.fastForward(ms);
+      log.browserAheadMs = ms;
+      try {
+        await demo.clock.advanceAfter(ms, () => context.clock.fastForward(ms));
+      } finally {
+        log.browserAheadMs = 0;
+      }
     },
     close: () => context.close(),
   };
