@@ -142,14 +142,7 @@ describe("subscribe()", () => {
   it("a 4401 token_expired that crosses a renewal in flight reconnects with the new token, without a second refresh", async () => {
     // The renewal ping is sent but not yet read when the server's expiry sweep closes the connection:
     // the close is about the old token, so the fresh one the client already has cures it as is.
-    const { client, wire } = await signedInOnWire();
-    const live = collect(client);
-    await live.running();
-    const first = client.state().expiresAt!;
-
-    wire.renewals = "hold";
-    t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 30);
-    const renewed = await client.refresh();
+    const { client, wire, live, first, renewed } = await refreshedOnWire("hold");
     await until(() => wire.renewalsSeen === 1);
     // Past the first token's exp, before the second's: the server still holds the first and closes.
     t.clock.advanceSeconds(31);
@@ -170,14 +163,7 @@ describe("subscribe()", () => {
   });
 
   it("a renewal the server refuses is replaced by one refresh, and the stream reconnects", async () => {
-    const { client, wire } = await signedInOnWire();
-    const live = collect(client);
-    await live.running();
-    const first = client.state().expiresAt!;
-
-    wire.renewals = "corrupt";
-    t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 30);
-    const renewed = await client.refresh();
+    const { client, wire, live, first, renewed } = await refreshedOnWire("corrupt");
     // The refused renewal closes the connection (4401); the client refreshes once more and reconnects.
     await until(() => wire.refreshes === 2);
     const current = () => client.state().expiresAt!.getTime();
@@ -237,6 +223,18 @@ async function signedInOnWire() {
     displayName: "SDK",
   });
   return { client, wire };
+}
+
+/** A live subscription on the wire, then a refresh 30 s before expiry whose renewal ping meets `renewals`. */
+async function refreshedOnWire(renewals: "hold" | "corrupt") {
+  const { client, wire } = await signedInOnWire();
+  const live = collect(client);
+  await live.running();
+  const first = client.state().expiresAt!;
+  wire.renewals = renewals;
+  t.clock.advanceSeconds(t.config.tokens.accessTokenTtlSeconds - 30);
+  const renewed = await client.refresh();
+  return { client, wire, live, first, renewed };
 }
 
 async function registerWriter(): Promise<string> {
