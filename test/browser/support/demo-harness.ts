@@ -44,21 +44,24 @@ export function launchChromium(): Promise<Browser> {
 
 /**
  * The server's clock: real time plus an offset the test moves. Time keeps flowing (backoff sleeps,
- * request timeouts and lock waits behave as in life), and `advance` is the laptop lid closed for a
- * while. The browser's clock is moved by the same amount at the same moment (see `warp`): both
- * clocks move together in life, and a test that moved only one would be testing a growing clock skew
- * that no client can see, not token lifetimes.
+ * request timeouts and lock waits behave as in life), and a warp is the laptop lid closed for a
+ * while. The browser's clock is moved by the same amount (see `warp`): both clocks move together in
+ * life, and a test that moved only one would be testing a growing clock skew that no client can see,
+ * not token lifetimes.
  */
 export class WarpClock implements Clock {
   #offsetMs = 0;
+  /** How far the browser's clock is ahead while a warp is under way. */
+  #pendingMs = 0;
   #door: Promise<void> = Promise.resolve();
 
   now(): Date {
     return new Date(Date.now() + this.#offsetMs);
   }
 
-  advance(ms: number): void {
-    this.#offsetMs += ms;
+  /** The server's time that the browser's clock shows now (ahead of `now()` only during a warp). */
+  browserNow(): Date {
+    return new Date(this.now().getTime() + this.#pendingMs);
   }
 
   /**
@@ -73,10 +76,12 @@ export class WarpClock implements Clock {
     this.#door = new Promise((resolve) => {
       open = resolve;
     });
+    this.#pendingMs = ms;
     try {
       await first();
     } finally {
       this.#offsetMs += ms;
+      this.#pendingMs = 0;
       open();
     }
   }
@@ -159,16 +164,13 @@ export class NetworkLog {
   readonly #byRequest = new Map<Request, Exchange>();
   readonly #pending = new Set<Promise<void>>();
 
-  /** While a warp is under way the browser's clock is this far ahead of the server's (see `warp`). */
-  browserAheadMs = 0;
-
   constructor(context: BrowserContext, clock: WarpClock) {
     context.on("request", (request) => {
       if (!request.url().endsWith("/graphql") || request.method() !== "POST") return;
       const exchange: Exchange = {
         operationName: operationNameOf(request.postData()),
         page: request.frame().page(),
-        sentAt: new Date(clock.now().getTime() + this.browserAheadMs),
+        sentAt: clock.browserNow(),
         authorization: null,
         dpop: null,
         status: null,
@@ -305,14 +307,7 @@ export async function openDemoBrowser(
       await waitForSettledState(page);
       return page;
     },
-    async warp(ms) {
-      log.browserAheadMs = ms;
-      try {
-        await demo.clock.advanceAfter(ms, () => context.clock.fastForward(ms));
-      } finally {
-        log.browserAheadMs = 0;
-      }
-    },
+    warp: (ms) => demo.clock.advanceAfter(ms, () => context.clock.fastForward(ms)),
     close: () => context.close(),
   };
 }
