@@ -16,7 +16,7 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import DataLoader from "dataloader";
 import pino from "pino";
-import type { Viewer } from "../src/auth/viewer.js";
+import { type Viewer, viewerOf } from "../src/auth/viewer.js";
 import { grantedScopes } from "../src/authz/scopes.js";
 import type { AuthorizationMode } from "../src/authz/shield.js";
 import { systemClock } from "../src/clock.js";
@@ -149,7 +149,7 @@ async function main() {
 
     // An admin viewer reads every body (notes:read:any), so all three schemas return the same data,
     // and the owner rule runs its longest path (not the owner, then the scope) on every row.
-    const viewer: Viewer = {
+    const viewer: Viewer = viewerOf({
       userId: "u-0000",
       sessionId: "bench-session",
       scopes: new Set(grantedScopes("admin")),
@@ -157,7 +157,7 @@ async function main() {
       expiresAt: Math.floor(now / 1000) + 3600,
       tokenId: "bench",
       authentication: null,
-    };
+    });
     const users = userRows.map(({ passwordHash: _h, ...u }) => ({ ...u, role: u.role as UserModel["role"] }));
     const paths = {
       database: contextFactory(server.services, viewer),

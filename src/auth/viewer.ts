@@ -24,6 +24,19 @@ export interface Viewer {
   readonly tokenId: string;
   /** From `auth_time`/`acr`/`amr`; null for a token without them (it never passes a step-up rule). */
   readonly authentication: UserAuthentication | null;
+  /** `authentication.authTime`, flat, as modules read it (DESIGN.md: `context.viewer.authTime`). */
+  readonly authTime: number | null;
+  /** `authentication.acr`, flat, likewise. */
+  readonly acr: string | null;
+}
+
+/** A frozen Viewer whose flat `authTime` and `acr` agree with its `authentication`. */
+export function viewerOf(fields: Omit<Viewer, "authTime" | "acr">): Viewer {
+  return Object.freeze({
+    ...fields,
+    authTime: fields.authentication?.authTime ?? null,
+    acr: fields.authentication?.acr ?? null,
+  });
 }
 
 /** The claims of a Holdfast access token (RFC 9068 profile). */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import pino from "pino";
 import type { TokenVerifier } from "../auth/authenticate.js";
 import { byPassword } from "../auth/user-authentication.js";
-import type { Viewer } from "../auth/viewer.js";
+import { type Viewer, viewerOf } from "../auth/viewer.js";
 import { grantedScopes, type Role } from "../authz/scopes.js";
 import { type Clock, epochSeconds, systemClock } from "../clock.js";
 import { loadConfig } from "../config/config.js";
@@ -166,7 +166,7 @@ export async function createTestingServer(options: TestingServerOptions = {}): P
     const handle = `${TESTING_PREFIX}${randomBytes(18).toString("base64url")}`;
     viewers.set(
       handle,
-      Object.freeze({
+      viewerOf({
         userId,
         sessionId: session.id,
         scopes: new Set(scopes),

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { type ExecutionResult, GraphQLError, type GraphQLSchema, parse, validate } from "graphql";
-import type { Viewer } from "../auth/viewer.js";
+import { type Viewer, viewerOf } from "../auth/viewer.js";
 import { systemClock } from "../clock.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
 import { buildSchema } from "../graphql/schema.js";
@@ -45,7 +45,7 @@ export async function subscribeAsViewer(options: {
   const schema = options.schema ?? buildSchema();
   const bus = new InProcessNoteEventBus();
   const viewer: Viewer | null = options.viewer
-    ? {
+    ? viewerOf({
         userId: options.viewer.userId ?? "viewer",
         sessionId: options.viewer.sessionId ?? "test-session",
         scopes: new Set(options.viewer.scopes),
@@ -54,7 +54,7 @@ export async function subscribeAsViewer(options: {
         tokenId: "test-token",
         // No step-up claims: a subscription never needs a recent authentication.
         authentication: null,
-      }
+      })
     : null;
   const users =
     options.users ??

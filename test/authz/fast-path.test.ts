@@ -7,7 +7,7 @@ import { type ExecutionResult, execute, type GraphQLSchema, parse } from "graphq
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AuthPayloadModel } from "../../src/auth/auth-payload.js";
 import type { SessionModel } from "../../src/auth/sessions/session-model.js";
-import type { Viewer } from "../../src/auth/viewer.js";
+import { type Viewer, viewerOf as makeViewer } from "../../src/auth/viewer.js";
 import type { FieldRule } from "../../src/authz/field-rule.js";
 import { permissions } from "../../src/authz/permissions.js";
 import { grantedScopes } from "../../src/authz/scopes.js";
@@ -94,7 +94,7 @@ function viewerOf(
   scopes: readonly string[],
   authentication: Viewer["authentication"] = null,
 ): Viewer {
-  return {
+  return makeViewer({
     userId: user.id,
     sessionId: user.sessionId,
     scopes: new Set(scopes),
@@ -102,7 +102,7 @@ function viewerOf(
     expiresAt: 0,
     tokenId: "j",
     authentication,
-  };
+  });
 }
 
 /** Anonymous, scoped, owner and non-owner: fixture objects (the note, the user) belong to alice. */

@@ -1,11 +1,11 @@
-import type { UserAuthentication, Viewer } from "../../src/auth/viewer.js";
+import { type UserAuthentication, type Viewer, viewerOf } from "../../src/auth/viewer.js";
 
 /** A signed-in viewer for rule tests that need no token: user u1 in session s1, with these scopes. */
 export function testViewer(
   scopes: Iterable<string>,
   authentication: UserAuthentication | null = null,
 ): Viewer {
-  return {
+  return viewerOf({
     userId: "u1",
     sessionId: "s1",
     scopes: new Set(scopes),
@@ -13,5 +13,5 @@ export function testViewer(
     expiresAt: 0,
     tokenId: "j",
     authentication,
-  };
+  });
 }

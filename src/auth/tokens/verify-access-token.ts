@@ -4,7 +4,7 @@ import { type Clock, epochSeconds } from "../../clock.js";
 import { UnauthenticatedError } from "../../errors/app-error.js";
 import type { KeyStore } from "../keys/key-store.js";
 import type { SigningAlg } from "../keys/signing-key-material.js";
-import type { UserAuthentication, Viewer } from "../viewer.js";
+import { type UserAuthentication, type Viewer, viewerOf } from "../viewer.js";
 import { isAuthentication, isJkt, isScopeList } from "./claim-syntax.js";
 import { parseCompactJwt } from "./parse-compact-jwt.js";
 
@@ -158,7 +158,7 @@ function toCachedToken(kid: string, payload: JWTPayload, toleranceSeconds: numbe
       amr: Object.freeze([...(amr as string[])]),
     });
   }
-  const viewer: Viewer = Object.freeze({
+  const viewer: Viewer = viewerOf({
     userId: sub,
     sessionId: sid,
     scopes: new ReadonlyScopeSet(scope ? scope.split(" ") : []),

@@ -27,6 +27,8 @@ describe("AccessTokenVerifier", () => {
       expiresAt: claims.exp,
       tokenId: claims.jti,
       authentication: null,
+      authTime: null,
+      acr: null,
     });
   });
 
