@@ -46,7 +46,7 @@ export interface GraphQLContext {
 }
 
 /** Identity, not permission: the acting user of a mutation must be known. */
-export function requireViewer(context: GraphQLContext): Viewer {
+export function requireViewer<V>(context: { readonly viewer: V | null }): V {
   if (!context.viewer) throw new UnauthenticatedError("authentication_required", "Sign in to do this");
   return context.viewer;
 }

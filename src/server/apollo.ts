@@ -3,9 +3,9 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { ApolloServerPluginLandingPageProductionDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
 import type { FastifyInstance } from "fastify";
+import type { GraphQLSchema } from "graphql";
 import { createFormatError } from "../errors/format-error.js";
 import type { GraphQLContext } from "../graphql/context.js";
-import { buildSchema } from "../graphql/schema.js";
 import { singleCredentialOperation } from "../graphql/single-credential-operation.js";
 import { dpopChallengePlugin } from "./challenge.js";
 import type { ServerRuntime } from "./configuration.js";
@@ -21,6 +21,7 @@ import { stepUpChallengePlugin } from "./step-up-challenge.js";
 export async function startApollo(
   app: FastifyInstance,
   { config, logger }: ServerRuntime,
+  schema: GraphQLSchema,
 ): Promise<ApolloServer<GraphQLContext>> {
   const dev = config.env === "development";
   const queryLimits = graphqlLimits(config.graphqlLimits);
@@ -46,7 +47,7 @@ export async function startApollo(
     serviceUnavailablePlugin(),
   ];
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: buildSchema(),
+    schema,
     plugins,
     introspection: config.http.introspection,
     csrfPrevention: true,

@@ -3,6 +3,7 @@ import type { TokenVerifier } from "../auth/authenticate.js";
 import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config/config.js";
 import { type Database, openDatabase } from "../db/database.js";
+import type { HoldfastModule } from "../graphql/module-definition.js";
 import { createLogger } from "../logger.js";
 
 export interface CreateServerOptions {
@@ -16,6 +17,8 @@ export interface CreateServerOptions {
    * with given scopes without minting tokens, through the real authentication and revocation checks.
    */
   wrapTokenVerifier?: (verifier: TokenVerifier) => TokenVerifier;
+  /** Your types, composed with the core's (DESIGN.md, "modules"). */
+  modules?: readonly HoldfastModule[];
 }
 
 /** Step 1 of `createServer`: what every later step reads, with the defaults filled in. */

@@ -4,6 +4,7 @@ import type { KeyStore } from "../auth/keys/key-store.js";
 import type { RevocationSet } from "../auth/sessions/revocation.js";
 import type { Database } from "../db/database.js";
 import type { Services } from "../graphql/context.js";
+import { buildSchema } from "../graphql/schema.js";
 import { startApollo } from "./apollo.js";
 import { type CreateServerOptions, resolveConfiguration } from "./configuration.js";
 import { installDrainingRefusal } from "./draining.js";
@@ -37,6 +38,8 @@ export interface HoldfastServer {
  * module: configuration → stores → services → background work → HTTP app → Apollo → routes.
  */
 export async function createServer(options: CreateServerOptions): Promise<HoldfastServer> {
+  // Composed and checked before anything opens: default deny stops a server with an undecided field.
+  const schema = buildSchema({ modules: options.modules ?? [] });
   const runtime = await resolveConfiguration(options);
   const opened = await openStores(runtime);
   const stores = options.wrapTokenVerifier
@@ -48,7 +51,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
   const app = createHttpApp(runtime);
   // Before the routes: after SIGTERM, a request still arriving is a retryable GraphQL 503.
   const draining = installDrainingRefusal(app);
-  const apollo = await startApollo(app, runtime);
+  const apollo = await startApollo(app, runtime, schema);
   const context = graphqlContext(runtime, stores, services);
   await registerGraphqlRoute(app, runtime, { apollo, context, nonces: stores.nonces });
   registerOperationalRoutes(app, runtime, stores);
@@ -65,7 +68,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     nonces: stores.nonces,
     redis: stores.infrastructure.redis,
   });
-  const subscriptions = registerSubscriptions(app, runtime, stores, services);
+  const subscriptions = registerSubscriptions(app, runtime, stores, services, schema);
 
   let closed = false;
   return {

@@ -52,7 +52,7 @@ describe("start-up against a database that cannot serve this release", () => {
   it("the production entry point prints that one line and exits 1, without a trace", async () => {
     const empty = await createEmptyDatabase("holdfast_startup");
     try {
-      const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
         cwd: PROJECT_ROOT,
         env: {
           PATH: process.env.PATH ?? "",

@@ -1,4 +1,4 @@
-// SIGTERM to `src/server/main.ts` (the production entry point) while a slow request is in flight.
+// SIGTERM to `src/main.ts` (the production entry point) while a slow request is in flight.
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
@@ -89,7 +89,7 @@ function pipeline(port: number) {
 describe("graceful shutdown", () => {
   it("finishes an in-flight login after SIGTERM, answers a request that still arrives with a retryable GraphQL 503, refuses new connections and exits 0", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: PROJECT_ROOT,
       env: {
         PATH: process.env.PATH ?? "",

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import type { GraphQLSchema } from "graphql";
 import { createFormatError } from "../../errors/format-error.js";
 import type { Services } from "../../graphql/context.js";
-import { buildSchema } from "../../graphql/schema.js";
 import type { ServerRuntime } from "../configuration.js";
 import { authenticationDeps } from "../graphql-context.js";
 import { graphqlLimits } from "../security/graphql-limits.js";
@@ -17,13 +17,14 @@ export function registerSubscriptions(
   runtime: ServerRuntime,
   stores: ServerStores,
   services: Services,
+  schema: GraphQLSchema,
 ): SubscriptionServer {
   const { config, clock, logger } = runtime;
   const limits = graphqlLimits(config.graphqlLimits);
   return attachSubscriptions({
     httpServer: app.server,
-    // Built from the same SDL, resolvers and permission map as Apollo's (buildSchema).
-    schema: buildSchema(),
+    // The same schema object as Apollo's: one SDL, one set of resolvers, one permission layer.
+    schema,
     config,
     clock,
     logger,
