@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import pino, { type Logger } from "pino";
 import type { Config } from "./config/config.js";
 
@@ -20,7 +21,7 @@ export function createLogger(config: Config["log"]): Logger {
       ],
       censor: "[redacted]",
     },
-    ...(config.pretty
+    ...(config.pretty && prettyPrinterInstalled()
       ? {
           transport: {
             target: "pino-pretty",
@@ -29,6 +30,16 @@ export function createLogger(config: Config["log"]): Logger {
         }
       : {}),
   });
+}
+
+/** pino-pretty is a devDependency: an application that installed Holdfast logs JSON unless it adds it. */
+function prettyPrinterInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve("pino-pretty");
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** A short, non-reversible stand-in for a token in logs: enough to correlate, useless to replay. */

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
@@ -6,6 +7,7 @@ import { describeStartupFailure } from "../db/startup-check.js";
 import type { HoldfastModule } from "../graphql/module-definition.js";
 import { createLogger } from "../logger.js";
 import { createServer, type HoldfastServer } from "./create-server.js";
+import { DEMO_SOURCE_DIR } from "./demo/build-demo-assets.js";
 import { startupBanner } from "./startup-banner.js";
 
 export interface CreateHoldfastOptions {
@@ -62,8 +64,9 @@ const SHUTDOWN_GRACE_MS = 10_000;
  * a field no rule decides stops here, with every such field named — and nothing listens yet.
  */
 export async function createHoldfast(options: CreateHoldfastOptions = {}): Promise<Holdfast> {
-  const config = loadConfig(options.env ? { ...options.env } : undefined);
-  const logger = options.logger ?? createLogger(config.log);
+  const loaded = loadConfig(options.env ? { ...options.env } : undefined);
+  const logger = options.logger ?? createLogger(loaded.log);
+  const config = withDemoIfShipped(loaded, logger);
   let server: HoldfastServer;
   try {
     server = await createServer({
@@ -123,6 +126,16 @@ export async function createHoldfast(options: CreateHoldfastOptions = {}): Promi
         : String(address);
     },
   };
+}
+
+/**
+ * The security console (/demo) is the notes demo's page, bundled from the repository's sources at
+ * start: an installed package has neither, so there it is off, said once, instead of failing.
+ */
+function withDemoIfShipped(config: Config, logger: Logger): Config {
+  if (!config.http.demo || existsSync(DEMO_SOURCE_DIR)) return config;
+  logger.info("the security console (/demo) ships with Holdfast's repository, not its package: off");
+  return Object.freeze({ ...config, http: Object.freeze({ ...config.http, demo: false }) });
 }
 
 function exitGracefullyOnSignals(close: () => Promise<void>, logger: Logger): void {

@@ -9,6 +9,7 @@ import { type Viewer, viewerOf } from "../auth/viewer.js";
 import { grantedScopes, type Role } from "../authz/scopes.js";
 import { type Clock, epochSeconds, systemClock } from "../clock.js";
 import { loadConfig } from "../config/config.js";
+import type { HoldfastModule } from "../graphql/module-definition.js";
 import { createServer, type HoldfastServer } from "../server/create-server.js";
 
 /**
@@ -49,6 +50,8 @@ export interface TestViewer {
 }
 
 export interface TestingServerOptions {
+  /** Your modules, composed with the core exactly as `createHoldfast` composes them. */
+  readonly modules?: readonly HoldfastModule[];
   /** Settings (environment variable names) over the test defaults: silent logs, cheap argon2. */
   readonly env?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
@@ -100,6 +103,7 @@ export async function createTestingServer(options: TestingServerOptions = {}): P
       config,
       clock,
       logger: pino({ level: "silent" }),
+      modules: options.modules ?? [],
       wrapTokenVerifier: (real): TokenVerifier => ({
         async verify(token) {
           if (!token.startsWith(TESTING_PREFIX)) return real.verify(token);
