@@ -66,7 +66,7 @@ export interface HoldfastModule {
 const MODULE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 /** Checks what can be checked alone; the rest (SDL, rules, scopes) when the server composes modules. */
-export function defineModule<const M extends HoldfastModule>(module: M): M {
+export function defineModule(module: HoldfastModule): HoldfastModule {
   if (typeof module !== "object" || module === null) throw new TypeError("defineModule needs an object");
   if (typeof module.name !== "string" || !MODULE_NAME.test(module.name)) {
     throw new TypeError(
@@ -76,5 +76,5 @@ export function defineModule<const M extends HoldfastModule>(module: M): M {
   if (typeof module.typeDefs !== "string" || module.typeDefs.trim() === "") {
     throw new TypeError(`module ${module.name}: typeDefs must be a non-empty SDL string`);
   }
-  return Object.freeze(module);
+  return Object.freeze({ ...module });
 }

@@ -24,6 +24,11 @@ export type ViewerSpec =
       /** An existing user instead of a new one; a new session is started for it. */
       readonly userId?: string;
       readonly revoked?: boolean;
+      /**
+       * How long ago the viewer signed in (default 0: just now). Past a field's `@stepUp(maxAge)`,
+       * the field answers `insufficient_user_authentication`, as for a real token that old.
+       */
+      readonly signedInSecondsAgo?: number;
     };
 
 export interface OperationResult<TData = Record<string, unknown>> {
@@ -156,7 +161,10 @@ export async function createTestingServer(options: TestingServerOptions = {}): P
       scopes,
       jkt: null,
       client,
-      authentication: byPassword(clock),
+      authentication: {
+        ...byPassword(clock),
+        authTime: epochSeconds(clock.now()) - Math.max(0, Math.floor(spec.signedInSecondsAgo ?? 0)),
+      },
     });
     if (spec.revoked) {
       await services.sessions.revoke({
