@@ -27,7 +27,8 @@ module.exports = {
       comment:
         "The GraphQL layer (SDL, resolvers, generated types, context) is read only by itself and the server.",
       // src/testing is the `./testing` package entry: it assembles the schema as the server does.
-      from: { path: "^src/", pathNot: "^src/(server|graphql|testing)/" },
+      // src/index.ts is the public entry: it re-exports what modules build on.
+      from: { path: "^src/", pathNot: "^src/((server|graphql|testing)/|index\\.ts$)" },
       to: { path: "^src/graphql/" },
     },
     {
@@ -91,6 +92,22 @@ module.exports = {
         "graphql-shield's defaults are unsafe for us: only src/authz/shield.ts may import it (STYLE.md).",
       from: { path: "^src/", pathNot: "^src/authz/shield\\.ts$" },
       to: { path: "node_modules/(graphql-shield|graphql-middleware)/" },
+    },
+    {
+      name: "core-imports-no-module",
+      severity: "error",
+      comment:
+        "The core offers seams and imports no domain (DESIGN.md, modules): only the composition root, src/main.ts, names a module.",
+      from: { path: "^src/", pathNot: "^src/(modules/|main\\.ts$)" },
+      to: { path: "^src/modules/" },
+    },
+    {
+      name: "modules-use-only-the-public-entry",
+      severity: "error",
+      comment:
+        "A module is written as a user's would be: against `holdfast` (src/index.ts) alone, so it survives the core's upgrades.",
+      from: { path: "^src/modules/([^/]+)/" },
+      to: { path: "^src/", pathNot: "^src/(index\\.ts$|modules/$1/)" },
     },
     {
       name: "src-not-to-tests",
