@@ -52,7 +52,24 @@ export function checkSubscribeRequest(
     );
   }
   const operation = getOperationAST(document, payload.operationName);
-  if (operation && operation.operation !== "subscription") {
+  if (!operation) {
+    // Several operations and no operationName, or a name the document does not define: the
+    // client's mistake, answered as one (graphql-js would fail it later, as an internal error).
+    rules.logger.info(
+      { operationName: payload.operationName ?? null },
+      "subscribe refused: no operation to run in the document",
+    );
+    return [
+      clientError(
+        payload.operationName
+          ? `No operation named "${payload.operationName}" in the document`
+          : "The document has several operations: name the one to run in operationName",
+        "BAD_USER_INPUT",
+        "operation_not_found",
+      ),
+    ];
+  }
+  if (operation.operation !== "subscription") {
     // Queries and mutations have one home, HTTP, with its cookies, limits and logs.
     return [
       clientError(

@@ -1,0 +1,51 @@
+// A client's mistake over WebSocket is answered as the client's (BAD_USER_INPUT and a reason),
+// logged at info at most, never as an internal error with a stack trace; and a renewal reads its
+// payload's keys as connection_init does (as HTTP header names, case-insensitive).
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { registerUser, useListeningServer } from "../support/test-server.js";
+import { bearer, connect } from "./support/ws-client.js";
+
+const logLines: { level: number; msg: string }[] = [];
+const t = useListeningServer(
+  { RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000", RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000" },
+  { logger: pino({ level: "info" }, { write: (line: string) => void logLines.push(JSON.parse(line)) }) },
+);
+
+const TWO_OPERATIONS = `
+  subscription A { noteEvents { kind } }
+  subscription B { noteEvents { noteId } }
+`;
+
+describe("a subscribe whose document names no operation to run", () => {
+  it.each([
+    ["no operationName", undefined],
+    ["an unknown operationName", "C"],
+  ])(
+    "with several operations and %s is BAD_USER_INPUT operation_not_found, logged at info",
+    async (_, name) => {
+      const alice = await registerUser(t);
+      const client = await connect(t.base);
+      await client.init({ authorization: bearer(alice.accessToken) });
+      const logged = logLines.length;
+      client.send({
+        id: "1",
+        type: "subscribe",
+        payload: { query: TWO_OPERATIONS, ...(name ? { operationName: name } : {}) },
+      });
+      const answer = await client.next((m) => m.id === "1");
+      expect(answer.type).toBe("error");
+      expect(answer.payload).toEqual([
+        expect.objectContaining({ extensions: { code: "BAD_USER_INPUT", reason: "operation_not_found" } }),
+      ]);
+      const lines = logLines.slice(logged);
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+      expect(lines.some((l) => l.level === 30 && /no operation/.test(l.msg))).toBe(true);
+      // The connection stays usable: naming the operation works.
+      client.send({ id: "2", type: "subscribe", payload: { query: TWO_OPERATIONS, operationName: "B" } });
+      await expect.poll(() => t.server.subscriptions.streams).toBeGreaterThan(0);
+      expect(client.isClosed()).toBe(false);
+      client.close();
+    },
+  );
+});
