@@ -3,7 +3,8 @@
 // payload's keys as connection_init does (as HTTP header names, case-insensitive).
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { registerUser, useListeningServer } from "../support/test-server.js";
+import { REFRESH, registerUser, useListeningServer } from "../support/test-server.js";
+import { subscribeAs } from "./support/live-harness.js";
 import { bearer, connect } from "./support/ws-client.js";
 
 const logLines: { level: number; msg: string }[] = [];
@@ -48,4 +49,19 @@ describe("a subscribe whose document names no operation to run", () => {
       client.close();
     },
   );
+});
+
+describe("renewal in a ping", () => {
+  it("reads `Authorization` as `authorization`, as connection_init does", async () => {
+    const alice = await registerUser(t);
+    const client = await subscribeAs(t, t.base, bearer(alice.accessToken));
+    const refreshed = await t.gql<{ refresh: { accessToken: string; expiresAt: string } }>(REFRESH, {
+      variables: { token: alice.refreshToken },
+    });
+    const renewed = refreshed.body.data!.refresh;
+    client.send({ type: "ping", payload: { Authorization: bearer(renewed.accessToken) } });
+    const pong = await client.next((m) => m.type === "pong");
+    expect(pong.payload).toEqual({ expiresAt: expect.any(String) });
+    client.close();
+  });
 });

@@ -3,6 +3,7 @@ import type { Authentication } from "../../auth/authenticate.js";
 import {
   type AuthenticationDeps,
   authenticatePayload,
+  payloadValues,
   refuse,
 } from "./connection-authentication.js";
 import type { LiveConnection } from "./live-connection.js";
@@ -18,7 +19,7 @@ export async function answerPing(
   auth: AuthenticationDeps,
   logger: Logger,
 ): Promise<void> {
-  if (!payload || !("authorization" in payload)) {
+  if (payloadValues(payload, "authorization").length === 0) {
     await connection.send(JSON.stringify({ type: "pong" }));
     return;
   }
