@@ -65,3 +65,16 @@ describe("renewal in a ping", () => {
     client.close();
   });
 });
+
+describe("a subscription over HTTP", () => {
+  it("is refused whole with HTTP 400, BAD_USER_INPUT websocket_required", async () => {
+    const alice = await registerUser(t);
+    const answer = await t.gql("subscription { noteEvents { kind } }", { token: alice.accessToken });
+    expect(answer.status).toBe(400);
+    expect(answer.body.data).toBeUndefined();
+    expect(answer.body.errors?.[0]?.extensions).toMatchObject({
+      code: "BAD_USER_INPUT",
+      reason: "websocket_required",
+    });
+  });
+});
