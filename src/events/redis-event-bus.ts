@@ -75,6 +75,11 @@ export class RedisEventBus implements EventBus {
     return this.local.add(checkTopic(topic), listener);
   }
 
+  /** Topics with a listener on this instance now. */
+  get topicCount(): number {
+    return this.local.topicCount;
+  }
+
   async close(): Promise<void> {
     this.local.clear();
   }
