@@ -79,6 +79,21 @@ module.exports = {
       to: { path: "^src/", pathNot: LEAVES },
     },
     {
+      name: "events-and-subscriptions-know-no-module",
+      severity: "error",
+      comment:
+        "The event bus and the subscription server carry any module's topics (issue 24): they name none.",
+      from: { path: "^src/(events|server/subscriptions)/" },
+      to: { path: "^src/notes/" },
+    },
+    {
+      name: "events-below-services",
+      severity: "error",
+      comment: "The event bus is a service's tool: it imports only leaves (a service may publish).",
+      from: { path: "^src/events/" },
+      to: { path: "^src/", pathNot: `${LEAVES}|^src/events/` },
+    },
+    {
       name: "db-below-everything",
       severity: "error",
       comment: "The database layer imports only leaves and its generated clients.",

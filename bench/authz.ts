@@ -22,6 +22,7 @@ import type { AuthorizationMode } from "../src/authz/shield.js";
 import { systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config/config.js";
 import { createFormatError } from "../src/errors/format-error.js";
+import { httpEvents, InProcessEventBus } from "../src/events/index.js";
 import type { GraphQLContext, Services } from "../src/graphql/context.js";
 import { buildSchema } from "../src/graphql/schema.js";
 import type { NoteModel } from "../src/notes/note-model.js";
@@ -88,6 +89,7 @@ function contextFactory(services: Services, viewer: Viewer) {
     refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
     loaders: { user: new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids)) },
     stepUp: { maxAgeSeconds: 300, clock: systemClock },
+    events: httpEvents(new InProcessEventBus()),
   });
 }
 

@@ -7,10 +7,10 @@ import type { SessionService } from "../auth/sessions/session-service.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { StepUpPolicy } from "../authz/field-rule.js";
 import { UnauthenticatedError } from "../errors/app-error.js";
+import type { ModuleEvents } from "../events/index.js";
 import type { NoteService } from "../notes/note-service.js";
 import type { UserModel } from "../users/user-model.js";
 import type { UserService } from "../users/user-service.js";
-import type { LiveStreams } from "./live.js";
 
 /** Long-lived services, shared by every request. */
 export interface Services {
@@ -39,8 +39,11 @@ export interface GraphQLContext {
   readonly services: Services;
   readonly refreshCookie: RefreshCookie;
   readonly loaders: { readonly user: DataLoader<string, UserModel | null> };
-  /** A WebSocket subscription's event streams; absent over HTTP. */
-  readonly live?: LiveStreams;
+  /**
+   * Publish to a topic from anywhere; subscribe inside a subscription field's `subscribe` (over
+   * WebSocket: a stream bound to the connection; over HTTP: BAD_USER_INPUT websocket_required).
+   */
+  readonly events: ModuleEvents;
   /** What step-up rules (RFC 9470) read: STEP_UP_MAX_AGE_SECONDS and the clock. */
   readonly stepUp: StepUpPolicy;
 }

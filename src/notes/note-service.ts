@@ -2,9 +2,10 @@ import type { Clock } from "../clock.js";
 import type { Prisma } from "../db/database.js";
 import { withDatabase } from "../db/errors.js";
 import { BadUserInputError, NotFoundError } from "../errors/app-error.js";
+import type { EventBus } from "../events/index.js";
 import { newId } from "../ids.js";
 import { type Page, pageArgs, toPage } from "../pagination.js";
-import type { NoteEventBus } from "./note-events.js";
+import { NOTES_TOPIC, type NoteEventModel } from "./note-events.js";
 import type { NoteModel } from "./note-model.js";
 
 export const MAX_TITLE_LENGTH = 200;
@@ -31,8 +32,12 @@ export class NoteService {
     private readonly prisma: Prisma,
     private readonly clock: Clock,
     /** Where `noteEvents` subscriptions learn of writes; none in tools that only read. */
-    private readonly events: Pick<NoteEventBus, "publish"> | null = null,
+    private readonly events: Pick<EventBus, "publish"> | null = null,
   ) {}
+
+  private published(event: NoteEventModel): void {
+    this.events?.publish(NOTES_TOPIC, event);
+  }
 
   async findById(id: string): Promise<NoteModel | null> {
     return withDatabase(() => this.prisma.note.findUnique({ where: { id } }));
@@ -65,7 +70,7 @@ export class NoteService {
       createdAt: now,
     };
     const note = await withDatabase(() => this.prisma.note.create({ data }));
-    this.events?.publish({ kind: "CREATED", noteId: note.id, note });
+    this.published({ kind: "CREATED", noteId: note.id, note });
     return note;
   }
 
@@ -83,14 +88,14 @@ export class NoteService {
     if (count === 0) throw new NotFoundError("Note not found");
     const note = await this.findById(id);
     if (!note) throw new NotFoundError("Note not found");
-    this.events?.publish({ kind: "UPDATED", noteId: note.id, note });
+    this.published({ kind: "UPDATED", noteId: note.id, note });
     return note;
   }
 
   async delete(ownerId: string, id: string): Promise<boolean> {
     const { count } = await withDatabase(() => this.prisma.note.deleteMany({ where: { id, ownerId } }));
     if (count === 0) throw new NotFoundError("Note not found");
-    this.events?.publish({ kind: "DELETED", noteId: id, note: null });
+    this.published({ kind: "DELETED", noteId: id, note: null });
     return true;
   }
 }

@@ -16,6 +16,7 @@ import { hideSuggestions } from "./security/hide-suggestions.js";
 import { requestLogPlugin } from "./security/request-log.js";
 import { serviceUnavailablePlugin } from "./service-unavailable-plugin.js";
 import { stepUpChallengePlugin } from "./step-up-challenge.js";
+import { websocketRequiredPlugin } from "./websocket-required-plugin.js";
 
 /** Step 5 of `createServer`: Apollo Server with its limits and plugins, started (not yet mounted). */
 export async function startApollo(
@@ -33,6 +34,7 @@ export async function startApollo(
     dpopChallengePlugin(resourceMetadataUrl(config)),
     // RFC 9470: an operation refused whole for want of a recent authentication is a 401 + challenge.
     stepUpChallengePlugin(),
+    websocketRequiredPlugin(),
     dev
       ? sandboxLandingPage({
           endpointUrl: `${config.server.publicUrl}${config.server.graphqlPath}`,

@@ -4,6 +4,7 @@ import { type Authentication, authenticate } from "../auth/authenticate.js";
 import { verifyDpopProof } from "../auth/dpop/index.js";
 import { AppError, UnauthenticatedError } from "../errors/app-error.js";
 import { toGraphQLError } from "../errors/format-error.js";
+import { httpEvents } from "../events/index.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
 import { challengeHeaders } from "./challenge.js";
 import type { ServerRuntime } from "./configuration.js";
@@ -60,6 +61,7 @@ export function graphqlContext(
   const { config } = runtime;
   const auth = authenticationDeps(runtime, stores);
   const refreshCookie = refreshCookieFor(config);
+  const events = httpEvents(stores.infrastructure.events);
 
   return async (request, reply) => {
     const authorization = headerValues(request, "authorization");
@@ -91,6 +93,7 @@ export function graphqlContext(
       services,
       refreshCookie: refreshCookie(request, reply),
       loaders: { user: new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids)) },
+      events,
       stepUp: { maxAgeSeconds: config.stepUp.maxAgeSeconds, clock: runtime.clock },
     };
   };

@@ -6,8 +6,7 @@ import { RedisRevocationBus } from "../auth/sessions/redis-revocation-bus.js";
 import { InProcessRevocationBus, type RevocationBus } from "../auth/sessions/revocation.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/config.js";
-import { InProcessNoteEventBus, type NoteEventBus } from "../notes/note-events.js";
-import { RedisNoteEventBus } from "../notes/redis-note-events.js";
+import { type EventBus, InProcessEventBus, RedisEventBus } from "../events/index.js";
 import { createRedis } from "./redis.js";
 
 /**
@@ -17,8 +16,8 @@ import { createRedis } from "./redis.js";
 export interface Infrastructure {
   readonly bus: RevocationBus;
   readonly replayStore: ReplayStore;
-  /** Note events for subscriptions: in process, or between instances over Redis pub/sub. */
-  readonly noteEvents: NoteEventBus;
+  /** Topic events (context.events): in process, or between instances over Redis pub/sub. */
+  readonly events: EventBus;
   /** The command connection, or null on the embedded default. */
   readonly redis: Redis | null;
   /** Whether revocations reach this instance by pub/sub now; when false, the caller polls the database. */
@@ -40,31 +39,26 @@ export async function createInfrastructure(
   const local = new MemoryReplayStore(clock, { maxEntries: config.dpop.replayCacheMaxEntries, logger });
   if (!config.redis) {
     const bus = new InProcessRevocationBus();
-    const noteEvents = new InProcessNoteEventBus();
+    const events = new InProcessEventBus();
     return {
       bus,
       replayStore: local,
-      noteEvents,
+      events,
       redis: null,
       busHealthy: () => config.database.provider === "sqlite",
       health: () => ({}),
       onResync: () => {},
       close: async () => {
         await bus.close();
-        await noteEvents.close();
+        await events.close();
       },
     };
   }
   const redis = createRedis(config.redis.url, logger, "commands");
   const subscriber = createRedis(config.redis.url, logger, "revocations");
   const bus = new RedisRevocationBus(redis, subscriber, logger, `${config.redis.keyPrefix}revocations`);
-  const eventSubscriber = createRedis(config.redis.url, logger, "note-events");
-  const noteEvents = new RedisNoteEventBus(
-    redis,
-    eventSubscriber,
-    logger,
-    `${config.redis.keyPrefix}note-events`,
-  );
+  const eventSubscriber = createRedis(config.redis.url, logger, "events");
+  const events = new RedisEventBus(redis, eventSubscriber, logger, `${config.redis.keyPrefix}events`);
   // Start degraded rather than not at all: the poller covers revocations until Redis answers.
   await Promise.race([
     Promise.all([
@@ -74,7 +68,7 @@ export async function createInfrastructure(
           logger.warn({ err: error }, "Redis unavailable at start: revocations by polling"),
         ),
       // Logged by the bus itself when an event cannot be published.
-      noteEvents.start().catch(() => {}),
+      events.start().catch(() => {}),
     ]),
     new Promise((resolve) => setTimeout(resolve, CONNECT_WAIT_MS).unref()),
   ]);
@@ -85,14 +79,14 @@ export async function createInfrastructure(
       local,
       logger,
     ),
-    noteEvents,
+    events,
     redis,
     busHealthy: () => bus.healthy,
     health: () => ({ redis: bus.healthy ? "ok" : "down" }),
     onResync: (listener) => bus.onResync(listener),
     async close() {
       await bus.close();
-      await noteEvents.close();
+      await events.close();
       redis.disconnect();
       subscriber.disconnect();
       eventSubscriber.disconnect();

@@ -68,7 +68,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   });
   return {
     users,
-    notes: new NoteService(prisma, clock, infrastructure.noteEvents),
+    notes: new NoteService(prisma, clock, infrastructure.events),
     sessions,
     auth,
     keys: {

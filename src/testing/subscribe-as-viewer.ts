@@ -2,10 +2,9 @@ import DataLoader from "dataloader";
 import { type ExecutionResult, GraphQLError, type GraphQLSchema, parse, validate } from "graphql";
 import { type Viewer, viewerOf } from "../auth/viewer.js";
 import { systemClock } from "../clock.js";
+import { ConnectionStreams, InProcessEventBus } from "../events/index.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
 import { buildSchema } from "../graphql/schema.js";
-import { InProcessNoteEventBus, type NoteEventModel } from "../notes/note-events.js";
-import { EventQueue } from "../server/subscriptions/event-queue.js";
 import { subscribePerEvent } from "../server/subscriptions/subscription-execution.js";
 import type { UserModel } from "../users/user-model.js";
 
@@ -16,8 +15,11 @@ export interface TestViewer {
 }
 
 export interface ViewerSubscription {
-  /** Delivers a note event to this subscription (as a write would, through the bus). */
-  publish(event: NoteEventModel): void;
+  /**
+   * Publishes to a topic of the bus this subscription listens on, as a module's write would
+   * (`context.events.publish`): the payload arrives as JSON, Dates as ISO strings.
+   */
+  publish(topic: string, payload: unknown): void;
   /** The next result: data and per-field errors, as a client would get it. */
   next(): Promise<ExecutionResult>;
   /** The result of starting the stream when it was refused (no notes:read, anonymous), else null. */
@@ -31,7 +33,7 @@ export interface ViewerSubscription {
  * viewer). For resolver and permission tests of live data:
  *
  *   const sub = await subscribeAsViewer({ viewer: { scopes: ["notes:read"] }, query: "subscription { noteEvents { kind note { body } } }" });
- *   sub.publish({ kind: "CREATED", noteId: note.id, note });
+ *   sub.publish("notes", { kind: "CREATED", noteId: note.id, note });
  *   expect((await sub.next()).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
  */
 export async function subscribeAsViewer(options: {
@@ -43,7 +45,12 @@ export async function subscribeAsViewer(options: {
   schema?: GraphQLSchema;
 }): Promise<ViewerSubscription> {
   const schema = options.schema ?? buildSchema();
-  const bus = new InProcessNoteEventBus();
+  const bus = new InProcessEventBus();
+  // No socket to fall behind on: a generous queue, and an overflow that just ends the streams.
+  const streams: ConnectionStreams = new ConnectionStreams(bus, {
+    maxQueuedEvents: 10_000,
+    onOverflow: () => streams.endAll(),
+  });
   const viewer: Viewer | null = options.viewer
     ? viewerOf({
         userId: options.viewer.userId ?? "viewer",
@@ -77,18 +84,7 @@ export async function subscribeAsViewer(options: {
     refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
     loaders: { user: new DataLoader(users) },
     stepUp: { maxAgeSeconds: 300, clock: systemClock },
-    live: {
-      noteEvents: () => {
-        let stop = () => {};
-        const queue = new EventQueue<NoteEventModel>(
-          10_000,
-          () => {},
-          () => stop(),
-        );
-        stop = bus.subscribe((event) => queue.push(event));
-        return queue;
-      },
-    },
+    events: streams.events,
   });
   const document = parse(options.query);
   const invalid = validate(schema, document);
@@ -110,7 +106,7 @@ export async function subscribeAsViewer(options: {
     };
   }
   return {
-    publish: (event) => bus.publish(event),
+    publish: (topic, payload) => bus.publish(topic, payload),
     next: async () => {
       const result = await started.next();
       if (result.done) throw new Error("the subscription ended");

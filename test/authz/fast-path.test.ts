@@ -12,6 +12,7 @@ import type { FieldRule } from "../../src/authz/field-rule.js";
 import { permissions } from "../../src/authz/permissions.js";
 import { grantedScopes } from "../../src/authz/scopes.js";
 import { schemaFields } from "../../src/authz/shield.js";
+import { httpEvents, InProcessEventBus } from "../../src/events/index.js";
 import type { GraphQLContext, Services } from "../../src/graphql/context.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
@@ -185,6 +186,7 @@ function context(viewer: Viewer | null, mutation: boolean): GraphQLContext {
     refreshCookie: { read: () => "refresh-cookie", set: () => {}, clear: () => {} },
     loaders: { user: new DataLoader((ids: readonly string[]) => t.server.services.users.findManyByIds(ids)) },
     stepUp: { maxAgeSeconds: 300, clock: t.clock },
+    events: httpEvents(new InProcessEventBus()),
   };
 }
 

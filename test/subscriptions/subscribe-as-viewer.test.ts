@@ -12,7 +12,7 @@ describe("subscribeAsViewer", () => {
       viewer: { userId: "alice", scopes: ["notes:read"] },
       query: QUERY,
     });
-    own.publish({ kind: "CREATED", noteId: "n1", note });
+    own.publish("notes", { kind: "CREATED", noteId: "n1", note });
     expect(await own.next()).toEqual({
       data: {
         noteEvents: {
@@ -26,7 +26,7 @@ describe("subscribeAsViewer", () => {
       viewer: { userId: "bob", scopes: ["notes:read"] },
       query: QUERY,
     });
-    other.publish({ kind: "CREATED", noteId: "n1", note });
+    other.publish("notes", { kind: "CREATED", noteId: "n1", note });
     const result = await other.next();
     expect(result.data).toEqual({
       noteEvents: { kind: "CREATED", noteId: "n1", note: { title: "t", body: null, owner: { id: "alice" } } },

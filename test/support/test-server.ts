@@ -1,5 +1,5 @@
 import type { AddressInfo } from "node:net";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { type Config, loadConfig } from "../../src/config/config.js";
 import type { Database } from "../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../src/server/create-server.js";
@@ -54,12 +54,17 @@ export interface TestServer {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { clock?: FakeClock; database?: Database & { url: string } } = {},
+  options: { clock?: FakeClock; database?: Database & { url: string }; logger?: Logger } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new FakeClock(new Date());
   const database = options.database ?? (await createTestDatabase());
   const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: database.url });
-  const server = await createServer({ config, clock, database, logger: pino({ level: "silent" }) });
+  const server = await createServer({
+    config,
+    clock,
+    database,
+    logger: options.logger ?? pino({ level: "silent" }),
+  });
   return {
     server,
     config,
@@ -192,10 +197,13 @@ export function useTestServer(
  * One test server for the whole file, listening on a real socket (see useForFile):
  * `const t = useListeningServer(env)`; `t.base` is its origin, e.g. `http://127.0.0.1:PORT`.
  */
-export function useListeningServer(env: Record<string, string> = {}): TestServer & { base: string } {
+export function useListeningServer(
+  env: Record<string, string> = {},
+  options: Parameters<typeof startTestServer>[1] = {},
+): TestServer & { base: string } {
   return useForFile(
     async () => {
-      const t = await startTestServer(env);
+      const t = await startTestServer(env, options);
       return Object.assign(t, { base: await t.listen() });
     },
     (t) => t.close(),

@@ -2,12 +2,10 @@ import DataLoader from "dataloader";
 import type { WebSocket } from "ws";
 import type { Authentication } from "../../auth/authenticate.js";
 import type { Viewer } from "../../auth/viewer.js";
+import { ConnectionStreams, type EventBus } from "../../events/index.js";
 import type { GraphQLContext, RefreshCookie, Services } from "../../graphql/context.js";
-import type { LiveStreams } from "../../graphql/live.js";
-import type { NoteEventBus, NoteEventModel } from "../../notes/note-events.js";
 import type { UserModel } from "../../users/user-model.js";
 import type { ConnectionRegistry } from "./connection-registry.js";
-import { EventQueue } from "./event-queue.js";
 
 /** No refresh cookie travels over a WebSocket: `refresh` and `login` are HTTP operations. */
 const NO_COOKIE: RefreshCookie = { read: () => null, set: () => {}, clear: () => {} };
@@ -15,7 +13,7 @@ const NO_COOKIE: RefreshCookie = { read: () => null, set: () => {}, clear: () =>
 export interface LiveConnectionDeps {
   readonly registry: ConnectionRegistry;
   readonly services: Services;
-  readonly noteEvents: NoteEventBus;
+  readonly events: EventBus;
   readonly maxQueuedEvents: number;
   readonly maxBufferedBytes: number;
   /** Step-up rules (RFC 9470) read the same window and clock as over HTTP. */
@@ -35,39 +33,24 @@ const eventLoaders = new WeakMap<object, DataLoader<string, UserModel | null>>()
 export class LiveConnection {
   viewer: Viewer | null = null;
   proofJkt: string | null = null;
-  private readonly queues = new Set<EventQueue<NoteEventModel>>();
+  private readonly streams: ConnectionStreams;
   private closed = false;
-
-  readonly streams: LiveStreams = {
-    noteEvents: () => {
-      let stop: () => void = () => {};
-      const queue: EventQueue<NoteEventModel> = new EventQueue(
-        this.deps.maxQueuedEvents,
-        () => this.close(1008, "slow_consumer"),
-        () => {
-          stop();
-          this.queues.delete(queue);
-        },
-      );
-      if (this.closed) {
-        queue.end();
-        return queue;
-      }
-      this.queues.add(queue);
-      stop = this.deps.noteEvents.subscribe((event) => queue.push(event));
-      return queue;
-    },
-  };
 
   constructor(
     readonly socket: WebSocket,
     readonly address: string,
     readonly userAgent: string | null,
     private readonly deps: LiveConnectionDeps,
-  ) {}
+  ) {
+    // Any topic, any module: one queue per subscription, one slow-consumer rule for all.
+    this.streams = new ConnectionStreams(deps.events, {
+      maxQueuedEvents: deps.maxQueuedEvents,
+      onOverflow: () => this.close(1008, "slow_consumer"),
+    });
+  }
 
   get streamCount(): number {
-    return this.queues.size;
+    return this.streams.size;
   }
 
   get isClosed(): boolean {
@@ -87,11 +70,13 @@ export class LiveConnection {
    * graphql-shield's per-request cache empty, so a renewal that narrowed the scopes applies to
    * the next event.
    */
-  context(event?: NoteEventModel): GraphQLContext {
-    let loader = event ? eventLoaders.get(event) : undefined;
+  context(event?: unknown): GraphQLContext {
+    // A payload is a frozen JSON value shared by every subscriber (src/events): objects key the cache.
+    const shared = typeof event === "object" && event !== null ? event : undefined;
+    let loader = shared ? eventLoaders.get(shared) : undefined;
     if (!loader) {
       loader = new DataLoader((ids: readonly string[]) => this.deps.services.users.findManyByIds(ids));
-      if (event) eventLoaders.set(event, loader);
+      if (shared) eventLoaders.set(shared, loader);
     }
     return {
       viewer: this.viewer,
@@ -100,7 +85,7 @@ export class LiveConnection {
       services: this.deps.services,
       refreshCookie: NO_COOKIE,
       loaders: { user: loader },
-      live: this.streams,
+      events: this.streams.events,
       stepUp: this.deps.stepUp,
     };
   }
@@ -121,7 +106,7 @@ export class LiveConnection {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    for (const queue of [...this.queues]) queue.end();
+    this.streams.endAll();
     this.deps.registry.remove(this);
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason);
@@ -131,7 +116,7 @@ export class LiveConnection {
   /** The peer went away (or the close handshake finished). */
   ended(): void {
     this.closed = true;
-    for (const queue of [...this.queues]) queue.end();
+    this.streams.endAll();
     this.deps.registry.remove(this);
   }
 }

@@ -30,7 +30,7 @@ export function registerSubscriptions(
     logger,
     auth: authenticationDeps(runtime, stores),
     revocations: stores.revocations,
-    noteEvents: stores.infrastructure.noteEvents,
+    events: stores.infrastructure.events,
     services,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,

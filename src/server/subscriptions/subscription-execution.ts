@@ -1,6 +1,5 @@
 import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from "graphql";
 import type { GraphQLContext } from "../../graphql/context.js";
-import type { NoteEventModel } from "../../notes/note-events.js";
 
 /**
  * graphql-js runs every event of a subscription with the context of its start. Here each event
@@ -10,11 +9,11 @@ import type { NoteEventModel } from "../../notes/note-events.js";
  */
 export async function subscribePerEvent(
   args: ExecutionArgs,
-  contextFor: (event: NoteEventModel) => GraphQLContext,
+  contextFor: (event: unknown) => GraphQLContext,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterator(source)) return source as ExecutionResult;
-  const events = source as AsyncIterator<NoteEventModel>;
+  const events = source as AsyncIterator<unknown>;
   const results: AsyncIterableIterator<ExecutionResult> = {
     async next() {
       const next = await events.next();

@@ -31,8 +31,8 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    const value = this.queued.shift();
-    if (value !== undefined) return Promise.resolve({ value, done: false });
+    // By length, not by value: any JSON value, null included, is an event.
+    if (this.queued.length > 0) return Promise.resolve({ value: this.queued.shift() as T, done: false });
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
       this.waiting = resolve;

@@ -1,0 +1,91 @@
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { makeServer, type ServerOptions } from "graphql-ws";
+import type { Logger } from "pino";
+import type { Config } from "../../config/config.js";
+import type { GraphQLContext } from "../../graphql/context.js";
+import { type AuthenticationDeps, authenticatePayload, refuse } from "./connection-authentication.js";
+import type { ConnectionRegistry } from "./connection-registry.js";
+import type { LiveConnection } from "./live-connection.js";
+import { checkSubscribeRequest, type SubscribeRequestRules } from "./subscribe-request.js";
+import { subscribePerEvent } from "./subscription-execution.js";
+
+export type ProtocolExtra = { connection: LiveConnection };
+
+export interface ProtocolDeps extends Omit<SubscribeRequestRules, "development"> {
+  readonly config: Pick<Config, "env" | "subscriptions">;
+  readonly logger: Logger;
+  readonly auth: AuthenticationDeps;
+  readonly registry: ConnectionRegistry;
+  /** The HTTP formatError: typed errors keep code and reason, the rest is masked. */
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+}
+
+/**
+ * graphql-ws's protocol core with Holdfast's rules: connection_init authenticated as HTTP, the
+ * per-session and per-connection limits, documents checked as over HTTP, and every event run with
+ * a fresh context of its connection (the viewer at delivery).
+ */
+export function createProtocol(deps: ProtocolDeps) {
+  const { config, logger, registry } = deps;
+  const limits = config.subscriptions;
+  const connectionOf = new WeakMap<object, LiveConnection>();
+  const format = (errors: readonly GraphQLError[]) =>
+    errors.map((error) => deps.formatError(error.toJSON(), error));
+  const rules: SubscribeRequestRules = { ...deps, development: config.env === "development" };
+
+  const onConnect: ServerOptions<Record<string, unknown> | undefined, ProtocolExtra>["onConnect"] = async (
+    ctx,
+  ) => {
+    const { connection } = ctx.extra;
+    try {
+      const authentication = await authenticatePayload(ctx.connectionParams, deps.auth);
+      const sessionId = authentication.viewer?.sessionId;
+      if (sessionId && registry.sessionCount(sessionId) >= limits.connectionsPerSession) {
+        connection.close(1008, "too_many_connections");
+        return false;
+      }
+      if (connection.isClosed) return false;
+      connection.authenticated(authentication);
+      const expiresAt = authentication.viewer ? new Date(authentication.viewer.expiresAt * 1000) : null;
+      return expiresAt ? { expiresAt: expiresAt.toISOString() } : true;
+    } catch (error) {
+      refuse(connection, error, logger);
+      return false;
+    }
+  };
+
+  return makeServer<Record<string, unknown> | undefined, ProtocolExtra>({
+    schema: deps.schema,
+    connectionInitWaitTimeout: limits.initTimeoutMs,
+    onConnect,
+    onSubscribe: (ctx, _id, payload) => {
+      // The entry for this id is already in ctx.subscriptions.
+      if (Object.keys(ctx.subscriptions).length > limits.perConnection) {
+        return [
+          new GraphQLError(`At most ${limits.perConnection} subscriptions per connection`, {
+            extensions: { code: "TOO_MANY_REQUESTS", reason: "too_many_subscriptions" },
+          }),
+        ];
+      }
+      const checked = checkSubscribeRequest(payload, rules);
+      if (Array.isArray(checked)) return checked as GraphQLError[];
+      const contextValue = ctx.extra.connection.context();
+      connectionOf.set(contextValue, ctx.extra.connection);
+      return {
+        schema: deps.schema,
+        document: checked as Exclude<typeof checked, readonly GraphQLError[]>,
+        ...(payload.operationName ? { operationName: payload.operationName } : {}),
+        ...(payload.variables ? { variableValues: payload.variables } : {}),
+        contextValue,
+      };
+    },
+    subscribe: (args) => {
+      const connection = connectionOf.get(args.contextValue as GraphQLContext);
+      if (!connection) throw new Error("subscription without a connection");
+      return subscribePerEvent(args, (event) => connection.context(event));
+    },
+    onNext: (_ctx, _id, _payload, _args, result) =>
+      result.errors ? { data: result.data ?? null, errors: format(result.errors) } : undefined,
+    onError: (_ctx, _id, _payload, errors) => format(errors),
+  });
+}
