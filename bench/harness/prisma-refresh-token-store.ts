@@ -28,7 +28,8 @@ export class PrismaRefreshTokenStore implements RefreshTokenStore {
       where: { id: row.session.userId },
       select: { id: true, email: true, displayName: true, role: true, createdAt: true },
     });
-    return { token: row, session: row.session, user };
+    // The bench has one clock: the process's stands for the database's.
+    return { now: new Date(), token: row, session: row.session, user };
   }
 
   async start({ session, token, audit }: StartFamilyInput): Promise<void> {

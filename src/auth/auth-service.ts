@@ -262,23 +262,25 @@ export class AuthService {
     await this.deps.limits.refresh(request.client.ip);
     // The user comes with the token's own lookup, before the one commit: a missing user or a slow
     // "User" table fails with nothing written, and after the commit only in-memory work remains.
+    // The access token is signed before the rotation commits: after the commit nothing may fail,
+    // or the client's retry would present a consumed token.
     const {
       session,
       refreshToken: successor,
       user,
-    } = await this.deps.sessions.rotate({
-      refreshToken,
-      jkt: request.jkt,
-      client: request.client,
-    });
-    const access = await this.deps.tokens.issue({
-      userId: user.id,
-      sessionId: session.id,
-      scopes: session.scopes,
-      jkt: session.jkt,
-      // The family's last authentication, not this refresh: refreshing proves nothing about the user.
-      authentication: session.authentication,
-    });
+      prepared: access,
+    } = await this.deps.sessions.rotate(
+      { refreshToken, jkt: request.jkt, client: request.client },
+      (rotated, owner) =>
+        this.deps.tokens.issue({
+          userId: owner.id,
+          sessionId: rotated.id,
+          scopes: rotated.scopes,
+          jkt: rotated.jkt,
+          // The family's last authentication, not this refresh: refreshing proves nothing about the user.
+          authentication: rotated.authentication,
+        }),
+    );
     return {
       ...access,
       accessToken: access.token,

@@ -9,6 +9,13 @@ import { createLogger } from "../logger.js";
 export interface CreateServerOptions {
   config: Config;
   clock?: Clock;
+  /**
+   * What stands for the database's clock in refresh decisions (grace, reuse, expiry). Defaults to
+   * `clock` when one is given (a test that moves time moves the database's with it), else null:
+   * the database's own clock, read in the rotation's statements, so that instances whose clocks
+   * differ still decide alike.
+   */
+  databaseClock?: Clock | null;
   logger?: Logger;
   /** An already open database (tests share one); otherwise opened from config. */
   database?: Database;
@@ -25,6 +32,8 @@ export interface CreateServerOptions {
 export interface ServerRuntime {
   readonly config: Config;
   readonly clock: Clock;
+  /** See CreateServerOptions.databaseClock; null for the database's own. */
+  readonly databaseClock: Clock | null;
   readonly logger: Logger;
   readonly database: Database;
   /** False when the caller passed the database in: then the caller closes it. */
@@ -36,6 +45,7 @@ export async function resolveConfiguration(options: CreateServerOptions): Promis
   return {
     config,
     clock: options.clock ?? systemClock,
+    databaseClock: options.databaseClock !== undefined ? options.databaseClock : (options.clock ?? null),
     logger: options.logger ?? createLogger(config.log),
     database: options.database ?? (await openDatabase(config.database)),
     ownsDatabase: !options.database,

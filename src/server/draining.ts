@@ -11,6 +11,10 @@ const RETRY_AFTER_SECONDS = 1;
  * HTTP 503, `Retry-After`, `Connection: close`, and a GraphQL error SERVICE_UNAVAILABLE with
  * `retryable: true`. Install before the routes (Fastify's own refusal is turned off by
  * `return503OnClosing: false`).
+ *
+ * A request already in flight at SIGTERM is answered with `Connection: close` too: otherwise its
+ * keep-alive socket stays open idle (72 s by default) after `server.close()` closed the sockets
+ * that were idle at that moment, and the close never resolves within the shutdown bound.
  */
 export function installDrainingRefusal(app: FastifyInstance): { start(): void } {
   let draining = false;
@@ -32,9 +36,14 @@ export function installDrainingRefusal(app: FastifyInstance): { start(): void } 
       .header("content-type", "application/json; charset=utf-8")
       .send(body);
   });
+  app.addHook("onSend", async (_request, reply) => {
+    if (draining) reply.header("connection", "close");
+  });
   return {
     start() {
       draining = true;
+      // Sockets idle now close at once; the busy ones close after their answer (above).
+      app.server.closeIdleConnections();
     },
   };
 }

@@ -14,6 +14,8 @@ export function createHttpApp({ config, logger }: ServerRuntime): FastifyInstanc
     trustProxy: config.http.trustProxy === false ? false : [...config.http.trustProxy],
     // Refused while draining by installDrainingRefusal, in the GraphQL error shape.
     return503OnClosing: false,
+    // app.close() closes keep-alive sockets that are idle; busy ones get `Connection: close`.
+    forceCloseConnections: "idle",
   });
   installErrorHandler(app, logger);
   installRequestLog(app, logger);

@@ -23,7 +23,7 @@ export interface Infrastructure {
   /** Whether revocations reach this instance by pub/sub now; when false, the caller polls the database. */
   busHealthy(): boolean;
   /** Readiness entries: `redis` only when configured. */
-  health(): Record<string, "ok" | "down">;
+  health(): Record<string, "ok" | "down" | "pubsub" | "polling">;
   /** Registers what to do when revocations may have been missed (Redis came back). */
   onResync(listener: () => void): void;
   close(): Promise<void>;
@@ -82,7 +82,8 @@ export async function createInfrastructure(
     events,
     redis,
     busHealthy: () => bus.healthy,
-    health: () => ({ redis: bus.healthy ? "ok" : "down" }),
+    // End to end (heartbeats come back over the channel), not only a connection that answers PING.
+    health: () => ({ redis: bus.healthy ? "ok" : "down", revocations: bus.healthy ? "pubsub" : "polling" }),
     onResync: (listener) => bus.onResync(listener),
     async close() {
       await bus.close();

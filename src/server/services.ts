@@ -25,7 +25,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   const users = new UserService(prisma, clock, createUserReads(runtime.database.driver));
   const sessions = new SessionService({
     prisma,
-    refreshTokens: createRefreshTokenStore(runtime.database.driver),
+    refreshTokens: createRefreshTokenStore(runtime.database.driver, runtime.databaseClock),
     clock,
     audit,
     revocations,

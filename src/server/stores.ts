@@ -26,7 +26,8 @@ export async function openStores({ config, clock, logger, database }: ServerRunt
     config: keyStoreConfig(config),
   });
   const verifier = new AccessTokenVerifier({ keys, clock, config: config.tokens });
-  const revocations = new RevocationSet(clock);
+  const { accessTokenTtlSeconds, clockToleranceSeconds } = config.tokens;
+  const revocations = new RevocationSet(clock, (accessTokenTtlSeconds + 2 * clockToleranceSeconds) * 1000);
   const infrastructure = await createInfrastructure(config, clock, logger);
   infrastructure.bus.subscribe((list) => {
     for (const r of list) revocations.add(r.sessionId, r.until);

@@ -1,5 +1,6 @@
 // SIGTERM to `src/main.ts` (the production entry point) while a slow request is in flight.
 import { spawn } from "node:child_process";
+import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -86,8 +87,108 @@ function pipeline(port: number) {
   };
 }
 
+/** One POST on a keep-alive agent: the status and the `Connection` header of its answer. */
+function keepAliveQuery(
+  agent: Agent,
+  port: number,
+  body: string,
+): Promise<{ status: number; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: "127.0.0.1",
+        port,
+        path: "/graphql",
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.once("end", () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+      },
+    );
+    req.once("error", reject);
+    req.end(body);
+  });
+}
+
+/** Starts `src/server/main.ts` on a free port; resolves once it logged that it is up. */
+async function startMain(env: Record<string, string>) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
+    cwd: PROJECT_ROOT,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      ...CLUSTER_ENV,
+      LOG_LEVEL: "info",
+      ...env,
+      HOST: "127.0.0.1",
+      PORT: String(port),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const logs: string[] = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => logs.push(line));
+  const up = await within(60_000, async () => logs.some((l) => l.includes("Holdfast is up")), 100);
+  if (up === null) {
+    child.kill("SIGKILL");
+    throw new Error(`main.ts did not start: ${logs.join("\n")}`);
+  }
+  return { port, child, exited, logs };
+}
+
 describe("graceful shutdown", () => {
-  it("finishes an in-flight login after SIGTERM, answers a request that still arrives with a retryable GraphQL 503, refuses new connections and exits 0", async () => {
+  it("under keep-alive load, answers with Connection: close after SIGTERM, closes idle keep-alive sockets and exits 0 within 3 s", async () => {
+    const { port, child, exited, logs } = await startMain(cluster.env);
+    const locker = new pg.Client({ connectionString: cluster.db.url });
+    locker.on("error", () => {});
+    // Keep-alive clients as a load balancer or the SDK keeps them: sockets stay open between requests.
+    const agent = new Agent({ keepAlive: true, keepAliveMsecs: 60_000, maxSockets: 8 });
+    try {
+      const typename = JSON.stringify({ query: "{ __typename }" });
+      const warm = await Promise.all(Array.from({ length: 8 }, () => keepAliveQuery(agent, port, typename)));
+      expect(warm.every((a) => a.status === 200 && a.connection === "keep-alive")).toBe(true);
+
+      // One request held in flight by a lock on the table it reads: it is answered after SIGTERM.
+      await locker.connect();
+      await locker.query("BEGIN");
+      await locker.query(`LOCK TABLE "User" IN ACCESS EXCLUSIVE MODE`);
+      const held = keepAliveQuery(
+        agent,
+        port,
+        JSON.stringify({
+          query: LOGIN,
+          variables: { input: { email: "nobody@example.com", password: PASSWORD } },
+        }),
+      );
+      await waitingOnLock(cluster.db.pool);
+      const signalledAt = performance.now();
+      child.kill("SIGTERM");
+      const draining = await within(10_000, async () => logs.some((l) => l.includes("shutting down")), 5);
+      expect(draining).not.toBeNull();
+      await locker.query("COMMIT");
+      const answer = await held;
+      expect(answer.status).toBe(200);
+      // Told not to reuse the connection, so the client opens its next one elsewhere.
+      const connectionHeader = answer.connection;
+
+      expect(await exited).toEqual({ code: 0, signal: null });
+      const seconds = (performance.now() - signalledAt) / 1000;
+      expect(seconds).toBeLessThan(3);
+      expect(connectionHeader).toBe("close");
+    } finally {
+      agent.destroy();
+      await locker.end().catch(() => {});
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  }, 240_000);
+
+  it("finishes an in-flight login after SIGTERM with Connection: close, leaves a request pipelined behind it unprocessed, refuses new connections and exits 0", async () => {
     const port = await freePort();
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: PROJECT_ROOT,
@@ -138,15 +239,14 @@ describe("graceful shutdown", () => {
       expect(closed).not.toBeNull();
       await locker.query("COMMIT");
 
-      const [login, late] = await connection.responses();
+      const answers = await connection.responses();
+      const login = answers[0];
       expect(login?.status).toBe(200);
       expect(login?.body).toMatchObject({ data: { login: { accessToken: expect.stringMatching(/^ey/) } } });
-      // Not Fastify's bare 503: a GraphQL error the SDK knows to retry elsewhere.
-      expect(late?.status).toBe(503);
-      expect(late?.headers["retry-after"]).toBeDefined();
-      expect(late?.body).toMatchObject({
-        errors: [{ extensions: { code: "SERVICE_UNAVAILABLE", retryable: true, reason: "shutting_down" } }],
-      });
+      // The answer closes the connection; the request pipelined behind it gets no answer, which
+      // tells the client it was not processed (RFC 9112 §9.6) and may be sent to another instance.
+      expect(login?.headers.connection).toBe("close");
+      expect(answers).toHaveLength(1);
 
       expect(await exited).toEqual({ code: 0, signal: null });
     } finally {

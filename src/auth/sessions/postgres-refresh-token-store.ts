@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { Clock } from "../../clock.js";
 import { isDriverUniqueViolation, pgTimestamp, pgTypes } from "../../db/driver-sql.js";
 import type { AuditRow } from "../audit-log.js";
 import {
@@ -19,7 +20,7 @@ const FIND = {
   s.id, s."userId", s.scopes, s.jkt, s."userAgent", s.ip, s."createdAt", s."lastUsedAt",
   s."idleExpiresAt", s."absoluteExpiresAt", s."revokedAt", s."authTime", s.acr, s.amr,
   u.email AS "userEmail", u."displayName" AS "userDisplayName", u.role AS "userRole",
-  u."createdAt" AS "userCreatedAt"
+  u."createdAt" AS "userCreatedAt", COALESCE($2::timestamp, now() AT TIME ZONE 'UTC') AS "databaseNow"
 FROM "RefreshToken" t
 JOIN "Session" s ON s.id = t."sessionId"
 JOIN "User" u ON u.id = s."userId"
@@ -103,6 +104,7 @@ function auditValues(audit: AuditRow): unknown[] {
 }
 
 interface FoundRow {
+  databaseNow: Date;
   tokenId: string;
   consumedAt: Date | null;
   sealedSuccessor: string | null;
@@ -127,7 +129,11 @@ interface FoundRow {
 }
 
 export class PostgresRefreshTokenStore implements RefreshTokenStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** `databaseClock` stands for PostgreSQL's `now()` in tests; null reads the database's own. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly databaseClock: Clock | null = null,
+  ) {}
 
   async start({ session: s, token, audit }: StartFamilyInput): Promise<void> {
     await this.pool.query({
@@ -137,10 +143,12 @@ export class PostgresRefreshTokenStore implements RefreshTokenStore {
   }
 
   async find(tokenHash: string): Promise<FoundRefreshToken | null> {
-    const { rows } = await this.pool.query<FoundRow>({ ...FIND, values: [tokenHash], types: pgTypes });
+    const now = this.databaseClock ? pgTimestamp(this.databaseClock.now()) : null;
+    const { rows } = await this.pool.query<FoundRow>({ ...FIND, values: [tokenHash, now], types: pgTypes });
     const r = rows[0];
     if (!r) return null;
     return {
+      now: r.databaseNow,
       token: { id: r.tokenId, sessionId: r.id, consumedAt: r.consumedAt, sealedSuccessor: r.sealedSuccessor },
       session: {
         id: r.id,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Revocation, RevocationBus } from "./revocation.js";
@@ -5,6 +6,9 @@ import type { Revocation, RevocationBus } from "./revocation.js";
 /** Revocations kept for publishing again after an outage, at most. */
 const MAX_UNSENT = 10_000;
 const UNSENT_BATCH = 500;
+/** How often this instance publishes a heartbeat on the channel, and how late its echo may come. */
+export const HEARTBEAT_INTERVAL_MS = 250;
+export const HEARTBEAT_BOUND_MS = 1000;
 
 /**
  * Revocations over Redis pub/sub: a logout on one instance reaches every other instance's
@@ -15,6 +19,12 @@ const UNSENT_BATCH = 500;
  * A revocation this instance could not publish is kept and published again as soon as its own
  * connection is back: when only this instance lost Redis (a partition), the others still look
  * healthy and do not poll, so without it they would learn of the logout only when the token expired.
+ *
+ * Healthy means end to end: this instance's own heartbeats, published on the channel, come back on
+ * its subscription within HEARTBEAT_BOUND_MS. Connections that answer PING are not enough: a Redis
+ * paused for writes (`CLIENT PAUSE … WRITE`, as during a `FAILOVER`) or a black-holed link keeps
+ * them "ready" while every PUBLISH waits. When the echo is late the bus turns unhealthy at once,
+ * tells the resync listeners (the caller polls the database now and on its short timer), and logs it.
  */
 export class RedisRevocationBus implements RevocationBus {
   private readonly listeners: ((r: readonly Revocation[]) => void)[] = [];
@@ -23,6 +33,12 @@ export class RedisRevocationBus implements RevocationBus {
   private started = false;
   /** The "not broadcast" warning is written once per outage, not once per logout. */
   private warnedThisOutage = false;
+  /** Tells this instance's heartbeats from other instances'. */
+  private readonly instanceId = randomBytes(9).toString("base64url");
+  /** performance.now() when this instance last heard its own heartbeat back; -Infinity before. */
+  private lastEcho = Number.NEGATIVE_INFINITY;
+  private feedHealthy = false;
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly publisher: Redis,
@@ -32,6 +48,12 @@ export class RedisRevocationBus implements RevocationBus {
   ) {
     subscriber.on("message", (channel: string, message: string) => {
       if (channel !== this.channel) return;
+      const heartbeat = parseHeartbeat(message);
+      if (heartbeat !== null) {
+        if (heartbeat === this.instanceId) this.lastEcho = performance.now();
+        this.checkFeed();
+        return;
+      }
       const revocations = parse(message);
       if (!revocations) {
         logger.warn("ignored a malformed revocation message");
@@ -76,10 +98,45 @@ export class RedisRevocationBus implements RevocationBus {
       });
     }
     await this.subscriber.subscribe(this.channel);
+    this.startHeartbeat();
   }
 
+  /** Whether revocations reach this instance over the channel now (its own heartbeats come back). */
   get healthy(): boolean {
-    return this.publisher.status === "ready" && this.subscriber.status === "ready";
+    return (
+      this.publisher.status === "ready" &&
+      this.subscriber.status === "ready" &&
+      performance.now() - this.lastEcho <= HEARTBEAT_BOUND_MS
+    );
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    const beat = () => {
+      this.checkFeed();
+      // Not awaited: a paused Redis holds it, which is what the echo's absence reports.
+      this.publisher.publish(this.channel, JSON.stringify({ h: this.instanceId })).catch(() => {});
+    };
+    this.heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
+    beat();
+  }
+
+  /** Logs and reports a change of the feed's health; turning unhealthy asks for a database read now. */
+  private checkFeed(): void {
+    const healthy = this.healthy;
+    if (healthy === this.feedHealthy) return;
+    this.feedHealthy = healthy;
+    if (healthy) {
+      this.logger.info("revocation feed healthy: own heartbeats come back over Redis");
+    } else {
+      this.logger.warn(
+        { boundMs: HEARTBEAT_BOUND_MS },
+        "revocation feed unhealthy: own heartbeat not back over Redis in time; polling the database",
+      );
+    }
+    // Unhealthy: poll now. Healthy again: catch up on what the channel may have missed.
+    for (const listener of this.resyncListeners) listener();
   }
 
   async publish(revocations: readonly Revocation[]): Promise<void> {
@@ -139,9 +196,22 @@ export class RedisRevocationBus implements RevocationBus {
   }
 
   async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
     this.listeners.length = 0;
     this.resyncListeners.length = 0;
     this.unsent.length = 0;
+  }
+}
+
+/** The instance id of a heartbeat message (`{"h":"…"}`), or null for any other message. */
+function parseHeartbeat(message: string): string | null {
+  if (!message.startsWith('{"h":')) return null;
+  try {
+    const raw = JSON.parse(message) as { h?: unknown };
+    return typeof raw.h === "string" ? raw.h : null;
+  } catch {
+    return null;
   }
 }
 

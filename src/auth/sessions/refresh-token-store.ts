@@ -37,6 +37,11 @@ export interface UserRecord {
 }
 
 export interface FoundRefreshToken {
+  /**
+   * The database's time when the token was read. Every decision of the rotation (expiry, grace,
+   * reuse) and the times it writes use it, so two instances whose clocks differ decide alike.
+   */
+  readonly now: Date;
   readonly token: RefreshTokenRecord;
   readonly session: SessionRecord;
   readonly user: UserRecord;

@@ -10,11 +10,23 @@ export class RevocationSet {
   private lastSweep = 0;
   private readonly listeners: ((sessionId: string) => void)[] = [];
 
-  constructor(private readonly clock: Clock) {}
+  /**
+   * `minimumLifetimeMs`: how long, on this instance's clock, an entry lives at least from when it
+   * arrives. A revocation's `until` was computed on the revoking instance's clock; when that clock
+   * runs behind this one, the entry would end here before the tokens it refuses (their `exp` comes
+   * from the issuing instance's clock). Counted here from arrival, it lasts a token's lifetime plus
+   * twice the tolerance: a token this instance accepts has `iat` at most one tolerance ahead of it,
+   * and is accepted until one tolerance past its `exp`. Keeping a revoked session longer is safe.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly minimumLifetimeMs = 0,
+  ) {}
 
   add(sessionId: string, until: Date): void {
     const previous = this.until.get(sessionId) ?? 0;
-    this.until.set(sessionId, Math.max(previous, until.getTime()));
+    const arrivedPlusLifetime = this.clock.now().getTime() + this.minimumLifetimeMs;
+    this.until.set(sessionId, Math.max(previous, until.getTime(), arrivedPlusLifetime));
     for (const listener of this.listeners) listener(sessionId);
   }
 

@@ -46,9 +46,14 @@ export interface IssuedRefresh {
 }
 
 /** A rotation also yields the session's user: read with the token, before anything is written. */
-export interface RotatedRefresh extends IssuedRefresh {
+export interface RotatedRefresh<T = undefined> extends IssuedRefresh {
   readonly user: UserModel;
+  /** What `prepare` made of the session and user before the commit. */
+  readonly prepared: T;
 }
+
+/** Work for the rotation's answer that can fail (signing the access token): done before the commit. */
+export type PrepareRotation<T> = (session: SessionModel, user: UserModel) => Promise<T>;
 
 // A walk from a consumed token to the family's live tip is short in practice (a client that lost
 // one or two responses); the bound only keeps a corrupted chain from looping.
@@ -126,21 +131,24 @@ export class SessionService {
   /**
    * Rotates a refresh token (the reference order of a refresh grant: find → binding → expiry →
    * reuse → consume → successor). `jkt` is the thumbprint of a verified DPoP proof, or null.
+   * `prepare` runs before the one commit, so that after it nothing can fail.
+   *
+   * Every decision takes the database's time read with the token (`found.now`), never this
+   * instance's clock: a lost-answer retry or a concurrent refresh that lands on another instance
+   * whose clock differs is judged by the same clock as the rotation it follows.
    */
-  async rotate(input: {
-    refreshToken: string;
-    jkt: string | null;
-    client: ClientInfo;
-  }): Promise<RotatedRefresh> {
-    const { refreshTokens, clock } = this.deps;
+  async rotate<T = undefined>(
+    input: { refreshToken: string; jkt: string | null; client: ClientInfo },
+    prepare: PrepareRotation<T> = async () => undefined as T,
+  ): Promise<RotatedRefresh<T>> {
+    const { refreshTokens } = this.deps;
     if (!isWellFormedRefreshToken(input.refreshToken))
       throw new UnauthenticatedError("invalid_refresh_token");
     // One statement: the token, its session and the session's user.
     const found = await withDatabase(() => refreshTokens.find(hashRefreshToken(input.refreshToken)));
     if (!found) throw new UnauthenticatedError("invalid_refresh_token");
-    const { token: row, session } = found;
+    const { token: row, session, now } = found;
     const user = toUserModel(found.user);
-    const now = clock.now();
     // Every check before the one commit (the user came with the token's own lookup): a failure
     // from here on has written nothing, and after the commit nothing can fail.
     const refusal = refusalOf(session, input.jkt, now);
@@ -149,6 +157,8 @@ export class SessionService {
     if (row.consumedAt === null) {
       const successor = generateRefreshToken();
       const idleExpiresAt = this.idleExpiry(now, session.absoluteExpiresAt);
+      const rotated = toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt });
+      const prepared = await prepare(rotated, user);
       // Compare-and-set: the update only matches an unconsumed token, and the successor's unique
       // parentId makes a second successor impossible, so of N concurrent rotations one commits.
       // The successor, the session's touch and the audit row commit with it, in one round trip.
@@ -169,28 +179,23 @@ export class SessionService {
           }),
         }),
       );
-      if (consumed) {
-        return {
-          session: toSessionModel({ ...session, lastUsedAt: now, idleExpiresAt }),
-          refreshToken: successor,
-          user,
-        };
-      }
+      if (consumed) return { session: rotated, refreshToken: successor, user, prepared };
       // Another request rotated this token first: it is now consumed, so fall through to reuse.
-      return this.rotate(input);
+      return this.rotate(input, prepare);
     }
 
-    return this.answerReuse({ ...row, consumedAt: row.consumedAt }, session, user, input, now);
+    return this.answerReuse({ ...row, consumedAt: row.consumedAt }, session, user, input, now, prepare);
   }
 
   /** A consumed token presented again: the same successor or the live tip when safe, else theft. */
-  private async answerReuse(
+  private async answerReuse<T>(
     row: { consumedAt: Date; sealedSuccessor: string | null },
     session: { id: string; userId: string; jkt: string | null } & Parameters<typeof toSessionModel>[0],
     user: UserModel,
     input: { refreshToken: string; jkt: string | null; client: ClientInfo },
     now: Date,
-  ): Promise<RotatedRefresh> {
+    prepare: PrepareRotation<T>,
+  ): Promise<RotatedRefresh<T>> {
     const walk = await this.walkToTip(input.refreshToken, row.sealedSuccessor);
     const verdict = reuseVerdict({
       // refusalOf has already refused a bound family without a proof from its key.
@@ -200,8 +205,10 @@ export class SessionService {
       now,
       graceSeconds: this.deps.config.reuseGraceSeconds,
     });
-    if (verdict !== "theft" && walk)
-      return { session: toSessionModel(session), refreshToken: walk.tip, user };
+    if (verdict !== "theft" && walk) {
+      const model = toSessionModel(session);
+      return { session: model, refreshToken: walk.tip, user, prepared: await prepare(model, user) };
+    }
     await this.revokeForReuse(session.id, session.userId, input.client);
     throw new UnauthenticatedError(
       "refresh_token_reused",

@@ -1,4 +1,5 @@
 import type Sqlite from "better-sqlite3";
+import type { Clock } from "../../clock.js";
 import {
   isDriverUniqueViolation,
   sqliteDate,
@@ -32,7 +33,11 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   readonly #revokeFamily: (input: RevokeFamilyInput) => void;
   readonly #start: (input: StartFamilyInput) => void;
 
-  constructor(private readonly connection: Sqlite.Database) {
+  /** `clock`: the embedded file's database runs on this host, so its clock is the host's. */
+  constructor(
+    private readonly connection: Sqlite.Database,
+    private readonly clock: Clock,
+  ) {
     this.#find = connection
       .prepare(
         `SELECT t.id AS tokenId, t.consumedAt, t.sealedSuccessor,
@@ -123,6 +128,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     const r = this.#find.get(tokenHash) as Row | undefined;
     if (!r) return null;
     return {
+      now: this.clock.now(),
       token: {
         id: String(r.tokenId),
         sessionId: String(r.id),

@@ -51,7 +51,15 @@ export async function issueAccessToken(
   if (jkt !== null && !isJkt(jkt)) throw new TypeError("jkt must be a base64url SHA-256 JWK thumbprint");
 
   const iat = epochSeconds(clock.now());
-  const authentication = input.authentication ?? null;
+  const given = input.authentication ?? null;
+  // A session's auth_time was recorded by whichever instance signed the user in; when that
+  // instance's clock runs ahead of this one, it lies in this clock's future. Clamped to iat: the
+  // claim must not follow iat (RFC 9068 §2.2.1), and an earlier auth_time only makes a max_age
+  // check stricter, never looser.
+  const authentication =
+    given !== null && Number.isInteger(given.authTime) && given.authTime > iat
+      ? { ...given, authTime: iat }
+      : given;
   if (authentication !== null && !isAuthentication(authentication, iat))
     throw new TypeError("authentication must have an integer authTime not after now, an acr and amr");
   const claims: AccessTokenClaims = {
