@@ -113,10 +113,10 @@ function keepAliveQuery(
   });
 }
 
-/** Starts `src/server/main.ts` on a free port; resolves once it logged that it is up. */
+/** Starts `src/main.ts` on a free port; resolves once it logged that it is up. */
 async function startMain(env: Record<string, string>) {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: PROJECT_ROOT,
     env: {
       PATH: process.env.PATH ?? "",
