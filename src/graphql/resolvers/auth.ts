@@ -1,5 +1,5 @@
 import type { AuthPayloadModel } from "../../auth/auth-payload.js";
-import { UnauthenticatedError } from "../../errors/app-error.js";
+import { BadUserInputError, UnauthenticatedError } from "../../errors/app-error.js";
 import { type GraphQLContext, requireViewer } from "../context.js";
 import type { MutationResolvers, QueryResolvers, SessionResolvers } from "../generated/resolvers-types.js";
 
@@ -14,6 +14,19 @@ function deliver(
   if (payload.refreshToken)
     context.refreshCookie.set(payload.refreshToken, payload.session.absoluteExpiresAt);
   return { ...answer, refreshToken: null };
+}
+
+/** `removePasskeysAddedWithinDays`, checked before anything is changed: a whole number of days. */
+function recentPasskeyDays(days: number | null | undefined): number | null {
+  if (days == null) return null;
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new BadUserInputError(
+      "invalid_days",
+      "removePasskeysAddedWithinDays must be a whole number from 1 to 3650",
+      "removePasskeysAddedWithinDays",
+    );
+  }
+  return days;
 }
 
 function request(context: GraphQLContext) {
@@ -68,8 +81,11 @@ export const authMutations: Pick<
     });
   },
 
-  logoutEverywhere: async (_parent, _args, context) => {
+  logoutEverywhere: async (_parent, { removePasskeysAddedWithinDays }, context) => {
     const viewer = requireViewer(context);
+    const days = recentPasskeyDays(removePasskeysAddedWithinDays);
+    // The passkeys first: a thief's planted passkey must not outlive the sessions it would restart.
+    if (days !== null) await context.services.passkeys.removeAddedWithin(viewer.userId, days, context.client);
     context.refreshCookie.clear();
     await context.services.sessions.revokeAllForUser({
       userId: viewer.userId,
@@ -90,13 +106,18 @@ export const authMutations: Pick<
     });
   },
 
-  changePassword: (_parent, { currentPassword, newPassword }, context) =>
-    context.services.auth.changePassword(
-      requireViewer(context),
-      currentPassword,
-      newPassword,
-      context.client,
-    ),
+  changePassword: async (
+    _parent,
+    { currentPassword, newPassword, removePasskeysAddedWithinDays },
+    context,
+  ) => {
+    const viewer = requireViewer(context);
+    const days = recentPasskeyDays(removePasskeysAddedWithinDays);
+    await context.services.auth.changePassword(viewer, currentPassword, newPassword, context.client);
+    // Only once the current password was right: a thief cannot use this to remove the owner's passkeys.
+    if (days !== null) await context.services.passkeys.removeAddedWithin(viewer.userId, days, context.client);
+    return true;
+  },
 
   narrowToken: (_parent, { scopes, expiresInSeconds }, context) =>
     context.services.auth.narrowToken(requireViewer(context), scopes, expiresInSeconds),
