@@ -168,7 +168,11 @@ export function createResourceServerVerifier(options: ResourceServerVerifierOpti
       jkt = bound;
     }
 
-    if (revocations.isRevoked(sid))
+    // A single revoked token travels under `jti:<jti>` (a narrowed token that gave itself up).
+    if (
+      revocations.isRevoked(sid) ||
+      (typeof payload.jti === "string" && revocations.isRevoked(`jti:${payload.jti}`))
+    )
       throw refuse("token_revoked", "The session of this token has ended", scheme);
     const limit = options.maxRevocationStalenessSeconds;
     if (limit !== undefined) {

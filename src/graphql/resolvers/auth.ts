@@ -1,4 +1,10 @@
 import type { AuthPayloadModel } from "../../auth/auth-payload.js";
+import {
+  decideSessionEnding,
+  type EndingIntent,
+  sessionEndingRefused,
+} from "../../auth/sessions/session-ending-rule.js";
+import type { Viewer } from "../../auth/viewer.js";
 import { BadUserInputError, UnauthenticatedError } from "../../errors/app-error.js";
 import { type GraphQLContext, requireViewer } from "../context.js";
 import type { MutationResolvers, QueryResolvers, SessionResolvers } from "../generated/resolvers-types.js";
@@ -27,6 +33,12 @@ function recentPasskeyDays(days: number | null | undefined): number | null {
     );
   }
   return days;
+}
+
+/** The session-ending rule, the same one `POST /oauth/revoke` asks: refused unless it ends a session. */
+function mayEnd(viewer: Viewer, intent: EndingIntent): void {
+  const ending = decideSessionEnding({ kind: "access_token", scopes: viewer.scopes }, intent);
+  if (ending !== "session" && ending !== "every_session") throw sessionEndingRefused();
 }
 
 function request(context: GraphQLContext) {
@@ -71,6 +83,7 @@ export const authMutations: Pick<
 
   logout: async (_parent, _args, context) => {
     const viewer = requireViewer(context);
+    mayEnd(viewer, "end_session");
     context.refreshCookie.clear();
     return context.services.sessions.revoke({
       sessionId: viewer.sessionId,
@@ -83,6 +96,7 @@ export const authMutations: Pick<
 
   logoutEverywhere: async (_parent, { removePasskeysAddedWithinDays }, context) => {
     const viewer = requireViewer(context);
+    mayEnd(viewer, "end_every_session");
     const days = recentPasskeyDays(removePasskeysAddedWithinDays);
     // The passkeys first: a thief's planted passkey must not outlive the sessions it would restart.
     if (days !== null) await context.services.passkeys.removeAddedWithin(viewer.userId, days, context.client);
@@ -97,6 +111,7 @@ export const authMutations: Pick<
 
   revokeSession: (_parent, { id }, context) => {
     const viewer = requireViewer(context);
+    mayEnd(viewer, "end_session");
     return context.services.sessions.revoke({
       sessionId: id,
       actorUserId: viewer.userId,
