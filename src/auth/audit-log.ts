@@ -17,7 +17,8 @@ export type AuditEventType =
   | "reauthentication.failed"
   | "passkey.added"
   | "passkey.removed"
-  | "passkey.failed";
+  | "passkey.failed"
+  | "access_token.revoked";
 
 export interface AuditEvent {
   type: AuditEventType;

@@ -6,6 +6,7 @@ import type { UserModel } from "../users/user-model.js";
 import type { UserService } from "../users/user-service.js";
 import type { AuditLog } from "./audit-log.js";
 import type { AuthPayloadModel, ClientInfo } from "./auth-payload.js";
+import { CredentialProof, type PasskeyAssertions, type Reauthentication } from "./credential-proof.js";
 import { checkPasswordPolicy, type PasswordHasher } from "./passwords.js";
 import type { AuthLimits } from "./rate-limit.js";
 import type { IssuedRefresh, SessionService } from "./sessions/session-service.js";
@@ -25,14 +26,7 @@ export interface AccessTokenIssuer {
   }): Promise<{ token: string; expiresAt: Date }>;
 }
 
-/** What the account flows need from passkeys: whose credential signed an assertion. */
-export interface PasskeyAssertions {
-  /** Verifies an assertion against a single-use challenge; resolves to the credential's owner. */
-  verifyAssertion(response: unknown, client: ClientInfo): Promise<{ userId: string }>;
-}
-
-/** How a caller proves themself again: their password, or a passkey assertion. */
-export type Reauthentication = { password: string } | { passkey: unknown };
+export type { PasskeyAssertions, Reauthentication } from "./credential-proof.js";
 
 export interface LoginInput {
   email: string;
@@ -66,7 +60,16 @@ export class AuthService {
       dpopRequired?: boolean;
       passkeys?: PasskeyAssertions;
     },
-  ) {}
+  ) {
+    this.proof = new CredentialProof(deps);
+  }
+
+  private readonly proof: CredentialProof;
+
+  /** Adding a way to sign in: the caller proves a credential now (password or own passkey). */
+  proveHolder(user: UserModel, proof: Reauthentication | null, client: ClientInfo): Promise<void> {
+    return this.proof.proveHolder(user, proof, client);
+  }
 
   async register(
     input: { email: string; password: string; displayName: string },
@@ -124,7 +127,7 @@ export class AuthService {
     request: AuthRequest,
   ): Promise<AuthPayloadModel> {
     this.requireProofIfConfigured(request);
-    const { userId } = await this.passkeys().verifyAssertion(input.response, request.client);
+    const { userId } = await this.proof.passkeys().verifyAssertion(input.response, request.client);
     const user = await this.deps.users.findById(userId);
     if (!user) throw new UnauthenticatedError("invalid_passkey", "Passkey not recognised");
     return this.startSession(user, input.scopes, request, byPasskey(this.deps.clock));
@@ -144,7 +147,7 @@ export class AuthService {
     if (!user) throw new UnauthenticatedError("invalid_token");
     let authentication: UserAuthentication;
     if ("password" in proof) {
-      await this.checkPasswordOf(
+      await this.proof.checkPassword(
         user,
         proof.password,
         request.client,
@@ -152,7 +155,7 @@ export class AuthService {
       );
       authentication = byPassword(this.deps.clock);
     } else {
-      const { userId } = await this.passkeys().verifyAssertion(proof.passkey, request.client);
+      const { userId } = await this.proof.passkeys().verifyAssertion(proof.passkey, request.client);
       // A valid assertion of someone else's passkey proves nothing about this session's user.
       if (userId !== viewer.userId) {
         await this.deps.audit.record({
@@ -189,44 +192,6 @@ export class AuthService {
       session,
       user,
     };
-  }
-
-  /**
-   * Checks `password` against the user's, counted by the same per-account and per-client limits
-   * as `login`: a stolen token must not turn an account action into an unlimited guessing oracle.
-   */
-  private async checkPasswordOf(
-    user: UserModel,
-    password: string,
-    client: ClientInfo,
-    refusal: (message: string) => Error,
-  ): Promise<void> {
-    const attempt = await this.deps.limits.beginLogin(user.email, client.ip);
-    let right = false;
-    try {
-      const hash = await this.deps.users.passwordHash(user.id);
-      const tooLong = Buffer.byteLength(password, "utf8") > 1024;
-      right = hash !== null && !tooLong && (await this.deps.passwords.verify(hash, password));
-    } catch (error) {
-      await attempt.abandoned();
-      throw error;
-    }
-    if (!right) {
-      await attempt.failed();
-      await this.deps.audit.record({
-        type: "reauthentication.failed",
-        userId: user.id,
-        client,
-        detail: { reason: "invalid_password" },
-      });
-      throw refusal("Password is not correct");
-    }
-    await attempt.succeeded();
-  }
-
-  private passkeys(): PasskeyAssertions {
-    if (!this.deps.passkeys) throw new Error("passkeys are not configured");
-    return this.deps.passkeys;
   }
 
   private async checkCredentials(input: LoginInput, request: AuthRequest): Promise<UserModel> {
@@ -347,7 +312,7 @@ export class AuthService {
     if (!user) throw new UnauthenticatedError("invalid_token");
     // The new password's policy first: a weak one costs no guess and no argon2.
     checkPasswordPolicy(newPassword, "newPassword");
-    await this.checkPasswordOf(
+    await this.proof.checkPassword(
       user,
       currentPassword,
       client,

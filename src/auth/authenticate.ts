@@ -1,5 +1,6 @@
 import { UnauthenticatedError } from "../errors/app-error.js";
 import type { RevocationSet } from "./sessions/revocation.js";
+import { revokedTokenKey } from "./sessions/session-ending-rule.js";
 import type { Viewer } from "./viewer.js";
 
 /** The parts of an HTTP request that authentication reads. Header arrays hold every occurrence. */
@@ -71,6 +72,8 @@ export async function authenticate(
   const viewer = await deps.tokens.verify(token);
   if (deps.revocations.has(viewer.sessionId))
     throw new UnauthenticatedError("token_revoked", "The session of this token has ended");
+  if (deps.revocations.has(revokedTokenKey(viewer.tokenId)))
+    throw new UnauthenticatedError("token_revoked", "This token was revoked");
   let jkt: string | null = null;
   if (viewer.jkt) {
     // RFC 9449 §7.1: a bound token needs the DPoP scheme and a proof of the same key, with `ath`.

@@ -115,7 +115,11 @@ export interface HoldfastClient {
   /** Ends this session on the server and here. Resolves true when the server confirmed. */
   logout(): Promise<boolean>;
   /** Ends every session of the user. Resolves true when the server confirmed. */
-  logoutEverywhere(): Promise<boolean>;
+  /**
+   * Ends every session of the user. `removePasskeysAddedWithinDays` also removes the passkeys added
+   * in that many last days (the recovery when a copied token may have planted one).
+   */
+  logoutEverywhere(options?: { readonly removePasskeysAddedWithinDays?: number }): Promise<boolean>;
   /** Runs an operation, refreshing first when the token is due. Throws HoldfastClientError on errors. */
   request<TData, TVariables>(
     document: TypedDocument<TData, TVariables>,
@@ -136,8 +140,12 @@ export interface HoldfastClient {
   state(): ClientState;
   /** Signs in with a passkey (discoverable credential, user verification). */
   signInWithPasskey(options?: { readonly scopes?: readonly string[] }): Promise<SessionInfo>;
-  /** Registers a passkey for the signed-in user (a step-up may be asked for first). */
-  addPasskey(name?: string): Promise<PasskeyInfo>;
+  /**
+   * Registers a passkey for the signed-in user. Adding a way to sign in proves a credential in the
+   * same operation: `proof` is the current password, or `{ passkey: true }` to assert with an
+   * existing passkey (the client runs that ceremony first). A step-up may be asked for too.
+   */
+  addPasskey(options: { readonly name?: string; readonly proof: StepUpAnswer }): Promise<PasskeyInfo>;
   passkeys(): Promise<PasskeyInfo[]>;
   removePasskey(id: string): Promise<boolean>;
   /** Proves the user again now (RFC 9470), raising this session's authentication. */

@@ -89,9 +89,12 @@ export const LogoutDocument = typedDocument<LogoutMutation>("Logout", "mutation 
 export interface LogoutEverywhereMutation {
   logoutEverywhere: boolean;
 }
-export const LogoutEverywhereDocument = typedDocument<LogoutEverywhereMutation>(
+export const LogoutEverywhereDocument = typedDocument<
+  LogoutEverywhereMutation,
+  { removePasskeysAddedWithinDays?: number | null }
+>(
   "LogoutEverywhere",
-  "mutation LogoutEverywhere { logoutEverywhere }",
+  "mutation LogoutEverywhere($removePasskeysAddedWithinDays: Int) { logoutEverywhere(removePasskeysAddedWithinDays: $removePasskeysAddedWithinDays) }",
 );
 
 // --- auth mutations: used by the client itself; their payload holds tokens and never reaches the caller.

@@ -12,7 +12,7 @@ const PASSKEY = "id name createdAt lastUsedAt deviceType backedUp";
 const SIGN_IN_OPTIONS = "mutation PasskeySignInOptions { passkeySignInOptions }";
 const SIGN_IN = `mutation PasskeySignIn($input: PasskeySignInInput!) { passkeySignIn(input: $input) { ${AUTH_PAYLOAD} } }`;
 const REGISTRATION_OPTIONS = "mutation PasskeyRegistrationOptions { passkeyRegistrationOptions }";
-const ADD = `mutation AddPasskey($response: JSON!, $name: String) { addPasskey(response: $response, name: $name) { ${PASSKEY} } }`;
+const ADD = `mutation AddPasskey($response: JSON!, $name: String, $currentPassword: String, $passkeyAssertion: JSON) { addPasskey(response: $response, name: $name, currentPassword: $currentPassword, passkeyAssertion: $passkeyAssertion) { ${PASSKEY} } }`;
 const LIST = `query Passkeys { passkeys { ${PASSKEY} } }`;
 const REMOVE = "mutation RemovePasskey($id: ID!) { removePasskey(id: $id) }";
 const REAUTHENTICATE = `mutation Reauthenticate($password: String, $passkey: JSON) { reauthenticate(password: $password, passkey: $passkey) { ${AUTH_PAYLOAD} } }`;
@@ -112,10 +112,15 @@ export function passkeyOperations(core: ClientCore): PasskeyMethods {
         "passkeySignIn",
       );
     },
-    async addPasskey(name) {
+    async addPasskey({ name, proof }) {
+      // The existing passkey's assertion first: two ceremonies, each on its own fresh challenge.
+      const proven =
+        "password" in proof ? { currentPassword: proof.password } : { passkeyAssertion: await assertion() };
       const options = await run<unknown>(REGISTRATION_OPTIONS, "passkeyRegistrationOptions");
       const response = await ceremonies().create(options);
-      return toInfo(await run<PasskeyRow>(ADD, "addPasskey", { response, ...(name ? { name } : {}) }));
+      return toInfo(
+        await run<PasskeyRow>(ADD, "addPasskey", { response, ...(name ? { name } : {}), ...proven }),
+      );
     },
     async passkeys() {
       return (await run<PasskeyRow[]>(LIST, "passkeys")).map(toInfo);

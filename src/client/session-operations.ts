@@ -15,6 +15,7 @@ export function sessionOperations(core: ClientCore): SessionMethods {
 
   async function endSession(
     document: typeof LogoutDocument | typeof LogoutEverywhereDocument,
+    variables: Record<string, unknown> = {},
   ): Promise<boolean> {
     core.assertAlive();
     if (!session.current) await resume().catch(() => false);
@@ -23,7 +24,7 @@ export function sessionOperations(core: ClientCore): SessionMethods {
     if (session.current) {
       try {
         const exchange = await core.execute(
-          { query: document.query, operationName: document.operationName },
+          { query: document.query, operationName: document.operationName, variables },
           false,
         );
         const data = exchange.body?.data ?? {};
@@ -90,7 +91,13 @@ export function sessionOperations(core: ClientCore): SessionMethods {
       );
     },
     logout: () => endSession(LogoutDocument),
-    logoutEverywhere: () => endSession(LogoutEverywhereDocument),
+    logoutEverywhere: (options = {}) =>
+      endSession(
+        LogoutEverywhereDocument,
+        options.removePasskeysAddedWithinDays
+          ? { removePasskeysAddedWithinDays: options.removePasskeysAddedWithinDays }
+          : {},
+      ),
     async refresh() {
       core.assertAlive();
       await refresher.refresh(session.current, "forced");

@@ -26,8 +26,8 @@ export interface ResourceServerVerifierOptions {
   readonly revocations?: RevocationFeedOptions;
   /**
    * Refuse (503, `revocation_state_stale`) when revocations could be older than this, e.g. Redis down
-   * and the revoked-session list unreachable. Default: accept, since the token is still signed and
-   * unexpired.
+   * and the revoked-session list unreachable. Default 60 when `revocations` is configured (fail
+   * closed); `Infinity` accepts a signed, unexpired token however old the revocation state is.
    */
   readonly maxRevocationStalenessSeconds?: number;
   /** Sent in challenges (RFC 9728 §5.1): this service's protected-resource metadata URL. */
@@ -35,7 +35,7 @@ export interface ResourceServerVerifierOptions {
   readonly fetch?: typeof fetch;
   /** ms since the epoch; injected for tests. */
   readonly now?: () => number;
-  /** Told about feed and poll failures (never about tokens). Default: silent. */
+  /** Told about feed and poll failures (never about tokens). Default: a console warning, once per cause. */
   readonly onError?: (error: unknown, context: string) => void;
   /** Keys, instead of fetching the JWKS (tests). */
   readonly keys?: JWTVerifyGetKey;
@@ -75,6 +75,20 @@ export interface ResourceServerVerifier {
 }
 
 const TOKEN = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*)$/i;
+const DEFAULT_MAX_STALENESS_SECONDS = 60;
+
+/** The default onError: never silent, never a flood — one warning per cause (feed, poll, …). */
+function warnOncePerCause(): (error: unknown, context: string) => void {
+  const warned = new Set<string>();
+  return (error, context) => {
+    if (warned.has(context)) return;
+    warned.add(context);
+    const message = error instanceof Error ? error.message : String(error);
+    console.warn(
+      `[@holdfast/sdk/resource-server] ${context}: ${message} (further "${context}" errors not shown)`,
+    );
+  };
+}
 const MAX_AUTHORIZATION_LENGTH = 8192;
 
 /**
@@ -104,10 +118,16 @@ export function createResourceServerVerifier(options: ResourceServerVerifierOpti
       keys,
       fetch: fetchFn,
       nowMs: now,
-      onError: options.onError ?? (() => {}),
+      onError: options.onError ?? warnOncePerCause(),
+      // Kept until `tokens_expire_by` (Holdfast's exp + its tolerance) + ours: never shorter than
+      // the larger of the two tolerances past `exp`.
+      extraRetentionMs: (options.clockToleranceSeconds ?? 5) * 1000,
     },
     options.revocations ?? {},
   );
+  const following = Boolean(options.revocations?.redis || options.revocations?.poll);
+  const maxStalenessSeconds =
+    options.maxRevocationStalenessSeconds ?? (following ? DEFAULT_MAX_STALENESS_SECONDS : undefined);
   const seenJti = new Map<string, number>();
   const refuse = (
     reason: ConstructorParameters<typeof ResourceServerError>[0],
@@ -168,10 +188,14 @@ export function createResourceServerVerifier(options: ResourceServerVerifierOpti
       jkt = bound;
     }
 
-    if (revocations.isRevoked(sid))
+    // A single revoked token travels under `jti:<jti>` (a narrowed token that gave itself up).
+    if (
+      revocations.isRevoked(sid) ||
+      (typeof payload.jti === "string" && revocations.isRevoked(`jti:${payload.jti}`))
+    )
       throw refuse("token_revoked", "The session of this token has ended", scheme);
-    const limit = options.maxRevocationStalenessSeconds;
-    if (limit !== undefined) {
+    const limit = maxStalenessSeconds;
+    if (limit !== undefined && Number.isFinite(limit)) {
       const staleness = revocations.stalenessMs();
       if (staleness === null || staleness > limit * 1000)
         throw refuse("revocation_state_stale", "Revocations cannot be checked now", scheme);

@@ -38,6 +38,18 @@ export interface RevocationStateDeps {
   readonly fetch: typeof fetch;
   readonly nowMs: () => number;
   readonly onError: (error: unknown, context: string) => void;
+  /**
+   * Added to each revocation's `tokens_expire_by` (which already holds Holdfast's clock tolerance):
+   * this verifier's own tolerance, so a token it would still accept past `exp` stays refused.
+   */
+  readonly extraRetentionMs?: number;
+}
+
+type IoredisModule = { readonly Redis: typeof import("ioredis").Redis };
+
+/** start() could not establish any way to learn revocations: the verifier must not serve blind. */
+export class RevocationFeedError extends Error {
+  override readonly name = "RevocationFeedError";
 }
 
 /**
@@ -57,6 +69,8 @@ export class RevocationState {
   #closed = false;
   /** When the state was last known complete (a successful poll, or while subscribed). */
   #lastSyncMs: number | null = null;
+  /** When the feed was last seen delivering. */
+  #lastFeedMs: number | null = null;
 
   constructor(deps: RevocationStateDeps, options: RevocationFeedOptions) {
     this.#deps = deps;
@@ -73,25 +87,71 @@ export class RevocationState {
 
   /** How old the revocation state may be (ms): 0 while the feed delivers, else since the last poll. */
   stalenessMs(): number | null {
-    if (this.#subscribed && this.#subscriberReady()) return 0;
-    return this.#lastSyncMs === null ? null : this.#deps.nowMs() - this.#lastSyncMs;
+    const now = this.#deps.nowMs();
+    if (this.#subscribed && this.#subscriberReady()) {
+      this.#lastFeedMs = now;
+      return 0;
+    }
+    const last = Math.max(this.#lastSyncMs ?? -1, this.#lastFeedMs ?? -1);
+    return last < 0 ? null : now - last;
   }
 
   get feedHealthy(): boolean {
     return this.#subscribed && this.#subscriberReady();
   }
 
-  /** Connects the feed and runs the first poll; resolves once whichever is configured has answered. */
+  /**
+   * Connects the feed and runs the first poll. Fails closed: rejects (RevocationFeedError) when
+   * revocations are configured and neither the feed nor a poll could be established, or when the
+   * Redis feed is configured and `ioredis` cannot be loaded. One of the two is enough to start.
+   */
   async start(): Promise<void> {
-    const waits: Promise<unknown>[] = [];
-    if (this.#options.redis) {
-      // Start degraded rather than not at all: polling covers revocations until Redis answers, and
-      // the subscription completes in the background when it does.
-      const subscribed = this.#subscribe().catch((e) => this.#deps.onError(e, "subscribe"));
-      waits.push(Promise.race([subscribed, new Promise((resolve) => setTimeout(resolve, 3000).unref?.())]));
+    const { redis, poll } = this.#options;
+    const feed = redis ? this.#startFeed() : Promise.resolve(null);
+    const polled = poll
+      ? this.#pollOnce(poll).then(
+          () => null,
+          (error: unknown) => error,
+        )
+      : Promise.resolve(null);
+    const [feedError, pollError] = await Promise.all([feed, polled]);
+    if (poll) this.#schedulePoll();
+    if (feedError instanceof RevocationFeedError) throw feedError;
+    const feedUp = redis !== undefined && feedError === null;
+    const pollUp = poll !== undefined && pollError === null;
+    if (feedError) this.#deps.onError(feedError, "subscribe");
+    if (pollError) this.#deps.onError(pollError, "poll");
+    if ((redis || poll) && !feedUp && !pollUp) {
+      await this.close();
+      const reasons = [feedError, pollError]
+        .filter(Boolean)
+        .map((e) => (e instanceof Error ? e.message : String(e)));
+      throw new RevocationFeedError(
+        `Holdfast revocations cannot be followed (${reasons.join("; ")}): refusing to start blind`,
+      );
     }
-    if (this.#options.poll) waits.push(this.#pollLoop());
-    await Promise.all(waits);
+  }
+
+  /** Subscribes, waiting up to 3 s; null once subscribed, else why not (it goes on in the background). */
+  async #startFeed(): Promise<unknown> {
+    let module: IoredisModule | null = null;
+    if (this.#options.redis && !("subscriber" in this.#options.redis)) {
+      try {
+        module = await import("ioredis");
+      } catch {
+        return new RevocationFeedError(
+          "revocations.redis is configured but the optional dependency ioredis cannot be loaded: install it (npm install ioredis) or pass a subscriber",
+        );
+      }
+    }
+    const subscribed = this.#subscribe(module).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    const timeout = new Promise((resolve) => {
+      setTimeout(() => resolve(new Error("the Redis feed did not answer within 3 s")), 3000).unref?.();
+    });
+    return Promise.race([subscribed, timeout]);
   }
 
   async close(): Promise<void> {
@@ -125,7 +185,8 @@ export class RevocationState {
   }
 
   #add(sessionId: string, untilMs: number): void {
-    this.#until.set(sessionId, Math.max(this.#until.get(sessionId) ?? 0, untilMs));
+    const kept = untilMs + (this.#deps.extraRetentionMs ?? 0);
+    this.#until.set(sessionId, Math.max(this.#until.get(sessionId) ?? 0, kept));
   }
 
   #subscriberReady(): boolean {
@@ -133,14 +194,14 @@ export class RevocationState {
     return status === undefined || status === "ready";
   }
 
-  async #subscribe(): Promise<void> {
+  async #subscribe(module: IoredisModule | null): Promise<void> {
     const redis = this.#options.redis!;
     const channel = this.#options.channel ?? "holdfast:security-events";
     if ("subscriber" in redis) {
       this.#subscriber = redis.subscriber;
     } else {
       // Optional peer dependency: only services that use the Redis feed install ioredis.
-      const { Redis } = await import("ioredis");
+      const { Redis } = module ?? (await import("ioredis"));
       const own = new Redis(redis.url, {
         maxRetriesPerRequest: null,
         enableOfflineQueue: true,
@@ -183,6 +244,11 @@ export class RevocationState {
   async #pollLoop(): Promise<void> {
     const poll = this.#options.poll!;
     await this.#pollOnce(poll).catch((error) => this.#deps.onError(error, "poll"));
+    this.#schedulePoll();
+  }
+
+  #schedulePoll(): void {
+    const poll = this.#options.poll!;
     if (this.#closed) return;
     const seconds = this.feedHealthy ? (poll.healthyIntervalSeconds ?? 60) : (poll.intervalSeconds ?? 5);
     this.#timer = setTimeout(() => void this.#pollLoop(), seconds * 1000);

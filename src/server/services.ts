@@ -5,7 +5,7 @@ import { relyingPartyFor } from "../auth/passkeys/relying-party.js";
 import { WebAuthnChallenges } from "../auth/passkeys/webauthn-challenges.js";
 import { AuthRateLimits } from "../auth/rate-limit.js";
 import { createRefreshTokenStore } from "../auth/sessions/create-refresh-token-store.js";
-import { securityEventFeed } from "../auth/sessions/redis-security-event-sink.js";
+import { credentialChangeFeed, securityEventFeed } from "../auth/sessions/redis-security-event-sink.js";
 import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
 import { scopesAtLogin } from "../authz/login-scopes.js";
@@ -53,6 +53,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     audit,
     challenges: new WebAuthnChallenges(prisma, clock),
     relyingParty: relyingPartyFor(config.server.publicUrl),
+    credentialChanges: credentialChangeFeed({ keys, clock, config, redis: infrastructure.redis, logger }),
   });
   const auth = new AuthService({
     clock,

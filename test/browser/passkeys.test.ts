@@ -47,6 +47,7 @@ describe("passkeys in the demo", () => {
         await addVirtualAuthenticator(page);
         const { displayName } = await registerThroughPage(page);
         await page.fill("#passkey-name", "Virtual key");
+        await page.fill("#passkey-password", TEST_PASSWORD);
         await press(page, "#passkey-add");
         await page.waitForSelector('#passkey-list[data-count="1"]', EVENTUALLY);
         expect(await page.locator("#passkey-list li").textContent()).toContain("Virtual key");

@@ -4,9 +4,11 @@ import { Redis } from "ioredis";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { clearRedisPrefix, SHARED_REDIS_URL, uniqueRedisPrefix } from "../support/shared-services.js";
-import { registerUser, startTestServer, type TestServer } from "../support/test-server.js";
+import { SoftwareAuthenticator } from "../support/software-authenticator.js";
+import { registerUser, startTestServer, TEST_PASSWORD, type TestServer } from "../support/test-server.js";
 import { OAUTH_TEST_ENV, postForm } from "./oauth-support.js";
 
+const CREDENTIAL_CHANGE = "https://schemas.openid.net/secevent/caep/event-type/credential-change";
 const SESSION_REVOKED = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
 
 let t: TestServer | undefined;
@@ -91,5 +93,42 @@ describe("the security event feed", () => {
     expect(JSON.parse(Buffer.from(set.split(".")[1]!, "base64url").toString()).sub_id.id).toBe(
       other.session.id,
     );
+  });
+
+  it("announces a new passkey as a signed CAEP credential-change SET about the account", async () => {
+    const { t, next } = await listen();
+    const user = await registerUser(t);
+    const options = await t.gql<{ passkeyRegistrationOptions: never }>(
+      "mutation { passkeyRegistrationOptions }",
+      {
+        token: user.accessToken,
+      },
+    );
+    const added = await t.gql(
+      'mutation($r: JSON!, $p: String) { addPasskey(response: $r, name: "Key", currentPassword: $p) { id } }',
+      {
+        token: user.accessToken,
+        variables: {
+          r: new SoftwareAuthenticator("http://localhost:4000").register(
+            options.body.data!.passkeyRegistrationOptions,
+          ),
+          p: TEST_PASSWORD,
+        },
+      },
+    );
+    expect(added.body.errors).toBeUndefined();
+    const { payload } = await jwtVerify(await next(), createLocalJWKSet(t.server.keys.jwks() as never), {
+      issuer: "http://localhost:4000",
+      audience: "holdfast",
+      typ: "secevent+jwt",
+      algorithms: ["EdDSA"],
+      currentDate: t.clock.now(),
+    });
+    expect(payload.sub_id).toEqual({ format: "iss_sub", iss: "http://localhost:4000", sub: user.user.id });
+    expect((payload.events as Record<string, unknown>)[CREDENTIAL_CHANGE]).toMatchObject({
+      change_type: "create",
+      credential_type: expect.stringMatching(/^fido2-/),
+      friendly_name: "Key",
+    });
   });
 });

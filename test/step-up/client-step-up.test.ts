@@ -102,7 +102,7 @@ describe("client step-up", () => {
     const asked: StepUpChallenge[] = [];
     const owner = client({ answer: { passkey: true }, asked, authenticator });
     const account = await owner.register({ email: email(), password: TEST_PASSWORD, displayName: "Key" });
-    const added = await owner.addPasskey("Software key");
+    const added = await owner.addPasskey({ name: "Software key", proof: { password: TEST_PASSWORD } });
     expect(added).toMatchObject({ name: "Software key", deviceType: "singleDevice", backedUp: false });
     expect((await owner.passkeys()).map((p) => p.id)).toEqual([added.id]);
     waitOutStepUpWindow();

@@ -2,7 +2,7 @@
 // (test/support/software-authenticator.ts) that can forge each thing a relying party must refuse.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoftwareAuthenticator } from "../support/software-authenticator.js";
-import { startTestServer } from "../support/test-server.js";
+import { startTestServer, TEST_PASSWORD } from "../support/test-server.js";
 import { type Account, claimsOf, refusal, register, type StepUpWorld, startStepUpWorld } from "./support.js";
 
 const ORIGIN = "http://localhost:4000"; // TEST_ENV's PUBLIC_URL
@@ -38,8 +38,11 @@ async function withPasskey(authenticator = new SoftwareAuthenticator(ORIGIN)) {
   const added = await w.post<{
     addPasskey: { id: string; name: string; deviceType: string; backedUp: boolean };
   }>(
-    `mutation($r: JSON!, $n: String) { addPasskey(response: $r, name: $n) { id name deviceType backedUp } }`,
-    { token: account.accessToken, variables: { r: authenticator.register(creation), n: "Laptop" } },
+    `mutation($r: JSON!, $n: String, $p: String) { addPasskey(response: $r, name: $n, currentPassword: $p) { id name deviceType backedUp } }`,
+    {
+      token: account.accessToken,
+      variables: { r: authenticator.register(creation), n: "Laptop", p: TEST_PASSWORD },
+    },
   );
   if (!added.body.data) throw new Error(`addPasskey failed: ${JSON.stringify(added.body.errors)}`);
   return { account, authenticator, passkey: added.body.data.addPasskey, creation };
@@ -95,16 +98,17 @@ describe("passkey registration", () => {
     );
     const creation = options.body.data!.passkeyRegistrationOptions;
     const authenticator = new SoftwareAuthenticator(ORIGIN);
-    const ADD = `mutation($r: JSON!) { addPasskey(response: $r) { id } }`;
+    // Each caller proves their own password: what is left to refuse is the registration itself.
+    const ADD = `mutation($r: JSON!, $p: String) { addPasskey(response: $r, currentPassword: $p) { id } }`;
     // Mallory answers Alice's challenge: it is not hers (and it is consumed in trying).
     const stolen = await w.post(ADD, {
       token: mallory.accessToken,
-      variables: { r: authenticator.register(creation) },
+      variables: { r: authenticator.register(creation), p: TEST_PASSWORD },
     });
     expect(refusal(stolen)).toEqual({ code: "BAD_USER_INPUT", reason: "invalid_passkey_challenge" });
     const reused = await w.post(ADD, {
       token: alice.accessToken,
-      variables: { r: authenticator.register(creation) },
+      variables: { r: authenticator.register(creation), p: TEST_PASSWORD },
     });
     expect(refusal(reused)).toEqual({ code: "BAD_USER_INPUT", reason: "invalid_passkey_challenge" });
     const again = (
@@ -114,7 +118,10 @@ describe("passkey registration", () => {
     ).body.data!.passkeyRegistrationOptions;
     const phished = await w.post(ADD, {
       token: alice.accessToken,
-      variables: { r: authenticator.register(again, { origin: "https://holdfast.example.evil" }) },
+      variables: {
+        r: authenticator.register(again, { origin: "https://holdfast.example.evil" }),
+        p: TEST_PASSWORD,
+      },
     });
     expect(refusal(phished)).toEqual({ code: "BAD_USER_INPUT", reason: "invalid_passkey_registration" });
     expect(

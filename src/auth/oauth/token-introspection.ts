@@ -3,6 +3,7 @@ import { type Clock, epochSeconds } from "../../clock.js";
 import type { Prisma } from "../../db/database.js";
 import type { TokenVerifier } from "../authenticate.js";
 import type { RevocationSet } from "../sessions/revocation.js";
+import { revokedTokenKey } from "../sessions/session-ending-rule.js";
 import { findRefreshToken, isSessionRevoked } from "./refresh-token-lookup.js";
 
 export type TokenTypeHint = "access_token" | "refresh_token";
@@ -68,7 +69,8 @@ async function introspectAccess(
     // Expired, forged, signed by a retired key: all simply inactive.
     return INACTIVE;
   }
-  if (deps.revocations.has(viewer.sessionId)) return INACTIVE;
+  if (deps.revocations.has(viewer.sessionId) || deps.revocations.has(revokedTokenKey(viewer.tokenId)))
+    return INACTIVE;
   try {
     if (await isSessionRevoked(deps.prisma, viewer.sessionId)) return INACTIVE;
   } catch (error) {

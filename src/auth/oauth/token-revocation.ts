@@ -1,13 +1,14 @@
 import { NotFoundError, UnauthenticatedError } from "../../errors/app-error.js";
 import type { ClientInfo } from "../auth-payload.js";
 import type { TokenVerifier } from "../authenticate.js";
+import { decideSessionEnding, type EndingCredential } from "../sessions/session-ending-rule.js";
 import type { SessionService } from "../sessions/session-service.js";
 import { findRefreshToken } from "./refresh-token-lookup.js";
 
 export interface RevocationDeps {
   readonly tokens: TokenVerifier;
   readonly prisma: Parameters<typeof findRefreshToken>[0];
-  readonly sessions: Pick<SessionService, "revoke">;
+  readonly sessions: Pick<SessionService, "revoke" | "tokens">;
   /** Verifies the request's DPoP proof for this endpoint; resolves to the key's thumbprint. */
   readonly proof: (input: { accessToken?: string; expectedJkt: string }) => Promise<{ jkt: string }>;
 }
@@ -21,10 +22,10 @@ export interface RevocationRequest {
 }
 
 /**
- * RFC 7009. A refresh token ends its session, as `logout` does. An access token ends its session too
- * (RFC 7009 §2.1 lets the server revoke related tokens): Holdfast revokes by session, the unit every
- * instance and every resource server already follows, so the token and its siblings are refused
- * everywhere within a second. An unknown, expired or foreign token is not an error (§2.2).
+ * RFC 7009, under the same rule as GraphQL `logout` (session-ending-rule.ts). A refresh token ends
+ * its session. An access token with `account:manage` ends its session too (§2.1 lets the server
+ * revoke related tokens); one without it (a narrowed token) ends only itself, by `jti`, never its
+ * parent session. An unknown, expired or foreign token is not an error (§2.2).
  *
  * A token bound to a DPoP key is revoked only with a proof from that key (RFC 9449 §5 spirit): a
  * stolen copy must not be enough to log its owner out, just as it is not enough to use it.
@@ -40,6 +41,20 @@ export async function revokeToken(deps: RevocationDeps, request: RevocationReque
       expectedJkt: target.jkt,
     });
   }
+  const credential: EndingCredential =
+    target.kind === "access" ? { kind: "access_token", scopes: target.scopes } : { kind: "refresh_token" };
+  const ending = decideSessionEnding(credential, "revoke_presented_token");
+  if (ending === "token" && target.kind === "access") {
+    await deps.sessions.tokens.revoke({
+      jti: target.jti,
+      userId: target.userId,
+      sessionId: target.sessionId,
+      expiresAt: target.expiresAt,
+      client: request.client,
+    });
+    return;
+  }
+  if (ending !== "session") return;
   try {
     await deps.sessions.revoke({
       sessionId: target.sessionId,
@@ -54,12 +69,19 @@ export async function revokeToken(deps: RevocationDeps, request: RevocationReque
   }
 }
 
-interface Target {
-  readonly kind: "access" | "refresh";
+type Target = {
   readonly sessionId: string;
   readonly userId: string;
   readonly jkt: string | null;
-}
+} & (
+  | {
+      readonly kind: "access";
+      readonly scopes: ReadonlySet<string>;
+      readonly jti: string;
+      readonly expiresAt: number;
+    }
+  | { readonly kind: "refresh" }
+);
 
 async function findTarget(
   deps: RevocationDeps,
@@ -70,7 +92,15 @@ async function findTarget(
     if (!token.includes(".")) return null;
     try {
       const viewer = await deps.tokens.verify(token);
-      return { kind: "access", sessionId: viewer.sessionId, userId: viewer.userId, jkt: viewer.jkt };
+      return {
+        kind: "access",
+        sessionId: viewer.sessionId,
+        userId: viewer.userId,
+        jkt: viewer.jkt,
+        scopes: viewer.scopes,
+        jti: viewer.tokenId,
+        expiresAt: viewer.expiresAt,
+      };
     } catch {
       return null;
     }

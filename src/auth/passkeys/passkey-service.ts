@@ -15,7 +15,8 @@ import { cleanName } from "../../users/text-hygiene.js";
 import type { UserModel } from "../../users/user-model.js";
 import type { AuditLog } from "../audit-log.js";
 import type { ClientInfo } from "../auth-payload.js";
-import type { PasskeyAssertions } from "../auth-service.js";
+import type { PasskeyAssertions } from "../credential-proof.js";
+import type { CredentialChangeFeed } from "../sessions/security-event-feed.js";
 import type { PasskeyModel } from "./passkey-model.js";
 import type { RelyingParty } from "./relying-party.js";
 import { CHALLENGE_TTL_SECONDS, type WebAuthnChallenges } from "./webauthn-challenges.js";
@@ -43,6 +44,11 @@ interface PasskeyRow {
 function toModel(row: PasskeyRow): PasskeyModel {
   const { id, userId, name, createdAt, lastUsedAt, deviceType, backedUp } = row;
   return { id, userId, name, createdAt, lastUsedAt, deviceType, backedUp };
+}
+
+/** CAEP credential_type: a built-in authenticator (`internal`) is a platform one. */
+function credentialTypeOf(transports: string | null): string {
+  return transports?.split(",").includes("internal") ? "fido2-platform" : "fido2-roaming";
 }
 
 /** The challenge a response answers, from its clientDataJSON; null when it is not readable. */
@@ -88,6 +94,8 @@ export class PasskeyService implements PasskeyAssertions {
       audit: AuditLog;
       challenges: WebAuthnChallenges;
       relyingParty: RelyingParty;
+      /** The CAEP feed: a new way into an account is announced to the services that follow it. */
+      credentialChanges?: CredentialChangeFeed;
     },
   ) {}
 
@@ -187,6 +195,12 @@ export class PasskeyService implements PasskeyAssertions {
         userId: user.id,
         client,
         detail: { deviceType: row.deviceType, backedUp: row.backedUp },
+      });
+      await this.deps.credentialChanges?.announce({
+        userId: user.id,
+        changeType: "create",
+        credentialType: credentialTypeOf(row.transports),
+        friendlyName: row.name,
       });
       return toModel(row);
     } catch (error) {
@@ -291,11 +305,51 @@ export class PasskeyService implements PasskeyAssertions {
   }
 
   async remove(userId: string, id: string, client: ClientInfo): Promise<boolean> {
+    const found = await withDatabase(() =>
+      this.deps.prisma.passkey.findFirst({ where: { id, userId }, select: { transports: true } }),
+    );
     const removed = await withDatabase(() => this.deps.prisma.passkey.deleteMany({ where: { id, userId } }));
     // Another user's passkey is "not found": its existence is not disclosed.
     if (removed.count !== 1) throw new NotFoundError("Passkey not found");
     await this.deps.audit.record({ type: "passkey.removed", userId, client });
+    await this.deps.credentialChanges?.announce({
+      userId,
+      changeType: "delete",
+      credentialType: credentialTypeOf(found?.transports ?? null),
+    });
     return true;
+  }
+
+  /**
+   * Removes the passkeys the user added in the last `days` days: the recovery for a copied token
+   * that planted one (offered by changePassword and logoutEverywhere). Answers how many went.
+   */
+  async removeAddedWithin(userId: string, days: number, client: ClientInfo): Promise<number> {
+    const since = new Date(this.deps.clock.now().getTime() - days * 86_400_000);
+    const recent = await withDatabase(() =>
+      this.deps.prisma.passkey.findMany({
+        where: { userId, createdAt: { gte: since } },
+        select: { id: true, transports: true },
+      }),
+    );
+    if (recent.length === 0) return 0;
+    await withDatabase(() =>
+      this.deps.prisma.passkey.deleteMany({ where: { userId, id: { in: recent.map((p) => p.id) } } }),
+    );
+    for (const passkey of recent) {
+      await this.deps.audit.record({
+        type: "passkey.removed",
+        userId,
+        client,
+        detail: { reason: "added_recently", withinDays: days },
+      });
+      await this.deps.credentialChanges?.announce({
+        userId,
+        changeType: "delete",
+        credentialType: credentialTypeOf(passkey.transports),
+      });
+    }
+    return recent.length;
   }
 
   private async failed(userId: string | null, client: ClientInfo, step: string, error: unknown) {

@@ -44,6 +44,46 @@ export function signSessionRevoked(signer: SecurityEventSigner, revocation: Revo
     .sign(key);
 }
 
+/** CAEP `credential-change` (OpenID CAEP 1.0 §3.3): a way to sign in was added or removed. */
+export const CREDENTIAL_CHANGE_EVENT =
+  "https://schemas.openid.net/secevent/caep/event-type/credential-change";
+
+export interface CredentialChange {
+  readonly userId: string;
+  readonly changeType: "create" | "delete";
+  /** CAEP credential types: `fido2-platform`, `fido2-roaming`, `password`. */
+  readonly credentialType: string;
+  readonly friendlyName?: string;
+}
+
+/** Announces credential changes to the services that follow the feed (and to nobody without one). */
+export interface CredentialChangeFeed {
+  announce(change: CredentialChange): Promise<void>;
+}
+
+/** One signed SET for a credential change; the subject is the account (`iss_sub`, as tokens' `sub`). */
+export function signCredentialChange(signer: SecurityEventSigner, change: CredentialChange): Promise<string> {
+  const now = epochSeconds(signer.clock.now());
+  const { kid, alg, key } = signer.keys.signingKey();
+  return new SignJWT({
+    jti: randomBytes(16).toString("base64url"),
+    sub_id: { format: "iss_sub", iss: signer.issuer, sub: change.userId },
+    events: {
+      [CREDENTIAL_CHANGE_EVENT]: {
+        event_timestamp: now,
+        change_type: change.changeType,
+        credential_type: change.credentialType,
+        ...(change.friendlyName ? { friendly_name: change.friendlyName } : {}),
+      },
+    },
+  })
+    .setProtectedHeader({ alg, kid, typ: SET_TYP })
+    .setIssuer(signer.issuer)
+    .setAudience(signer.audience)
+    .setIssuedAt(now)
+    .sign(key);
+}
+
 export interface SecurityEventSink {
   publish(set: string): Promise<void>;
 }

@@ -19,6 +19,7 @@ import type { RefreshTokenStore, SessionRecord } from "./refresh-token-store.js"
 import type { Revocation, RevocationBus, RevocationSet } from "./revocation.js";
 import { refusalOf, reuseVerdict } from "./rotation-rules.js";
 import { type SessionModel, toSessionModel } from "./session-model.js";
+import { TokenRevocations } from "./token-revocations.js";
 
 export interface SessionServiceDeps {
   prisma: Prisma;
@@ -65,7 +66,12 @@ const MAX_GRACE_WALK = 16;
  * queries would run inside it), so concurrent refreshes and a crash mid-way leave no half state.
  */
 export class SessionService {
-  constructor(private readonly deps: SessionServiceDeps) {}
+  /** Per-token revocation (by `jti`), on the same set, bus and feed as sessions. */
+  readonly tokens: TokenRevocations;
+
+  constructor(private readonly deps: SessionServiceDeps) {
+    this.tokens = new TokenRevocations({ ...deps, ...deps.config });
+  }
 
   /** Starts a family for a fresh login: one commit, on the driver (a login's hot path). */
   async start(input: StartInput): Promise<IssuedRefresh> {
@@ -394,7 +400,7 @@ export class SessionService {
     for (const row of rows) {
       this.deps.revocations.add(row.id, new Date(row.revokedAt!.getTime() + this.tokenLifetimeMs()));
     }
-    return rows.length;
+    return rows.length + (await this.tokens.load());
   }
 
   private async announce(sessionIds: readonly string[]): Promise<void> {

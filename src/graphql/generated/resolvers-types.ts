@@ -52,16 +52,28 @@ export type LoginInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Registers the passkey of a `passkeyRegistrationOptions` challenge (RegistrationResponseJSON). */
+  /**
+   * Registers the passkey of a `passkeyRegistrationOptions` challenge (RegistrationResponseJSON).
+   * Adding a way to sign in proves a credential in the same operation: exactly one of
+   * `currentPassword` and `passkeyAssertion` (an existing passkey's AuthenticationResponseJSON for a
+   * `passkeySignInOptions` challenge). A recent sign-in alone proves the owner signed in, not that
+   * the caller is the owner (a copied token).
+   */
   addPasskey: Passkey;
-  /** Changes the caller's password and ends every other session. */
+  /**
+   * Changes the caller's password and ends every other session. With
+   * `removePasskeysAddedWithinDays`, also removes the passkeys added in that many last days.
+   */
   changePassword: Scalars['Boolean']['output'];
   createNote: Note;
   deleteNote: Scalars['Boolean']['output'];
   login: AuthPayload;
   /** Ends the caller's session now. */
   logout: Scalars['Boolean']['output'];
-  /** Ends every session of the caller. */
+  /**
+   * Ends every session of the caller. With `removePasskeysAddedWithinDays`, also removes the
+   * passkeys added in that many last days (one a thief holding a copied token may have planted).
+   */
   logoutEverywhere: Scalars['Boolean']['output'];
   /** Trades the caller's token for one with fewer scopes and no longer life (default 60 s). Issues no refresh token. */
   narrowToken: NarrowedToken;
@@ -91,7 +103,9 @@ export type Mutation = {
 
 
 export type MutationAddPasskeyArgs = {
+  currentPassword?: InputMaybe<Scalars['String']['input']>;
   name?: InputMaybe<Scalars['String']['input']>;
+  passkeyAssertion?: InputMaybe<Scalars['JSON']['input']>;
   response: Scalars['JSON']['input'];
 };
 
@@ -99,6 +113,7 @@ export type MutationAddPasskeyArgs = {
 export type MutationChangePasswordArgs = {
   currentPassword: Scalars['String']['input'];
   newPassword: Scalars['String']['input'];
+  removePasskeysAddedWithinDays?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -114,6 +129,11 @@ export type MutationDeleteNoteArgs = {
 
 export type MutationLoginArgs = {
   input: LoginInput;
+};
+
+
+export type MutationLogoutEverywhereArgs = {
+  removePasskeysAddedWithinDays?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -511,7 +531,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   deleteNote?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteNoteArgs, 'id'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  logoutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, Partial<MutationLogoutEverywhereArgs>>;
   narrowToken?: Resolver<ResolversTypes['NarrowedToken'], ParentType, ContextType, RequireFields<MutationNarrowTokenArgs, 'scopes'>>;
   passkeyRegistrationOptions?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   passkeySignIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationPasskeySignInArgs, 'input'>>;

@@ -1,5 +1,11 @@
 import type { AuthPayloadModel } from "../../auth/auth-payload.js";
-import { UnauthenticatedError } from "../../errors/app-error.js";
+import {
+  decideSessionEnding,
+  type EndingIntent,
+  sessionEndingRefused,
+} from "../../auth/sessions/session-ending-rule.js";
+import type { Viewer } from "../../auth/viewer.js";
+import { BadUserInputError, UnauthenticatedError } from "../../errors/app-error.js";
 import { type GraphQLContext, requireViewer } from "../context.js";
 import type { MutationResolvers, QueryResolvers, SessionResolvers } from "../generated/resolvers-types.js";
 
@@ -14,6 +20,25 @@ function deliver(
   if (payload.refreshToken)
     context.refreshCookie.set(payload.refreshToken, payload.session.absoluteExpiresAt);
   return { ...answer, refreshToken: null };
+}
+
+/** `removePasskeysAddedWithinDays`, checked before anything is changed: a whole number of days. */
+function recentPasskeyDays(days: number | null | undefined): number | null {
+  if (days == null) return null;
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new BadUserInputError(
+      "invalid_days",
+      "removePasskeysAddedWithinDays must be a whole number from 1 to 3650",
+      "removePasskeysAddedWithinDays",
+    );
+  }
+  return days;
+}
+
+/** The session-ending rule, the same one `POST /oauth/revoke` asks: refused unless it ends a session. */
+function mayEnd(viewer: Viewer, intent: EndingIntent): void {
+  const ending = decideSessionEnding({ kind: "access_token", scopes: viewer.scopes }, intent);
+  if (ending !== "session" && ending !== "every_session") throw sessionEndingRefused();
 }
 
 function request(context: GraphQLContext) {
@@ -58,6 +83,7 @@ export const authMutations: Pick<
 
   logout: async (_parent, _args, context) => {
     const viewer = requireViewer(context);
+    mayEnd(viewer, "end_session");
     context.refreshCookie.clear();
     return context.services.sessions.revoke({
       sessionId: viewer.sessionId,
@@ -68,8 +94,12 @@ export const authMutations: Pick<
     });
   },
 
-  logoutEverywhere: async (_parent, _args, context) => {
+  logoutEverywhere: async (_parent, { removePasskeysAddedWithinDays }, context) => {
     const viewer = requireViewer(context);
+    mayEnd(viewer, "end_every_session");
+    const days = recentPasskeyDays(removePasskeysAddedWithinDays);
+    // The passkeys first: a thief's planted passkey must not outlive the sessions it would restart.
+    if (days !== null) await context.services.passkeys.removeAddedWithin(viewer.userId, days, context.client);
     context.refreshCookie.clear();
     await context.services.sessions.revokeAllForUser({
       userId: viewer.userId,
@@ -81,6 +111,7 @@ export const authMutations: Pick<
 
   revokeSession: (_parent, { id }, context) => {
     const viewer = requireViewer(context);
+    mayEnd(viewer, "end_session");
     return context.services.sessions.revoke({
       sessionId: id,
       actorUserId: viewer.userId,
@@ -90,13 +121,18 @@ export const authMutations: Pick<
     });
   },
 
-  changePassword: (_parent, { currentPassword, newPassword }, context) =>
-    context.services.auth.changePassword(
-      requireViewer(context),
-      currentPassword,
-      newPassword,
-      context.client,
-    ),
+  changePassword: async (
+    _parent,
+    { currentPassword, newPassword, removePasskeysAddedWithinDays },
+    context,
+  ) => {
+    const viewer = requireViewer(context);
+    const days = recentPasskeyDays(removePasskeysAddedWithinDays);
+    await context.services.auth.changePassword(viewer, currentPassword, newPassword, context.client);
+    // Only once the current password was right: a thief cannot use this to remove the owner's passkeys.
+    if (days !== null) await context.services.passkeys.removeAddedWithin(viewer.userId, days, context.client);
+    return true;
+  },
 
   narrowToken: (_parent, { scopes, expiresInSeconds }, context) =>
     context.services.auth.narrowToken(requireViewer(context), scopes, expiresInSeconds),

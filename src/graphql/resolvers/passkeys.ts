@@ -55,8 +55,25 @@ export const passkeyMutations: Pick<
   passkeyRegistrationOptions: async (_parent, _args, context) =>
     context.services.passkeys.registrationOptions(await viewerUser(context)),
 
-  addPasskey: async (_parent, { response, name }, context) =>
-    context.services.passkeys.add(await viewerUser(context), response, name, context.client),
+  addPasskey: async (_parent, { response, name, currentPassword, passkeyAssertion }, context) => {
+    if (currentPassword != null && passkeyAssertion != null) {
+      throw new BadUserInputError(
+        "invalid_credential_proof",
+        "Give one of currentPassword and passkeyAssertion",
+        "currentPassword",
+      );
+    }
+    const user = await viewerUser(context);
+    // Proven before the registration's challenge is spent: a refused proof leaves the options usable.
+    const proof =
+      currentPassword != null
+        ? { password: currentPassword }
+        : passkeyAssertion != null
+          ? { passkey: passkeyAssertion }
+          : null;
+    await context.services.auth.proveHolder(user, proof, context.client);
+    return context.services.passkeys.add(user, response, name, context.client);
+  },
 
   passkeySignInOptions: async (_parent, _args, context) => {
     // Each call writes a challenge row: limited per client like registrations.

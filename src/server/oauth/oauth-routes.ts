@@ -229,7 +229,13 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
   app.get(OAUTH_PATHS.revokedSessions, async (request, reply) => {
     const clientId = await authenticateClient(request, reply, true);
     if (!clientId) return reply;
-    const revoked = await recentRevocations(prisma, clock, tokenLifetimeSeconds);
+    const sessions = await recentRevocations(prisma, clock, tokenLifetimeSeconds);
+    // Revoked single tokens ride along under `jti:<jti>`, as on the feed (session-ending-rule.ts).
+    const tokens = (await options.sessions.tokens.recent()).map((r) => ({
+      sid: r.sessionId,
+      tokens_expire_by: Math.ceil(r.until.getTime() / 1000),
+    }));
+    const revoked = [...sessions, ...tokens];
     return noStore(reply).send({ revoked, generated_at: Math.floor(clock.now().getTime() / 1000) });
   });
 }

@@ -1,5 +1,8 @@
 import { type SessionFields, typedDocument } from "../../browser.js";
-import { button, el, registerPanel } from "../console.js";
+import { button, clockTime, el, registerPanel } from "../console.js";
+
+/** How far back "recent passkeys" reach: shown here, and removed by "Log out everywhere" on request. */
+const RECENT_PASSKEY_DAYS = 7;
 
 // Every live session of the user (each login is one family of rotating refresh tokens), with the
 // controls that end them before their tokens expire.
@@ -31,11 +34,16 @@ registerPanel({
   order: 30,
   mount(body, context) {
     const list = el("ul", { id: "sessions", className: "sessions" });
+    // A new passkey is a new way into the account: a security event the owner should see here.
+    const recent = el("ul", { id: "recent-passkeys", className: "sessions" });
+    const removeRecent = el("input", { id: "logout-remove-recent-passkeys", type: "checkbox" });
     const everywhere = button(
       "Log out everywhere",
       () => {
         void context.attempt("Logging out everywhere", async () => {
-          const confirmed = await context.client.logoutEverywhere();
+          const confirmed = await context.client.logoutEverywhere(
+            removeRecent.checked ? { removePasskeysAddedWithinDays: RECENT_PASSKEY_DAYS } : {},
+          );
           context.signedOut(
             "signed-out",
             confirmed
@@ -46,7 +54,24 @@ registerPanel({
       },
       "logout-everywhere",
     );
-    body.append(list, everywhere);
+    body.append(
+      list,
+      el("h3", {}, `Passkeys added in the last ${RECENT_PASSKEY_DAYS} days`),
+      recent,
+      el("label", {}, removeRecent, " and remove these passkeys"),
+      everywhere,
+    );
+
+    async function showRecentPasskeys(): Promise<void> {
+      const since = Date.now() - RECENT_PASSKEY_DAYS * 86_400_000;
+      const added = (await context.client.passkeys()).filter((p) => p.createdAt.getTime() >= since);
+      recent.replaceChildren(
+        ...added.map((p) =>
+          el("li", {}, el("strong", {}, "New passkey"), ` "${p.name}" added ${clockTime(p.createdAt)}`),
+        ),
+      );
+      recent.dataset.count = String(added.length);
+    }
 
     const revoke = (session: SessionFields) =>
       context.attempt("Revoking the session", async () => {
@@ -56,6 +81,7 @@ registerPanel({
 
     return {
       onSignedIn(view) {
+        void context.attempt("Listing recent passkeys", showRecentPasskeys);
         list.replaceChildren(
           ...view.sessions.map((session) => {
             const li = el(
@@ -85,6 +111,8 @@ registerPanel({
       },
       onSignedOut() {
         list.replaceChildren();
+        recent.replaceChildren();
+        removeRecent.checked = false;
       },
     };
   },
