@@ -14,7 +14,7 @@ export class DatabaseStartupError extends Error {
 const MIGRATE_COMMAND = "npx holdfast migrate";
 
 /** Where DATABASE_URL points, without the password. */
-function describeTarget(url: string): string {
+export function describeTarget(url: string): string {
   if (url.startsWith("file:")) return url;
   try {
     const u = new URL(url);
