@@ -27,8 +27,16 @@ export default defineConfig({
             ? (value: string) => value
             : pg.default.types.getTypeParser(oid, format as "text"),
       };
-      // allowExitOnIdle: otherwise the CLI waits for the idle pool before exiting.
-      return new PrismaPg({ connectionString: databaseUrl, allowExitOnIdle: true, types });
+      // allowExitOnIdle: otherwise the CLI waits for the idle pool before exiting. search_path:
+      // Holdfast's tables and its _prisma_migrations live in schema `holdfast` (src/db/migrate.ts);
+      // the CLI finds _prisma_migrations by search_path, so `prisma migrate status` reads Holdfast's
+      // bookkeeping, not an application's in `public`.
+      return new PrismaPg({
+        connectionString: databaseUrl,
+        allowExitOnIdle: true,
+        types,
+        options: "-c search_path=holdfast",
+      });
     }
     const { mkdirSync } = await import("node:fs");
     const { dirname } = await import("node:path");

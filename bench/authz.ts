@@ -26,6 +26,7 @@ import { httpEvents, InProcessEventBus } from "../src/events/index.js";
 import type { GraphQLContext, Services } from "../src/graphql/context.js";
 import { buildSchema } from "../src/graphql/schema.js";
 import type { NoteModel } from "../src/notes/note-model.js";
+import { createNoteStore } from "../src/notes/note-store.js";
 import { type Page, toPage } from "../src/pagination.js";
 import { createServer } from "../src/server/create-server.js";
 import type { UserModel } from "../src/users/user-model.js";
@@ -125,7 +126,7 @@ async function main() {
   const clock = new FakeClock(new Date());
   const server = await createServer({ config, clock, database, logger });
   try {
-    // Seed directly through Prisma: 100 users, 5 notes each, ids in creation order.
+    // Seed directly (users through Prisma, notes through their store): 100 users, 5 notes each, ids in creation order.
     const now = clock.now().getTime();
     const pad = (n: number) => String(n).padStart(4, "0");
     const userRows = Array.from({ length: USERS }, (_, i) => ({
@@ -147,7 +148,8 @@ async function main() {
     );
     const { prisma } = server.database;
     await prisma.user.createMany({ data: userRows });
-    await prisma.note.createMany({ data: noteRows });
+    const notes = createNoteStore(server.database.driver);
+    for (const note of noteRows) await notes.insert(note);
 
     // An admin viewer reads every body (notes:read:any), so all three schemas return the same data,
     // and the owner rule runs its longest path (not the owner, then the scope) on every row.

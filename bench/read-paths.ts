@@ -27,8 +27,8 @@ for (const provider of ["sqlite", "postgres"] as const) {
     const reads = createUserReads(database.driver);
     const q =
       provider === "sqlite"
-        ? (s: string) => s
-        : (s: string) => s.replace(/(\b[a-z]+[A-Z]\w*|\bUser\b)/g, '"$1"');
+        ? (s: string) => s.replace(/\bUser\b/g, "holdfast_User")
+        : (s: string) => s.replace(/\b[a-z]+[A-Z]\w*/g, '"$&"').replace(/\bUser\b/g, 'holdfast."User"');
     const oneRaw = q("SELECT id, email, displayName, role, createdAt FROM User WHERE id = ");
     const pageRaw = q("SELECT id, email, displayName, role, createdAt FROM User ORDER BY id LIMIT ");
     const paths = [

@@ -107,7 +107,7 @@ export const scenarios: readonly Scenario[] = [
     summary:
       "`users(first: 100) { edges { node { id displayName createdAt } } }`, a signed-in user (the directory needs `users:read`), 150 users seeded",
     seed: async (prisma) => {
-      await seedUsers(prisma, 150, 3);
+      await seedUsers(prisma, 150);
     },
     prepare: async (context) => {
       const user = await authenticatedUser(context);

@@ -4,6 +4,7 @@ import "./exit-on-closed-pipe.mjs";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { datasourcePlacement, placeModels } from "./prisma-placement.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const models = readFileSync(join(root, "prisma/models.prisma"), "utf8");
@@ -29,11 +30,11 @@ generator client {
 
 datasource db {
   provider = "${provider}"
-  url      = env("${env}")
+  url      = env("${env}")${datasourcePlacement(name)}
 }
 
 `;
-  const text = header + models.replace(/^\/\/ The one source[\s\S]*?\n\n/, "");
+  const text = header + placeModels(models.replace(/^\/\/ The one source[\s\S]*?\n\n/, ""), name);
   const file = join(root, "prisma", name, "schema.prisma");
   const current = existsSync(file) ? readFileSync(file, "utf8") : "";
   if (current === text) continue;

@@ -6,8 +6,8 @@ import { newId } from "../../src/ids.js";
 const NO_LOGIN = "!seeded-without-password";
 const BATCH = 1000;
 
-/** `count` users, each with `notesPerUser` notes. */
-export async function seedUsers(prisma: Prisma, count: number, notesPerUser = 0): Promise<string[]> {
+/** `count` users. (Notes live in the notes module's own table, outside Holdfast's Prisma model.) */
+export async function seedUsers(prisma: Prisma, count: number): Promise<string[]> {
   const now = Date.now();
   const users = Array.from({ length: count }, (_, i) => {
     const createdAt = new Date(now - (count - i) * 1000);
@@ -21,17 +21,6 @@ export async function seedUsers(prisma: Prisma, count: number, notesPerUser = 0)
   });
   for (let i = 0; i < users.length; i += BATCH)
     await prisma.user.createMany({ data: users.slice(i, i + BATCH) });
-  const notes = users.flatMap((user) =>
-    Array.from({ length: notesPerUser }, (_, n) => ({
-      id: newId(user.createdAt),
-      ownerId: user.id,
-      title: `Note ${n}`,
-      body: "Seeded for the bench.",
-      createdAt: user.createdAt,
-    })),
-  );
-  for (let i = 0; i < notes.length; i += BATCH)
-    await prisma.note.createMany({ data: notes.slice(i, i + BATCH) });
   return users.map((u) => u.id);
 }
 

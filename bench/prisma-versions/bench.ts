@@ -112,8 +112,8 @@ try {
 
     const quote =
       provider === "sqlite"
-        ? (s: string) => s
-        : (s: string) => s.replace(/(\b[a-z]+[A-Z]\w*|\bUser\b)/g, '"$1"');
+        ? (s: string) => s.replace(/\bUser\b/g, "holdfast_User")
+        : (s: string) => s.replace(/\b[a-z]+[A-Z]\w*/g, '"$&"').replace(/\bUser\b/g, 'holdfast."User"');
     const oneSql = quote("SELECT id, email, displayName, role, createdAt FROM User WHERE id = ");
     const pageSql = quote("SELECT id, email, displayName, role, createdAt FROM User ORDER BY id LIMIT ");
     const reads6and7: Record<string, Record<(typeof PATHS)[number], Read>> = {

@@ -4,10 +4,11 @@
 //   - generator `prisma-client` (the new TypeScript generator) with a required `output`;
 //     engineType / previewFeatures are gone (the query compiler is the only engine in 7.x);
 //   - the datasource has no `url` (7.x reads it from prisma.config.ts; generate needs none).
-// The models are copied unchanged.
+// The models are placed as the project places them (scripts/prisma-placement.mjs).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { datasourcePlacement, placeModels } from "../../scripts/prisma-placement.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const models = readFileSync(join(here, "../../prisma/models.prisma"), "utf8").replace(
@@ -28,10 +29,10 @@ generator client {
 }
 
 datasource db {
-  provider = "${provider}"
+  provider = "${provider}"${datasourcePlacement(name)}
 }
 
-${models}`;
+${placeModels(models, name)}`;
   const file = join(here, "prisma", name, "schema.prisma");
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);

@@ -275,7 +275,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       url: e.DATABASE_URL,
       provider,
       poolSize: e.DATABASE_POOL_SIZE,
-      // Only the embedded default migrates itself; PostgreSQL waits for `npm run db:migrate`.
+      // Only the embedded default migrates itself; PostgreSQL waits for `npx holdfast migrate`.
       autoMigrate: e.DATABASE_AUTO_MIGRATE ?? provider === "sqlite",
     },
     redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,

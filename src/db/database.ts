@@ -15,7 +15,7 @@ import { checkDatabaseAtStart, DatabaseStartupError, describeStartupFailure } fr
  * rest of the code is typed against one of them.
  */
 export type Prisma = SqliteClient;
-export type { AuditEvent, Note, RefreshToken, Session, SigningKey, User } from "./generated/sqlite/index.js";
+export type { AuditEvent, RefreshToken, Session, SigningKey, User } from "./generated/sqlite/index.js";
 /** One write of a batch transaction, built but not yet sent (Prisma sends it with `$transaction([...])`). */
 export type DbWrite = import("./generated/sqlite/index.js").PrismaPromise<unknown>;
 

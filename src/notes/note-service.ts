@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.js";
-import type { Prisma } from "../db/database.js";
+import type { DriverHandle } from "../db/database.js";
 import { withDatabase } from "../db/errors.js";
 import { BadUserInputError, NotFoundError } from "../errors/app-error.js";
 import type { EventBus } from "../events/index.js";
@@ -7,6 +7,7 @@ import { newId } from "../ids.js";
 import { type Page, pageArgs, toPage } from "../pagination.js";
 import { NOTES_TOPIC, type NoteEventModel } from "./note-events.js";
 import type { NoteModel } from "./note-model.js";
+import { createNoteStore, type NoteStore } from "./note-store.js";
 
 export const MAX_TITLE_LENGTH = 200;
 export const MAX_BODY_LENGTH = 20_000;
@@ -28,19 +29,24 @@ function checkText(value: string, field: "title" | "body", max: number): string 
  * field read); who may *read* which field is the permission map's job.
  */
 export class NoteService {
+  private readonly store: NoteStore;
+
   constructor(
-    private readonly prisma: Prisma,
+    /** The database connection Holdfast shares; ensureNotesSchema must have run on it. */
+    driver: DriverHandle,
     private readonly clock: Clock,
     /** Where `noteEvents` subscriptions learn of writes; none in tools that only read. */
     private readonly events: Pick<EventBus, "publish"> | null = null,
-  ) {}
+  ) {
+    this.store = createNoteStore(driver);
+  }
 
   private published(event: NoteEventModel): void {
     this.events?.publish(NOTES_TOPIC, event);
   }
 
   async findById(id: string): Promise<NoteModel | null> {
-    return withDatabase(() => this.prisma.note.findUnique({ where: { id } }));
+    return withDatabase(() => this.store.findById(id));
   }
 
   /** Newest first; all notes, or one owner's. */
@@ -50,26 +56,20 @@ export class NoteService {
     ownerId?: string,
   ): Promise<Page<NoteModel>> {
     const args = pageArgs(first, after);
-    const rows = await withDatabase(() =>
-      this.prisma.note.findMany({
-        where: { ...(ownerId ? { ownerId } : {}), ...(args.after ? { id: { lt: args.after } } : {}) },
-        orderBy: { id: "desc" },
-        take: args.first + 1,
-      }),
-    );
+    const rows = await withDatabase(() => this.store.page(args.first + 1, args.after, ownerId || undefined));
     return toPage(rows, args.first);
   }
 
   async create(ownerId: string, input: { title: string; body: string }): Promise<NoteModel> {
     const now = this.clock.now();
-    const data = {
+    const note: NoteModel = {
       id: newId(now),
       ownerId,
       title: checkText(input.title, "title", MAX_TITLE_LENGTH),
       body: checkText(input.body, "body", MAX_BODY_LENGTH),
       createdAt: now,
     };
-    const note = await withDatabase(() => this.prisma.note.create({ data }));
+    await withDatabase(() => this.store.insert(note));
     this.published({ kind: "CREATED", noteId: note.id, note });
     return note;
   }
@@ -79,22 +79,20 @@ export class NoteService {
     id: string,
     input: { title?: string | null | undefined; body?: string | null | undefined },
   ): Promise<NoteModel> {
-    const data = {
+    const changes = {
       ...(input.title != null ? { title: checkText(input.title, "title", MAX_TITLE_LENGTH) } : {}),
       ...(input.body != null ? { body: checkText(input.body, "body", MAX_BODY_LENGTH) } : {}),
     };
     // One conditional statement: the owner check and the write cannot be separated by another request.
-    const { count } = await withDatabase(() => this.prisma.note.updateMany({ where: { id, ownerId }, data }));
-    if (count === 0) throw new NotFoundError("Note not found");
-    const note = await this.findById(id);
+    const note = await withDatabase(() => this.store.update(ownerId, id, changes));
     if (!note) throw new NotFoundError("Note not found");
     this.published({ kind: "UPDATED", noteId: note.id, note });
     return note;
   }
 
   async delete(ownerId: string, id: string): Promise<boolean> {
-    const { count } = await withDatabase(() => this.prisma.note.deleteMany({ where: { id, ownerId } }));
-    if (count === 0) throw new NotFoundError("Note not found");
+    const deleted = await withDatabase(() => this.store.delete(ownerId, id));
+    if (!deleted) throw new NotFoundError("Note not found");
     this.published({ kind: "DELETED", noteId: id, note: null });
     return true;
   }

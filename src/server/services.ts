@@ -11,6 +11,7 @@ import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
 import { scopesAtLogin } from "../authz/login-scopes.js";
 import type { Services } from "../graphql/context.js";
 import { NoteService } from "../notes/note-service.js";
+import { ensureNotesSchema } from "../notes/notes-schema.js";
 import { createUserReads } from "../users/user-reads.js";
 import { UserService } from "../users/user-service.js";
 import type { ServerRuntime } from "./configuration.js";
@@ -21,6 +22,8 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   const { config, clock, logger } = runtime;
   const { prisma } = runtime.database;
   const { keys, revocations, infrastructure } = stores;
+  // Notes keep their own table on the shared connection (until notes is a module with its own start).
+  await ensureNotesSchema(runtime.database.driver);
   const audit = new AuditLog(prisma, clock);
   const users = new UserService(prisma, clock, createUserReads(runtime.database.driver));
   const sessions = new SessionService({
@@ -69,7 +72,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   });
   return {
     users,
-    notes: new NoteService(prisma, clock, infrastructure.events),
+    notes: new NoteService(runtime.database.driver, clock, infrastructure.events),
     sessions,
     auth,
     keys: {

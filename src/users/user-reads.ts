@@ -33,19 +33,21 @@ export function createUserReads(driver: DriverHandle): UserReads {
 const SQLITE_COLUMNS = "id, email, displayName, role, createdAt";
 
 function sqliteUserReads(connection: Sqlite.Database): UserReads {
-  const one = connection.prepare(`SELECT ${SQLITE_COLUMNS} FROM User WHERE id = ?`).safeIntegers(false);
+  const one = connection
+    .prepare(`SELECT ${SQLITE_COLUMNS} FROM holdfast_User WHERE id = ?`)
+    .safeIntegers(false);
   // One statement for any number of ids: the ids travel as one JSON array.
   const many = connection
-    .prepare(`SELECT ${SQLITE_COLUMNS} FROM User WHERE id IN (SELECT value FROM json_each(?))`)
+    .prepare(`SELECT ${SQLITE_COLUMNS} FROM holdfast_User WHERE id IN (SELECT value FROM json_each(?))`)
     .safeIntegers(false);
   const first = connection
-    .prepare(`SELECT ${SQLITE_COLUMNS} FROM User ORDER BY id LIMIT ?`)
+    .prepare(`SELECT ${SQLITE_COLUMNS} FROM holdfast_User ORDER BY id LIMIT ?`)
     .safeIntegers(false);
   const after = connection
-    .prepare(`SELECT ${SQLITE_COLUMNS} FROM User WHERE id > ? ORDER BY id LIMIT ?`)
+    .prepare(`SELECT ${SQLITE_COLUMNS} FROM holdfast_User WHERE id > ? ORDER BY id LIMIT ?`)
     .safeIntegers(false);
   const byEmail = connection
-    .prepare(`SELECT ${SQLITE_COLUMNS}, passwordHash FROM User WHERE email = ?`)
+    .prepare(`SELECT ${SQLITE_COLUMNS}, passwordHash FROM holdfast_User WHERE email = ?`)
     .safeIntegers(false);
   const toRow = (r: Record<string, unknown>): UserRow => ({
     id: String(r.id),
@@ -79,17 +81,20 @@ function sqliteUserReads(connection: Sqlite.Database): UserReads {
 const PG_COLUMNS = `id, email, "displayName", role, "createdAt"`;
 const BY_IDS = {
   name: "holdfast_users_by_ids",
-  text: `SELECT ${PG_COLUMNS} FROM "User" WHERE id = ANY($1::text[])`,
+  text: `SELECT ${PG_COLUMNS} FROM holdfast."User" WHERE id = ANY($1::text[])`,
 };
-const FIRST = { name: "holdfast_users_first", text: `SELECT ${PG_COLUMNS} FROM "User" ORDER BY id LIMIT $1` };
+const FIRST = {
+  name: "holdfast_users_first",
+  text: `SELECT ${PG_COLUMNS} FROM holdfast."User" ORDER BY id LIMIT $1`,
+};
 const AFTER = {
   name: "holdfast_users_after",
-  text: `SELECT ${PG_COLUMNS} FROM "User" WHERE id > $1 ORDER BY id LIMIT $2`,
+  text: `SELECT ${PG_COLUMNS} FROM holdfast."User" WHERE id > $1 ORDER BY id LIMIT $2`,
 };
 
 const BY_EMAIL = {
   name: "holdfast_users_credentials",
-  text: `SELECT ${PG_COLUMNS}, "passwordHash" FROM "User" WHERE email = $1`,
+  text: `SELECT ${PG_COLUMNS}, "passwordHash" FROM holdfast."User" WHERE email = $1`,
 };
 
 function postgresUserReads(pool: pg.Pool): UserReads {

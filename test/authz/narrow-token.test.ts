@@ -6,6 +6,7 @@ import { grantedScopes } from "../../src/authz/scopes.js";
 import { epochSeconds } from "../../src/clock.js";
 import { type SeededUser, seedUser, tokenFor } from "../support/as-viewer.js";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
+import { countNotes } from "../support/notes-table.js";
 import { errorOf, type RequestOptions, startTestServer, type TestServer } from "../support/test-server.js";
 
 const NARROW = `mutation($s: [String!]!, $e: Int) {
@@ -77,7 +78,7 @@ describe("narrowToken", () => {
     });
     const write = await t.gql('mutation { createNote(input: { title: "t", body: "b" }) { id } }', { token });
     expect(errorOf(write)).toEqual({ code: "FORBIDDEN", reason: "insufficient_scope" });
-    expect(await t.database.prisma.note.count({ where: { ownerId: alice.id } })).toBe(0);
+    expect(await countNotes(t.database, alice.id)).toBe(0);
   });
 
   it("cannot be widened again by narrowing the narrowed token", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { countNotes } from "../support/notes-table.js";
 import { errorOf, registerUser, useTestServer } from "../support/test-server.js";
 
 const t = useTestServer();
@@ -47,8 +48,8 @@ describe("notes", () => {
       variables: { id },
     });
     expect(errorOf(del)?.code).toBe("NOT_FOUND");
-    const row = await t.database.prisma.note.findUniqueOrThrow({ where: { id } });
-    expect(row.body).toBe("secret");
+    const row = await t.server.services.notes.findById(id);
+    expect(row?.body).toBe("secret");
   });
 
   it("refuses an anonymous write", async () => {
@@ -58,7 +59,7 @@ describe("notes", () => {
 
   it("refuses an empty title and an oversized body without writing", async () => {
     const alice = await registerUser(t);
-    const before = await t.database.prisma.note.count();
+    const before = await countNotes(t.database);
     expect(
       errorOf(await t.gql(CREATE, { token: alice.accessToken, variables: { i: { title: "  ", body: "" } } })),
     ).toEqual({
@@ -73,7 +74,7 @@ describe("notes", () => {
         }),
       )?.reason,
     ).toBe("invalid_body");
-    expect(await t.database.prisma.note.count()).toBe(before);
+    expect(await countNotes(t.database)).toBe(before);
   });
 });
 

@@ -25,12 +25,12 @@ async function startupError(url: string): Promise<unknown> {
 }
 
 describe("start-up against a database that cannot serve this release", () => {
-  it("an unmigrated PostgreSQL database: run npm run db:migrate", async () => {
+  it("an unmigrated PostgreSQL database: run npx holdfast migrate", async () => {
     const empty = await createEmptyDatabase("holdfast_startup");
     try {
       const error = await startupError(empty.url);
       expect(error).toBeInstanceOf(DatabaseStartupError);
-      expect((error as Error).message).toMatch(/not migrated: run `npm run db:migrate`/);
+      expect((error as Error).message).toMatch(/not migrated: run `npx holdfast migrate`/);
       expect((error as Error).message).not.toContain("\n");
     } finally {
       await empty.drop();
@@ -40,7 +40,7 @@ describe("start-up against a database that cannot serve this release", () => {
   it("a database that does not exist: create it or fix DATABASE_URL", async () => {
     const error = await startupError("postgresql://postgres@127.0.0.1:5432/holdfast_startup_absent");
     expect(error).toBeInstanceOf(DatabaseStartupError);
-    expect((error as Error).message).toMatch(/does not exist: .*DATABASE_URL.*npm run db:migrate/);
+    expect((error as Error).message).toMatch(/does not exist: .*DATABASE_URL.*npx holdfast migrate/);
   });
 
   it("an unreachable server: start it or fix DATABASE_URL", async () => {
@@ -72,7 +72,7 @@ describe("start-up against a database that cannot serve this release", () => {
       expect(lines).toHaveLength(1);
       expect(JSON.parse(lines[0]!)).toMatchObject({
         level: 60,
-        msg: expect.stringMatching(/npm run db:migrate/),
+        msg: expect.stringMatching(/npx holdfast migrate/),
       });
       expect(stderr).toBe("");
     } finally {

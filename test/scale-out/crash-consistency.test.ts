@@ -69,7 +69,7 @@ describe("kill -9 in the middle of a stream of refreshes", () => {
       held[i] = answer.data!.refresh.refreshToken;
     }
     const { rows } = await cluster.db.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL`,
+      `SELECT count(*) AS n FROM holdfast."Session" WHERE "revokedAt" IS NOT NULL`,
     );
     expect(Number(rows[0]!.n)).toBe(0);
     expect(await familyViolations(cluster.db.pool)).toEqual([]);
@@ -83,13 +83,13 @@ describe("kill -9 in the middle of a stream of refreshes", () => {
       await client.query("BEGIN");
       // A tip consumed without a successor: the family has no tip left.
       await client.query(
-        `UPDATE "RefreshToken" SET "consumedAt" = now() WHERE "sessionId" = $1 AND "consumedAt" IS NULL`,
+        `UPDATE holdfast."RefreshToken" SET "consumedAt" = now() WHERE "sessionId" = $1 AND "consumedAt" IS NULL`,
         [user.sessionId],
       );
       // A child whose parent is in another session.
       await client.query(
-        `INSERT INTO "RefreshToken" (id, "sessionId", "tokenHash", "parentId", "createdAt")
-         SELECT 'orphan-test', $1, 'orphan-hash', id, now() FROM "RefreshToken" WHERE "sessionId" = $2`,
+        `INSERT INTO holdfast."RefreshToken" (id, "sessionId", "tokenHash", "parentId", "createdAt")
+         SELECT 'orphan-test', $1, 'orphan-hash', id, now() FROM holdfast."RefreshToken" WHERE "sessionId" = $2`,
         [other.sessionId, user.sessionId],
       );
       const problems = (await familyViolations(client)).map((v) => v.problem);

@@ -64,7 +64,7 @@ async function sqliteStore(): Promise<Store> {
       const db = open();
       try {
         const row = db
-          .prepare(`SELECT "consumedAt" FROM "RefreshToken" WHERE "tokenHash" = ?`)
+          .prepare(`SELECT "consumedAt" FROM holdfast_RefreshToken WHERE "tokenHash" = ?`)
           .get(hashOf(token)) as { consumedAt: unknown } | undefined;
         return row?.consumedAt != null;
       } finally {
@@ -76,7 +76,7 @@ async function sqliteStore(): Promise<Store> {
       try {
         const row = db
           .prepare(
-            `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id IN (${ids.map(() => "?").join(",")})`,
+            `SELECT count(*) AS n FROM holdfast_Session WHERE "revokedAt" IS NOT NULL AND id IN (${ids.map(() => "?").join(",")})`,
           )
           .get(...ids) as { n: number };
         return row.n;
@@ -96,14 +96,15 @@ async function postgresStore(): Promise<Store> {
     db,
     env: { DATABASE_URL: db.url },
     async consumed(token) {
-      const { rows } = await db.pool.query(`SELECT "consumedAt" FROM "RefreshToken" WHERE "tokenHash" = $1`, [
-        hashOf(token),
-      ]);
+      const { rows } = await db.pool.query(
+        `SELECT "consumedAt" FROM holdfast."RefreshToken" WHERE "tokenHash" = $1`,
+        [hashOf(token)],
+      );
       return rows[0]?.consumedAt != null;
     },
     async revoked(ids) {
       const { rows } = await db.pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
+        `SELECT count(*) AS n FROM holdfast."Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
         [ids],
       );
       return Number(rows[0]!.n);

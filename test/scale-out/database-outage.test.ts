@@ -165,7 +165,7 @@ describe("PostgreSQL stopped during a run", () => {
     expect([...failures.keys()]).toEqual(["503 SERVICE_UNAVAILABLE"]);
     expect(rotatedAfter.size).toBe(sessions.length);
     const { rows } = await cluster.db.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
+      `SELECT count(*) AS n FROM holdfast."Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
       [sessions.map((s) => s.sessionId)],
     );
     expect(Number(rows[0]!.n)).toBe(0);

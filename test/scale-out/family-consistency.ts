@@ -16,31 +16,31 @@ export interface FamilyViolation {
  * - every rotation left exactly one audit event (`refresh_token.rotated`) per child token.
  */
 const VIOLATIONS = `
-  SELECT 'session_without_one_tip' AS problem, s.id FROM "Session" s
-    LEFT JOIN "RefreshToken" t ON t."sessionId" = s.id AND t."consumedAt" IS NULL
+  SELECT 'session_without_one_tip' AS problem, s.id FROM holdfast."Session" s
+    LEFT JOIN holdfast."RefreshToken" t ON t."sessionId" = s.id AND t."consumedAt" IS NULL
     GROUP BY s.id HAVING count(t.id) <> 1
   UNION ALL
-  SELECT 'session_without_one_root', s.id FROM "Session" s
-    LEFT JOIN "RefreshToken" t ON t."sessionId" = s.id AND t."parentId" IS NULL
+  SELECT 'session_without_one_root', s.id FROM holdfast."Session" s
+    LEFT JOIN holdfast."RefreshToken" t ON t."sessionId" = s.id AND t."parentId" IS NULL
     GROUP BY s.id HAVING count(t.id) <> 1
   UNION ALL
-  SELECT 'consumed_without_one_child', t.id FROM "RefreshToken" t
-    LEFT JOIN "RefreshToken" c ON c."parentId" = t.id
+  SELECT 'consumed_without_one_child', t.id FROM holdfast."RefreshToken" t
+    LEFT JOIN holdfast."RefreshToken" c ON c."parentId" = t.id
     WHERE t."consumedAt" IS NOT NULL GROUP BY t.id HAVING count(c.id) <> 1
   UNION ALL
-  SELECT 'consumed_without_sealed_successor', t.id FROM "RefreshToken" t
+  SELECT 'consumed_without_sealed_successor', t.id FROM holdfast."RefreshToken" t
     WHERE t."consumedAt" IS NOT NULL AND t."sealedSuccessor" IS NULL
   UNION ALL
-  SELECT 'unconsumed_with_child', t.id FROM "RefreshToken" t
-    JOIN "RefreshToken" c ON c."parentId" = t.id WHERE t."consumedAt" IS NULL
+  SELECT 'unconsumed_with_child', t.id FROM holdfast."RefreshToken" t
+    JOIN holdfast."RefreshToken" c ON c."parentId" = t.id WHERE t."consumedAt" IS NULL
   UNION ALL
-  SELECT 'orphan_child', c.id FROM "RefreshToken" c
-    LEFT JOIN "RefreshToken" p ON p.id = c."parentId"
+  SELECT 'orphan_child', c.id FROM holdfast."RefreshToken" c
+    LEFT JOIN holdfast."RefreshToken" p ON p.id = c."parentId"
     WHERE c."parentId" IS NOT NULL AND (p.id IS NULL OR p."sessionId" <> c."sessionId")
   UNION ALL
-  SELECT 'rotations_without_one_audit_event', s.id FROM "Session" s
-    WHERE (SELECT count(*) FROM "RefreshToken" t WHERE t."sessionId" = s.id AND t."parentId" IS NOT NULL)
-       <> (SELECT count(*) FROM "AuditEvent" a WHERE a."sessionId" = s.id AND a.type = 'refresh_token.rotated')
+  SELECT 'rotations_without_one_audit_event', s.id FROM holdfast."Session" s
+    WHERE (SELECT count(*) FROM holdfast."RefreshToken" t WHERE t."sessionId" = s.id AND t."parentId" IS NOT NULL)
+       <> (SELECT count(*) FROM holdfast."AuditEvent" a WHERE a."sessionId" = s.id AND a.type = 'refresh_token.rotated')
 `;
 
 /** Runs on a pool, or on one client (inside a transaction of the caller's). */

@@ -225,7 +225,7 @@ describe("graceful shutdown", () => {
       // second request is pipelined behind it on the same connection, as a keep-alive client may.
       await locker.connect();
       await locker.query("BEGIN");
-      await locker.query(`LOCK TABLE "User" IN ACCESS EXCLUSIVE MODE`);
+      await locker.query(`LOCK TABLE holdfast."User" IN ACCESS EXCLUSIVE MODE`);
       const connection = pipeline(port);
       connection.send(LOGIN, { input: { email, password: PASSWORD, refreshTokenDelivery: "BODY" } });
       await waitingOnLock(cluster.db.pool);

@@ -119,7 +119,7 @@ async function refreshLoopAcrossLock(table: string, all: Client[], duringLock?: 
   try {
     while (rotations < all.length * 3) await sleep(5);
     await locker.query("BEGIN");
-    await locker.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+    await locker.query(`LOCK TABLE holdfast."${table}" IN ACCESS EXCLUSIVE MODE`);
     phase = "locked";
     const lockedAt = Date.now();
     await duringLock?.();
@@ -136,7 +136,7 @@ async function refreshLoopAcrossLock(table: string, all: Client[], duringLock?: 
 
 async function revokedSessions(ids: readonly string[]): Promise<number> {
   const { rows } = await cluster.db.pool.query<{ n: string }>(
-    `SELECT count(*) AS n FROM "Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
+    `SELECT count(*) AS n FROM holdfast."Session" WHERE "revokedAt" IS NOT NULL AND id = ANY($1)`,
     [ids],
   );
   return Number(rows[0]!.n);

@@ -69,9 +69,10 @@ describe("two instances sharing PostgreSQL and Redis", () => {
       });
       expect(refusedWithin, `instance ${instance.name}`).not.toBeNull();
     }
-    const { rows } = await cluster.db.pool.query(`SELECT "revokedReason" FROM "Session" WHERE id = $1`, [
-      first.sessionId,
-    ]);
+    const { rows } = await cluster.db.pool.query(
+      `SELECT "revokedReason" FROM holdfast."Session" WHERE id = $1`,
+      [first.sessionId],
+    );
     expect(rows[0]?.revokedReason).toBe("refresh_token_reused");
   });
 
@@ -151,7 +152,7 @@ describe("two instances sharing PostgreSQL and Redis", () => {
       ),
     );
     const { rows } = await cluster.db.pool.query<{ id: string; parentId: string | null }>(
-      `SELECT id, "parentId" FROM "RefreshToken" WHERE "sessionId" = $1`,
+      `SELECT id, "parentId" FROM holdfast."RefreshToken" WHERE "sessionId" = $1`,
       [user.sessionId],
     );
     expect(rows).toHaveLength(2);

@@ -21,15 +21,15 @@ const FIND = {
   s."idleExpiresAt", s."absoluteExpiresAt", s."revokedAt", s."authTime", s.acr, s.amr,
   u.email AS "userEmail", u."displayName" AS "userDisplayName", u.role AS "userRole",
   u."createdAt" AS "userCreatedAt", COALESCE($2::timestamp, now() AT TIME ZONE 'UTC') AS "databaseNow"
-FROM "RefreshToken" t
-JOIN "Session" s ON s.id = t."sessionId"
-JOIN "User" u ON u.id = s."userId"
+FROM holdfast."RefreshToken" t
+JOIN holdfast."Session" s ON s.id = t."sessionId"
+JOIN holdfast."User" u ON u.id = s."userId"
 WHERE t."tokenHash" = $1`,
 };
 
 const FIND_TOKEN = {
   name: "holdfast_refresh_find_token",
-  text: `SELECT id, "sessionId", "consumedAt", "sealedSuccessor" FROM "RefreshToken" WHERE "tokenHash" = $1`,
+  text: `SELECT id, "sessionId", "consumedAt", "sealedSuccessor" FROM holdfast."RefreshToken" WHERE "tokenHash" = $1`,
 };
 
 // One statement, so one round trip and one implicit transaction. The UPDATE is the compare-and-set:
@@ -39,17 +39,17 @@ const FIND_TOKEN = {
 const CONSUME = {
   name: "holdfast_refresh_consume",
   text: `WITH consumed AS (
-  UPDATE "RefreshToken" SET "consumedAt" = $2::timestamp, "sealedSuccessor" = $3
+  UPDATE holdfast."RefreshToken" SET "consumedAt" = $2::timestamp, "sealedSuccessor" = $3
   WHERE id = $1 AND "consumedAt" IS NULL
   RETURNING id, "sessionId"
 ), successor AS (
-  INSERT INTO "RefreshToken" (id, "sessionId", "tokenHash", "parentId", "createdAt")
+  INSERT INTO holdfast."RefreshToken" (id, "sessionId", "tokenHash", "parentId", "createdAt")
   SELECT $4, "sessionId", $5, id, $2::timestamp FROM consumed
 ), touched AS (
-  UPDATE "Session" SET "lastUsedAt" = $2::timestamp, "idleExpiresAt" = $6::timestamp, ip = $7
+  UPDATE holdfast."Session" SET "lastUsedAt" = $2::timestamp, "idleExpiresAt" = $6::timestamp, ip = $7
   WHERE id = (SELECT "sessionId" FROM consumed) AND "revokedAt" IS NULL
 ), audit AS (
-  INSERT INTO "AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
+  INSERT INTO holdfast."AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
   SELECT $8, $9, $10, "sessionId", $11, $12, $13, $14::timestamp FROM consumed
 )
 SELECT count(*)::int AS consumed FROM consumed`,
@@ -60,23 +60,23 @@ SELECT count(*)::int AS consumed FROM consumed`,
 const START = {
   name: "holdfast_session_start",
   text: `WITH session AS (
-  INSERT INTO "Session" (id, "userId", scopes, jkt, "userAgent", ip, "createdAt", "lastUsedAt", "idleExpiresAt",
+  INSERT INTO holdfast."Session" (id, "userId", scopes, jkt, "userAgent", ip, "createdAt", "lastUsedAt", "idleExpiresAt",
     "absoluteExpiresAt", "authTime", acr, amr)
   VALUES ($1, $2, $3, $4, $5, $6, $7::timestamp, $8::timestamp, $9::timestamp, $10::timestamp, $11::timestamp, $12, $13)
 ), token AS (
-  INSERT INTO "RefreshToken" (id, "sessionId", "tokenHash", "createdAt") VALUES ($14, $1, $15, $7::timestamp)
+  INSERT INTO holdfast."RefreshToken" (id, "sessionId", "tokenHash", "createdAt") VALUES ($14, $1, $15, $7::timestamp)
 )
-INSERT INTO "AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
+INSERT INTO holdfast."AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
 VALUES ($16, $17, $18, $19, $20, $21, $22, $23::timestamp)`,
 };
 
 const REVOKE_FAMILY = {
   name: "holdfast_refresh_revoke_family",
   text: `WITH revoked AS (
-  UPDATE "Session" SET "revokedAt" = $2::timestamp, "revokedReason" = $3
+  UPDATE holdfast."Session" SET "revokedAt" = $2::timestamp, "revokedReason" = $3
   WHERE id = $1 AND "revokedAt" IS NULL
 )
-INSERT INTO "AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
+INSERT INTO holdfast."AuditEvent" (id, type, "userId", "sessionId", ip, "userAgent", detail, "createdAt")
 VALUES ($4, $5, $6, $7, $8, $9, $10, $11::timestamp)`,
 };
 
@@ -84,12 +84,12 @@ const LIVE_SESSIONS = {
   name: "holdfast_sessions_live",
   text: `SELECT id, "userId", scopes, jkt, "userAgent", ip, "createdAt", "lastUsedAt", "idleExpiresAt",
   "absoluteExpiresAt", "revokedAt", "authTime", acr, amr
-FROM "Session"
+FROM holdfast."Session"
 WHERE "userId" = $1 AND "revokedAt" IS NULL AND "idleExpiresAt" > $2::timestamp AND "absoluteExpiresAt" > $2::timestamp
 ORDER BY "lastUsedAt" DESC`,
 };
 
-/** An audit row's columns in the order every INSERT INTO "AuditEvent" below lists them. */
+/** An audit row's columns in the order every INSERT INTO holdfast."AuditEvent" below lists them. */
 function auditValues(audit: AuditRow): unknown[] {
   return [
     audit.id,

@@ -68,7 +68,7 @@ export interface StartFamilyInput {
 }
 
 /**
- * A new session's columns in the order both stores' `INSERT INTO Session` lists them:
+ * A new session's columns in the order both stores' session INSERT lists them:
  * id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt, absoluteExpiresAt,
  * authTime, acr, amr. `time` writes a date the way the driver stores it.
  */

@@ -44,40 +44,42 @@ export class SqliteRefreshTokenStore implements RefreshTokenStore {
   s.id, s.userId, s.scopes, s.jkt, s.userAgent, s.ip, s.createdAt, s.lastUsedAt,
   s.idleExpiresAt, s.absoluteExpiresAt, s.revokedAt, s.authTime, s.acr, s.amr,
   u.email AS userEmail, u.displayName AS userDisplayName, u.role AS userRole, u.createdAt AS userCreatedAt
-FROM RefreshToken t
-JOIN Session s ON s.id = t.sessionId
-JOIN User u ON u.id = s.userId
+FROM holdfast_RefreshToken t
+JOIN holdfast_Session s ON s.id = t.sessionId
+JOIN holdfast_User u ON u.id = s.userId
 WHERE t.tokenHash = ?`,
       )
       .safeIntegers(false);
     this.#findToken = connection
-      .prepare("SELECT id, sessionId, consumedAt, sealedSuccessor FROM RefreshToken WHERE tokenHash = ?")
+      .prepare(
+        "SELECT id, sessionId, consumedAt, sealedSuccessor FROM holdfast_RefreshToken WHERE tokenHash = ?",
+      )
       .safeIntegers(false);
     // Timestamps are ISO 8601 text of one fixed shape (sqliteTimestamp), so text order is time order.
     this.#liveSessions = connection
       .prepare(
         `SELECT id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt, absoluteExpiresAt, revokedAt,
   authTime, acr, amr
-FROM Session
+FROM holdfast_Session
 WHERE userId = ? AND revokedAt IS NULL AND idleExpiresAt > ? AND absoluteExpiresAt > ?
 ORDER BY lastUsedAt DESC`,
       )
       .safeIntegers(false);
     // The compare-and-set: only an unconsumed token matches.
     const consumeToken = connection.prepare(
-      `UPDATE RefreshToken SET consumedAt = ?, sealedSuccessor = ? WHERE id = ? AND consumedAt IS NULL`,
+      `UPDATE holdfast_RefreshToken SET consumedAt = ?, sealedSuccessor = ? WHERE id = ? AND consumedAt IS NULL`,
     );
     const insertToken = connection.prepare(
-      `INSERT INTO RefreshToken (id, sessionId, tokenHash, parentId, createdAt) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO holdfast_RefreshToken (id, sessionId, tokenHash, parentId, createdAt) VALUES (?, ?, ?, ?, ?)`,
     );
     const touchSession = connection.prepare(
-      `UPDATE Session SET lastUsedAt = ?, idleExpiresAt = ?, ip = ? WHERE id = ? AND revokedAt IS NULL`,
+      `UPDATE holdfast_Session SET lastUsedAt = ?, idleExpiresAt = ?, ip = ? WHERE id = ? AND revokedAt IS NULL`,
     );
     const revokeSession = connection.prepare(
-      `UPDATE Session SET revokedAt = ?, revokedReason = ? WHERE id = ? AND revokedAt IS NULL`,
+      `UPDATE holdfast_Session SET revokedAt = ?, revokedReason = ? WHERE id = ? AND revokedAt IS NULL`,
     );
     const insertAudit = connection.prepare(
-      `INSERT INTO AuditEvent (id, type, userId, sessionId, ip, userAgent, detail, createdAt)
+      `INSERT INTO holdfast_AuditEvent (id, type, userId, sessionId, ip, userAgent, detail, createdAt)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const audit = (row: ConsumeInput["audit"]) =>
@@ -106,7 +108,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     });
     this.#revokeFamily = (input) => revokeFamily.immediate(input);
     const insertSession = connection.prepare(
-      `INSERT INTO Session (id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt,
+      `INSERT INTO holdfast_Session (id, userId, scopes, jkt, userAgent, ip, createdAt, lastUsedAt, idleExpiresAt,
   absoluteExpiresAt, authTime, acr, amr)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
