@@ -3,7 +3,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { GraphQLSchema } from "graphql";
+import type { ScopeCatalogue } from "../authz/scope-catalogue.js";
 import { type AuthorizationMode, applyPermissions } from "../authz/shield.js";
+import { defaultScopeCatalogue } from "./default-scope-catalogue.js";
 import { schemaPermissions } from "./permission-coverage.js";
 import { resolvers } from "./resolvers/index.js";
 
@@ -23,10 +25,16 @@ export interface BuildSchemaOptions {
    * exist for bench/authz.ts only: a code option, never read from the environment.
    */
   readonly authorization?: AuthorizationMode;
+  /** The scopes rules may name: the core's and the notes module's by default. */
+  readonly catalogue?: ScopeCatalogue;
 }
 
 /** The executable schema with the permission map applied; throws if a field has no rule. */
 export function buildSchema(options: BuildSchemaOptions = {}): GraphQLSchema {
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
-  return applyPermissions(schema, schemaPermissions, options.authorization ?? "enforced");
+  return applyPermissions(
+    schema,
+    { map: schemaPermissions, catalogue: options.catalogue ?? defaultScopeCatalogue },
+    options.authorization ?? "enforced",
+  );
 }

@@ -20,7 +20,7 @@ import { stepUpChallengePlugin } from "./step-up-challenge.js";
 /** Step 5 of `createServer`: Apollo Server with its limits and plugins, started (not yet mounted). */
 export async function startApollo(
   app: FastifyInstance,
-  { config, logger }: ServerRuntime,
+  { config, logger, scopes }: ServerRuntime,
 ): Promise<ApolloServer<GraphQLContext>> {
   const dev = config.env === "development";
   const queryLimits = graphqlLimits(config.graphqlLimits);
@@ -46,7 +46,7 @@ export async function startApollo(
     serviceUnavailablePlugin(),
   ];
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: buildSchema(),
+    schema: buildSchema({ catalogue: scopes }),
     plugins,
     introspection: config.http.introspection,
     csrfPrevention: true,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { KeyStore } from "../auth/keys/key-store.js";
 import type { RevocationSet } from "../auth/sessions/revocation.js";
+import type { ScopeCatalogue } from "../authz/scope-catalogue.js";
 import type { Database } from "../db/database.js";
 import type { Services } from "../graphql/context.js";
 import { startApollo } from "./apollo.js";
@@ -26,6 +27,8 @@ export interface HoldfastServer {
   readonly keys: KeyStore;
   readonly revocations: RevocationSet;
   readonly logger: Logger;
+  /** The scope catalogue the server was built with. */
+  readonly scopes: ScopeCatalogue;
   /** GraphQL over WebSocket on the same port and path. */
   readonly subscriptions: SubscriptionServer;
   /** Stops accepting, lets in-flight requests finish, closes pools. */
@@ -64,6 +67,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     replayStore: stores.infrastructure.replayStore,
     nonces: stores.nonces,
     redis: stores.infrastructure.redis,
+    scopes: runtime.scopes,
   });
   const subscriptions = registerSubscriptions(app, runtime, stores, services);
 
@@ -75,6 +79,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     keys: stores.keys,
     revocations: stores.revocations,
     logger: runtime.logger,
+    scopes: runtime.scopes,
     subscriptions,
     async close() {
       if (closed) return;

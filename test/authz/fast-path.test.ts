@@ -10,9 +10,9 @@ import type { SessionModel } from "../../src/auth/sessions/session-model.js";
 import type { Viewer } from "../../src/auth/viewer.js";
 import type { FieldRule } from "../../src/authz/field-rule.js";
 import { permissions } from "../../src/authz/permissions.js";
-import { grantedScopes } from "../../src/authz/scopes.js";
 import { schemaFields } from "../../src/authz/shield.js";
 import type { GraphQLContext, Services } from "../../src/graphql/context.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
 import type { UserModel } from "../../src/users/user-model.js";
@@ -37,6 +37,10 @@ const RULE_KINDS = {
   // Always allows; it marks the payload's account as its own owner (checked in MIXED below).
   subject: { decides: false },
   stepUp: { decides: true },
+  // SDL rules (@policy, several directives on one field): the core's map uses neither; their
+  // equivalence is checked on a module's schema in test/authz/directives-fast-path.test.ts.
+  policy: { decides: true },
+  all: { decides: true },
 } as const satisfies Record<RuleKind, { decides: boolean }>;
 
 /**
@@ -109,19 +113,19 @@ function viewerOf(
 const VIEWERS: [string, () => Viewer | null][] = [
   ["anonymous", () => null],
   ["a token without scopes", () => viewerOf(bob, [])],
-  ["the owner", () => viewerOf(alice, grantedScopes("user"))],
-  ["a non-owner", () => viewerOf(bob, grantedScopes("user"))],
+  ["the owner", () => viewerOf(alice, defaultScopeCatalogue.grantedAtLogin("user"))],
+  ["a non-owner", () => viewerOf(bob, defaultScopeCatalogue.grantedAtLogin("user"))],
   ["the owner narrowed to notes:write", () => viewerOf(alice, ["notes:write"])],
   ["a non-owner narrowed to users:read", () => viewerOf(bob, ["users:read"])],
-  ["a non-owner with admin scopes", () => viewerOf(bob, grantedScopes("admin"))],
+  ["a non-owner with admin scopes", () => viewerOf(bob, defaultScopeCatalogue.grantedAtLogin("admin"))],
   // Step-up rules (RFC 9470) pass only for a recent, strong authentication.
   [
     "the owner, just re-authenticated with a passkey",
-    () => viewerOf(alice, grantedScopes("user"), justReauthenticatedWithPasskey()),
+    () => viewerOf(alice, defaultScopeCatalogue.grantedAtLogin("user"), justReauthenticatedWithPasskey()),
   ],
   [
     "an admin-scoped owner, just re-authenticated with a passkey",
-    () => viewerOf(alice, grantedScopes("admin"), justReauthenticatedWithPasskey()),
+    () => viewerOf(alice, defaultScopeCatalogue.grantedAtLogin("admin"), justReauthenticatedWithPasskey()),
   ],
 ];
 

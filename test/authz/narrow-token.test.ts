@@ -2,8 +2,8 @@
 // left (default 60 s), the same session and key binding, and no refresh token.
 import { decodeJwt } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { grantedScopes } from "../../src/authz/scopes.js";
 import { epochSeconds } from "../../src/clock.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { type SeededUser, seedUser, tokenFor } from "../support/as-viewer.js";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
 import { errorOf, type RequestOptions, startTestServer, type TestServer } from "../support/test-server.js";
@@ -27,7 +27,7 @@ beforeEach(async () => {
   // No clock tolerance: expiry boundaries are exact.
   t = await startTestServer({ CLOCK_TOLERANCE_SECONDS: "0" });
   alice = await seedUser(t);
-  parent = await tokenFor(t, alice, grantedScopes("user"));
+  parent = await tokenFor(t, alice, defaultScopeCatalogue.grantedAtLogin("user"));
 });
 afterEach(async () => {
   await t.close();
@@ -143,7 +143,7 @@ describe("narrowToken", () => {
 
   it("keeps the caller's DPoP binding: the narrowed token is bound to the same key", async () => {
     const key = await createDpopKey();
-    const bound = await tokenFor(t, alice, grantedScopes("user"), { jkt: key.jkt });
+    const bound = await tokenFor(t, alice, defaultScopeCatalogue.grantedAtLogin("user"), { jkt: key.jkt });
     const htu = `${t.config.server.publicUrl}${t.config.server.graphqlPath}`;
     const proof = (accessToken: string) =>
       createDpopProof(key, { htm: "POST", htu, accessToken, iat: t.clock.now() });
