@@ -257,15 +257,32 @@ export function applyPermissions(
 }
 
 /**
+ * A subscription field's rule at the start of the stream: without its policies, which decide
+ * from the object (`parent`), and a stream has none before its first event. They run per event.
+ */
+function atStreamStart(fieldRule: FieldRule<unknown>): FieldRule<unknown> | null {
+  if (fieldRule.kind === "policy") return null;
+  if (fieldRule.kind !== "all") return fieldRule;
+  const rules = fieldRule.rules.flatMap((inner) => atStreamStart(inner) ?? []);
+  return rules.length === 0 ? null : rules.length === 1 ? rules[0]! : { kind: "all", rules };
+}
+
+/**
  * graphql-middleware wraps a subscription field's `resolve` (run for every event) and leaves its
  * `subscribe` alone, so a caller without the scope could open a stream and be refused event by
- * event. The field's own rule, on the same fast path, also guards the start of the stream (a
- * policy sees the root value as `parent` there, and each event's payload afterwards).
+ * event. The field's own rule, on the same fast path, also guards the start of the stream (its
+ * policies excepted: they need an event to decide on).
  */
 function guardSubscriptionStarts(schema: GraphQLSchema, permissions: PermissionSet): GraphQLSchema {
-  const { decided } = compileMap(permissions);
   const type = schema.getSubscriptionType();
   if (!type) return schema;
+  const loose = permissions.map as LooseMap;
+  const startRules: Record<string, FieldRule<unknown>> = {};
+  for (const [name, fieldRule] of Object.entries(Object.hasOwn(loose, type.name) ? loose[type.name]! : {})) {
+    const start = atStreamStart(fieldRule);
+    if (start) startRules[name] = start;
+  }
+  const { decided } = compileMap({ ...permissions, map: { [type.name]: startRules } });
   for (const field of Object.values(type.getFields())) {
     const compiled = decided.get(`${type.name}.${field.name}`);
     const subscribe = field.subscribe;
