@@ -80,6 +80,18 @@ describe("narrowToken", () => {
     expect(await t.database.prisma.note.count({ where: { ownerId: alice.id } })).toBe(0);
   });
 
+  it("keeps a scope marked keptOnlyWhenNamed (account:manage) only when it is named", async () => {
+    expect(defaultScopeCatalogue.keptOnlyWhenNamed("account:manage")).toBe(true);
+    const widget = await narrowed(parent, ["notes:read", "sessions:read"]);
+    expect(widget.scopes).not.toContain("account:manage");
+    expect(errorOf(await t.gql("mutation { logout }", { token: widget.accessToken }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "insufficient_scope",
+    });
+    const named = await narrowed(parent, ["account:manage"]);
+    expect(named.scopes).toEqual(["account:manage"]);
+  });
+
   it("cannot be widened again by narrowing the narrowed token", async () => {
     const token = (await narrowed(parent, ["notes:read"])).accessToken;
     const wider = await narrow(token, ["notes:read", "sessions:read"]);
