@@ -17,13 +17,13 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import DataLoader from "dataloader";
 import pino from "pino";
 import { type Viewer, viewerOf } from "../src/auth/viewer.js";
-import { grantedScopes } from "../src/authz/scopes.js";
 import type { AuthorizationMode } from "../src/authz/shield.js";
 import { systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config/config.js";
 import { createFormatError } from "../src/errors/format-error.js";
 import { httpEvents, InProcessEventBus } from "../src/events/index.js";
 import type { GraphQLContext, Services } from "../src/graphql/context.js";
+import { defaultScopeCatalogue } from "../src/graphql/default-scope-catalogue.js";
 import { buildSchema } from "../src/graphql/schema.js";
 import type { NoteModel } from "../src/notes/note-model.js";
 import { createNoteStore } from "../src/notes/note-store.js";
@@ -156,7 +156,7 @@ async function main() {
     const viewer: Viewer = viewerOf({
       userId: "u-0000",
       sessionId: "bench-session",
-      scopes: new Set(grantedScopes("admin")),
+      scopes: new Set(defaultScopeCatalogue.grantedAtLogin("admin")),
       jkt: null,
       expiresAt: Math.floor(now / 1000) + 3600,
       tokenId: "bench",

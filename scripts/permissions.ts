@@ -1,4 +1,4 @@
-// The permission report, generated from src/authz/permissions.ts.
+// The permission report, generated from src/authz/permissions.ts and the SDL's permission directives.
 //   npm run permissions                 prints the table: Type.field → rule and scopes
 //   npm run permissions -- --write      rewrites the generated section of docs/permissions.md
 //   npm run permissions -- --check      exits 1 when docs/permissions.md is out of date (CI)
@@ -6,15 +6,27 @@ import "./exit-on-closed-pipe.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { makeExecutableSchema } from "@graphql-tools/schema";
+import { permissionDirectivesSdl } from "../src/authz/directives.js";
 import { permissionRows, permissionTable, withPermissionTable } from "../src/authz/permission-report.js";
 import { permissions } from "../src/authz/permissions.js";
-import { buildSchema } from "../src/graphql/schema.js";
+import { permissionsFor } from "../src/authz/permissions-for.js";
+import { defaultScopeCatalogue } from "../src/graphql/default-scope-catalogue.js";
+import { resolvers } from "../src/graphql/resolvers/index.js";
+import { loadTypeDefs } from "../src/graphql/schema.js";
 
 const docPath = join(dirname(fileURLToPath(import.meta.url)), "..", "docs", "permissions.md");
 const mode = process.argv[2];
 
-// buildSchema runs the build-time guard: a field without a rule fails here before any output.
-const rows = permissionRows(buildSchema(), permissions);
+// The rules as the server merges them: the map's and the SDL directives' (a module's print the
+// same way; add its maps, policies and scopes here when modules are composed). permissionsFor runs
+// the build-time guard: a field without a rule fails here before any output.
+const schema = makeExecutableSchema({
+  typeDefs: [permissionDirectivesSdl, loadTypeDefs()],
+  resolvers: resolvers as never,
+});
+const merged = permissionsFor(schema, { maps: [permissions], catalogue: defaultScopeCatalogue });
+const rows = permissionRows(schema, merged.map);
 
 if (mode === "--write" || mode === "--check") {
   const current = readFileSync(docPath, "utf8");

@@ -1,6 +1,11 @@
 import type { Clock } from "../clock.js";
 import type { RuleViewer } from "./rule-viewer.js";
-import type { Scope } from "./scopes.js";
+
+/**
+ * A scope's name. Plain text: the catalogue is built at start from the core and the modules
+ * (scope-catalogue.ts), so the build-time guard, not the compiler, refuses an unknown scope.
+ */
+export type Scope = string;
 
 /**
  * An OR of AND-groups: the caller needs every scope of at least one group
@@ -21,6 +26,9 @@ export type ScopeRequirement = readonly (readonly Scope[])[];
  * - `subject`: on AuthPayload.user only: the account that just authenticated counts as its owner.
  * - `stepUp`: a token satisfying `anyOf` whose user authenticated recently enough (and strongly
  *   enough): RFC 9470 step-up, decided from the token's `auth_time` and `acr`.
+ * - `policy`: named functions a module supplies, OR of AND-groups like scopes (`@policy`).
+ * - `all`: every one of `rules`, in order; the first refusal is the answer (several directives on
+ *   one field).
  */
 export type FieldRule<Parent = never> =
   | { readonly kind: "public" }
@@ -30,7 +38,38 @@ export type FieldRule<Parent = never> =
   | { readonly kind: "admin"; readonly scope: Scope }
   | OwnerRule<Parent>
   | { readonly kind: "subject" }
-  | StepUpRule;
+  | StepUpRule
+  | PolicyRule
+  | AllRule<Parent>;
+
+/** `[["a", "b"], ["c"]]`: policies a and b both allow, or c does. */
+export interface PolicyRule {
+  readonly kind: "policy";
+  readonly anyOf: readonly (readonly string[])[];
+}
+
+export interface AllRule<Parent> {
+  readonly kind: "all";
+  readonly rules: readonly FieldRule<Parent>[];
+}
+
+/** What a policy reads: the caller, the object the field is read on, the field's arguments, the request context. */
+export interface PolicyInput {
+  readonly viewer: RuleViewer | null;
+  readonly parent: unknown;
+  readonly args: Readonly<Record<string, unknown>>;
+  readonly context: unknown;
+}
+
+/**
+ * A module's named authorization decision (`@policy`). Only `true` allows: any other answer, or a
+ * throw, denies the field (FORBIDDEN, reason `policy_denied`). Synchronous, like every rule: it
+ * decides from what it is given, never by querying.
+ */
+export type Policy = (input: PolicyInput) => boolean;
+
+/** Policy name → policy, as modules supply them. */
+export type Policies = Readonly<Record<string, Policy>>;
 
 /** What a step-up rule reads at run time: the configured window and the injected clock. */
 export interface StepUpPolicy {
@@ -47,8 +86,8 @@ export interface StepUpRule {
   readonly maxAgeSeconds: number | "configured";
   /** Accepted `acr` values; any when absent. */
   readonly acrValues?: readonly string[];
-  /** Why the field needs it, for the permission report. */
-  readonly why: string;
+  /** Why the field needs it, for the permission report (absent for `@stepUp` in SDL). */
+  readonly why?: string;
   /** Calls that need no step-up (ending one's own current session), decided from the arguments. */
   readonly unless?: {
     readonly label: string;
@@ -134,6 +173,23 @@ export function recentAuthentication(options: {
     ...(acrValues ? { acrValues } : {}),
     ...(unless ? { unless } : {}),
   };
+}
+
+/** Every scope (or policy) of at least one group: rejects an empty requirement or an empty group. */
+export function isOrOfAnd(requirement: readonly (readonly string[])[]): boolean {
+  return requirement.length > 0 && requirement.every((group) => group.length > 0);
+}
+
+/** Policies by name, OR of AND-groups: `hasPolicy(["owner"], ["support"])` is "owner, or support". */
+export function hasPolicy(...anyOf: (readonly string[])[]): PolicyRule {
+  if (!isOrOfAnd(anyOf)) throw new TypeError("hasPolicy needs at least one non-empty group of policies");
+  return { kind: "policy", anyOf };
+}
+
+/** Every rule, in order: the first refusal answers. */
+export function allOf<Parent>(...rules: FieldRule<Parent>[]): AllRule<Parent> {
+  if (rules.length < 2) throw new TypeError("allOf needs at least two rules");
+  return { kind: "all", rules };
 }
 
 /** True when the scopes satisfy at least one AND-group of the requirement. */

@@ -1,7 +1,6 @@
 import { type GraphQLSchema, isNonNullType, isObjectType } from "graphql";
 import type { FieldRule, ScopeRequirement } from "./field-rule.js";
-import type { PermissionMap } from "./permissions.js";
-import { isOpen } from "./shield.js";
+import { isOpen, type PermissionSet } from "./permission-guard.js";
 
 export interface PermissionRow {
   /** `Type.field`. */
@@ -51,13 +50,25 @@ export function describeRule(fieldRule: FieldRule<unknown>): string {
         ? ` with acr ${fieldRule.acrValues.map((a) => `\`${a}\``).join(" or ")}`
         : "";
       const unless = fieldRule.unless ? ` (not for ${fieldRule.unless.label})` : "";
-      return `scope ${requirement(fieldRule.anyOf)} + step-up: authenticated within ${window}${acr}${unless}: ${fieldRule.why}`;
+      const why = fieldRule.why ? `: ${fieldRule.why}` : "";
+      // `@stepUp` alone needs no scope: its requirement is one empty group.
+      const scopes = fieldRule.anyOf.some((group) => group.length > 0)
+        ? `scope ${requirement(fieldRule.anyOf)} + `
+        : "";
+      return `${scopes}step-up: authenticated within ${window}${acr}${unless}${why}`;
     }
+    case "policy":
+      return `policy: ${fieldRule.anyOf.map((group) => group.map((p) => `\`${p}\``).join(" + ")).join(" | ")}`;
+    case "all":
+      return fieldRule.rules.map(describeRule).join(" and ");
   }
 }
 
-/** The map as rows, in declaration order. */
-export function permissionRows(schema: GraphQLSchema, map: PermissionMap): PermissionRow[] {
+/**
+ * The rules as rows, in declaration order: a map, or what permissionsFor merged from maps and
+ * directives (a module's rules print like the core's).
+ */
+export function permissionRows(schema: GraphQLSchema, map: PermissionSet["map"]): PermissionRow[] {
   const rows: PermissionRow[] = [];
   for (const [type, fields] of Object.entries(map as Record<string, Record<string, FieldRule<unknown>>>)) {
     const schemaType = schema.getType(type);

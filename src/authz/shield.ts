@@ -1,6 +1,6 @@
 // The only file that imports graphql-shield. Its defaults are unsafe for us (fallbackRule allow,
 // external errors swallowed, random rule names), so every option is set here, once.
-import { type GraphQLSchema, isIntrospectionType, isObjectType } from "graphql";
+import type { GraphQLSchema } from "graphql";
 import {
   applyMiddleware,
   type IMiddlewareFieldMap,
@@ -8,29 +8,33 @@ import {
   type IMiddlewareTypeMap,
 } from "graphql-middleware";
 import { allow, deny, type or, rule, shield } from "graphql-shield";
-import { epochSeconds } from "../clock.js";
+import { ForbiddenError } from "../errors/app-error.js";
 import {
-  ForbiddenError,
-  InsufficientUserAuthenticationError,
-  UnauthenticatedError,
-} from "../errors/app-error.js";
-import {
-  type FieldRule,
-  missingScopes,
-  type OwnerRule,
-  type ScopeRequirement,
-  type StepUpPolicy,
-  type StepUpRule,
-  satisfies,
-} from "./field-rule.js";
-import type { PermissionMap } from "./permissions.js";
-import type { RuleViewer } from "./rule-viewer.js";
-import { isAdminOnlyScope, isScope } from "./scopes.js";
+  authenticationRequired,
+  decideOwner,
+  decidePolicy,
+  decideScopes,
+  decideStepUp,
+  markSubject,
+  type RuleContext,
+  type RuleResult,
+} from "./decisions.js";
+import type { FieldRule, Policies, ScopeRequirement } from "./field-rule.js";
+import { assertPermissionMap, isOpen, type LooseMap, type PermissionSet } from "./permission-guard.js";
+
+export {
+  assertPermissionMap,
+  isOpen,
+  type LooseMap,
+  PermissionMapError,
+  type PermissionSet,
+  schemaFields,
+  scopesOf,
+} from "./permission-guard.js";
 
 type ShieldRule = Parameters<typeof or>[number];
 /** The callable form of a middleware (graphql-middleware does not export its name). */
 type MiddlewareResolver = Exclude<IMiddlewareFunction, { resolve?: unknown }>;
-type RuleResult = true | Error;
 
 /**
  * How buildSchema applies the permission map.
@@ -39,157 +43,6 @@ type RuleResult = true | Error;
  * - `none`: no authorization at all (bench/authz.ts baseline).
  */
 export type AuthorizationMode = "enforced" | "naive" | "none";
-
-/** Rules read only what the permission layer needs from the request context. */
-interface RuleContext {
-  readonly viewer: RuleViewer | null;
-  /** Absent: every step-up rule refuses (fails closed). */
-  readonly stepUp?: StepUpPolicy;
-}
-
-/** The schema and the permission map disagree: a field without a rule, or a rule without a field. */
-export class PermissionMapError extends Error {
-  constructor(
-    readonly problems: readonly string[],
-    message = `Permission map does not match the schema: ${problems.join("; ")}`,
-  ) {
-    super(message);
-    this.name = "PermissionMapError";
-  }
-}
-
-/** Loosely typed view of the map, for walking it by name. */
-type LooseMap = Readonly<Record<string, Readonly<Record<string, FieldRule<unknown>>>>>;
-
-/** Every `Type.field` of the schema's object types, introspection excluded. */
-export function schemaFields(schema: GraphQLSchema): string[] {
-  const fields: string[] = [];
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || isIntrospectionType(type)) continue;
-    for (const field of Object.keys(type.getFields())) fields.push(`${type.name}.${field}`);
-  }
-  return fields.sort();
-}
-
-/**
- * The build-time guard: every schema field has exactly one rule, every rule names a real field,
- * root fields decide explicitly (no `parent`), and admin-only rules name admin-only scopes.
- */
-export function assertPermissionMap(schema: GraphQLSchema, map: PermissionMap | LooseMap): void {
-  const loose = map as LooseMap;
-  const problems: string[] = [];
-  const inSchema = new Set(schemaFields(schema));
-  const roots = new Set(
-    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) =>
-      t ? [t.name] : [],
-    ),
-  );
-  for (const field of inSchema) {
-    const [type, name] = field.split(".") as [string, string];
-    if (!Object.hasOwn(loose, type) || !Object.hasOwn(loose[type]!, name)) {
-      problems.push(`${field} has no rule`);
-    }
-  }
-  for (const [type, fields] of Object.entries(loose)) {
-    for (const [name, fieldRule] of Object.entries(fields)) {
-      const field = `${type}.${name}`;
-      if (!inSchema.has(field)) problems.push(`${field} has a rule but is not in the schema`);
-      if (fieldRule.kind === "parent" && roots.has(type)) {
-        problems.push(`${field} is a root field: its rule cannot be "parent"`);
-      }
-      for (const scope of scopesOf(fieldRule)) {
-        if (!isScope(scope)) problems.push(`${field} names unknown scope ${scope}`);
-      }
-      if (fieldRule.kind === "admin" && isScope(fieldRule.scope) && !isAdminOnlyScope(fieldRule.scope)) {
-        problems.push(`${field} is admin-only but ${fieldRule.scope} is granted to other roles`);
-      }
-      if (fieldRule.kind === "subject" && field !== "AuthPayload.user") {
-        problems.push(`${field}: the subject rule belongs to AuthPayload.user only`);
-      }
-    }
-  }
-  if (problems.length > 0) throw new PermissionMapError(problems);
-}
-
-/** The scopes a rule mentions, for the guard and the report. */
-export function scopesOf(fieldRule: FieldRule<unknown>): string[] {
-  switch (fieldRule.kind) {
-    case "scopes":
-      return fieldRule.anyOf.flat();
-    case "admin":
-      return [fieldRule.scope];
-    case "owner":
-      return [...(fieldRule.ownerNeeds ?? []).flat(), ...fieldRule.anyOf.flat()];
-    case "stepUp":
-      return fieldRule.anyOf.flat();
-    default:
-      return [];
-  }
-}
-
-/** True for rules that decide nothing at run time: such fields are left unwrapped. */
-export function isOpen(fieldRule: FieldRule<unknown>): boolean {
-  return fieldRule.kind === "public" || fieldRule.kind === "parent";
-}
-
-// --- decisions (return true or a typed error; never throw) ---
-
-const authenticationRequired = () =>
-  new UnauthenticatedError("authentication_required", "Sign in to read this field");
-
-function decideScopes(viewer: RuleViewer | null, requirement: ScopeRequirement): RuleResult {
-  if (!viewer) return authenticationRequired();
-  if (satisfies(viewer.scopes, requirement)) return true;
-  return new ForbiddenError(missingScopes(viewer.scopes, requirement), "Missing scope");
-}
-
-// Accounts that authenticated in this request (AuthPayload.user), per request context. A login
-// answer is anonymous, yet the account in it is its own owner (its email is shown to it).
-const subjects = new WeakMap<object, WeakSet<object>>();
-
-function isSubject(context: object, value: object): boolean {
-  return subjects.get(context)?.has(value) ?? false;
-}
-
-function decideOwner(rule: OwnerRule<unknown>, parent: unknown, viewer: RuleViewer | null, context: object) {
-  const owns =
-    (viewer !== null && viewer.userId === rule.ownerId(parent)) ||
-    (typeof parent === "object" && parent !== null && isSubject(context, parent));
-  if (owns && (rule.ownerNeeds === undefined || (viewer && satisfies(viewer.scopes, rule.ownerNeeds)))) {
-    return true;
-  }
-  if (!viewer) return authenticationRequired();
-  if (satisfies(viewer.scopes, rule.anyOf)) return true;
-  const alternatives = owns ? [...(rule.ownerNeeds ?? []), ...rule.anyOf] : rule.anyOf;
-  return new ForbiddenError(missingScopes(viewer.scopes, alternatives), "Missing scope");
-}
-
-/**
- * RFC 9470: scopes first (a new authentication cannot add one, so FORBIDDEN), then the token's
- * `auth_time` against the window and its `acr` against the accepted values. A token without those
- * claims never passes. The refusal names what would pass, for the client's re-authentication.
- */
-function decideStepUp(rule: StepUpRule, args: unknown, context: RuleContext): RuleResult {
-  const { viewer, stepUp } = context;
-  if (!viewer) return authenticationRequired();
-  if (!satisfies(viewer.scopes, rule.anyOf)) {
-    return new ForbiddenError(missingScopes(viewer.scopes, rule.anyOf), "Missing scope");
-  }
-  if (rule.unless?.test((args ?? {}) as Record<string, unknown>, viewer)) return true;
-  const maxAge = rule.maxAgeSeconds === "configured" ? stepUp?.maxAgeSeconds : rule.maxAgeSeconds;
-  const requirement = {
-    ...(maxAge !== undefined ? { maxAge } : {}),
-    ...(rule.acrValues ? { acrValues: rule.acrValues } : {}),
-  };
-  const authentication = viewer.authentication;
-  if (!stepUp || maxAge === undefined || authentication === null) {
-    return new InsufficientUserAuthenticationError(requirement);
-  }
-  const age = epochSeconds(stepUp.clock.now()) - authentication.authTime;
-  const recent = age <= maxAge;
-  const strong = rule.acrValues === undefined || rule.acrValues.includes(authentication.acr);
-  return recent && strong ? true : new InsufficientUserAuthenticationError(requirement);
-}
 
 // --- compiling descriptors to graphql-shield rules ---
 
@@ -217,7 +70,7 @@ interface CompiledRule {
  * One graphql-shield rule per distinct decision, named after it: graphql-shield's contextual cache
  * is keyed by rule name, so two fields with the same requirement share one evaluation per request.
  */
-function compiler() {
+function compiler(policies: Policies) {
   const compiled = new Map<string, CompiledRule>();
   const once = (name: string, cache: CompiledRule["cache"], decide: Decide): CompiledRule => {
     let found = compiled.get(name);
@@ -229,7 +82,7 @@ function compiler() {
   };
   const key = (requirement: ScopeRequirement) => requirement.map((g) => g.join("+")).join("|");
 
-  return (fieldRule: FieldRule<unknown>, field: string): CompiledRule | null => {
+  const compile = (fieldRule: FieldRule<unknown>, field: string): CompiledRule | null => {
     switch (fieldRule.kind) {
       case "public":
       case "parent":
@@ -263,22 +116,30 @@ function compiler() {
           ? once(`${name}:${field}`, "no_cache", (_p, args, ctx) => decideStepUp(fieldRule, args, ctx))
           : once(name, "contextual", (_p, args, ctx) => decideStepUp(fieldRule, args, ctx));
       }
-      // Records the payload's account as owner of itself for the rest of this request.
-      case "subject":
-        return once("subject", "no_cache", (payload, _a, ctx) => {
-          const user = (payload as { user?: unknown }).user;
-          if (typeof user === "object" && user !== null) {
-            let set = subjects.get(ctx);
-            if (!set) {
-              set = new WeakSet();
-              subjects.set(ctx, set);
-            }
-            set.add(user);
+      // A module's functions of the parent and the arguments: never cached.
+      case "policy":
+        return once(`policy:${key(fieldRule.anyOf)}`, "no_cache", (parentValue, args, ctx) =>
+          decidePolicy(fieldRule, policies, parentValue, args, ctx),
+        );
+      // Each rule in turn, the first refusal answers; cached per request only if every part is.
+      case "all": {
+        const parts = fieldRule.rules.flatMap((inner) => compile(inner, field) ?? []);
+        const cache = parts.every((p) => p.cache === "contextual") ? "contextual" : "no_cache";
+        const name = `all(${parts.map((p) => p.name).join(",")})`;
+        return once(name, cache, (parentValue, args, ctx, info) => {
+          for (const part of parts) {
+            const decision = part.decide(parentValue, args, ctx, info);
+            if (decision !== true) return decision;
           }
           return true;
         });
+      }
+      // Records the payload's account as owner of itself for the rest of this request.
+      case "subject":
+        return once("subject", "no_cache", (payload, _a, ctx) => markSubject(ctx, payload));
     }
   };
+  return compile;
 }
 
 const fallbackError = () =>
@@ -293,11 +154,11 @@ const shieldOptions = {
 };
 
 /** The map compiled: a graphql-shield rule tree (open fields map to `allow`) and each decided field's rule. */
-function compileMap(map: PermissionMap | LooseMap) {
-  const compile = compiler();
+function compileMap(permissions: PermissionSet) {
+  const compile = compiler(permissions.policies ?? {});
   const tree: Record<string, Record<string, ShieldRule>> = {};
   const decided = new Map<string, CompiledRule>();
-  for (const [type, fields] of Object.entries(map as LooseMap)) {
+  for (const [type, fields] of Object.entries(permissions.map as LooseMap)) {
     const compiledFields: Record<string, ShieldRule> = {};
     for (const [name, fieldRule] of Object.entries(fields)) {
       const compiled = compile(fieldRule, `${type}.${name}`);
@@ -310,8 +171,8 @@ function compileMap(map: PermissionMap | LooseMap) {
 }
 
 /** The graphql-shield rule tree for every field of the map (open fields map to `allow`). */
-export function ruleTree(map: PermissionMap | LooseMap): Record<string, Record<string, ShieldRule>> {
-  return compileMap(map).tree;
+export function ruleTree(permissions: PermissionSet): Record<string, Record<string, ShieldRule>> {
+  return compileMap(permissions).tree;
 }
 
 /**
@@ -351,9 +212,9 @@ function fastMiddleware({ name, cache, decide }: CompiledRule): MiddlewareResolv
  * fields whose map rule is `public` or `parent` are dropped, decided fields get the fast path, and
  * a field missing from the map keeps graphql-shield's fallback deny even if the guard were skipped.
  */
-export function decidedMiddleware(schema: GraphQLSchema, map: PermissionMap | LooseMap): IMiddlewareTypeMap {
-  const loose = map as LooseMap;
-  const { tree, decided } = compileMap(map);
+export function decidedMiddleware(schema: GraphQLSchema, permissions: PermissionSet): IMiddlewareTypeMap {
+  const loose = permissions.map as LooseMap;
+  const { tree, decided } = compileMap(permissions);
   const all = shield(tree, shieldOptions).generate(schema) as IMiddlewareTypeMap;
   const kept: IMiddlewareTypeMap = {};
   for (const [type, fields] of Object.entries(all)) {
@@ -371,33 +232,57 @@ export function decidedMiddleware(schema: GraphQLSchema, map: PermissionMap | Lo
   return kept;
 }
 
-/** Applies the permission map to an executable schema; `enforced` checks the map first. */
+/**
+ * Applies the permissions (a map, or what permissionsFor merged from maps and directives) to an
+ * executable schema; `enforced` and `naive` run the build-time guard first.
+ */
 export function applyPermissions(
   schema: GraphQLSchema,
-  map: PermissionMap | LooseMap,
+  permissions: PermissionSet,
   mode: AuthorizationMode = "enforced",
 ): GraphQLSchema {
   switch (mode) {
     case "none":
       return schema;
     case "naive":
-      assertPermissionMap(schema, map);
-      return applyMiddleware(schema, shield(ruleTree(map), shieldOptions));
+      assertPermissionMap(schema, permissions);
+      return applyMiddleware(schema, shield(ruleTree(permissions), shieldOptions));
     case "enforced":
-      assertPermissionMap(schema, map);
-      return guardSubscriptionStarts(applyMiddleware(schema, decidedMiddleware(schema, map)), map);
+      assertPermissionMap(schema, permissions);
+      return guardSubscriptionStarts(
+        applyMiddleware(schema, decidedMiddleware(schema, permissions)),
+        permissions,
+      );
   }
+}
+
+/**
+ * A subscription field's rule at the start of the stream: without its policies, which decide
+ * from the object (`parent`), and a stream has none before its first event. They run per event.
+ */
+function atStreamStart(fieldRule: FieldRule<unknown>): FieldRule<unknown> | null {
+  if (fieldRule.kind === "policy") return null;
+  if (fieldRule.kind !== "all") return fieldRule;
+  const rules = fieldRule.rules.flatMap((inner) => atStreamStart(inner) ?? []);
+  return rules.length === 0 ? null : rules.length === 1 ? rules[0]! : { kind: "all", rules };
 }
 
 /**
  * graphql-middleware wraps a subscription field's `resolve` (run for every event) and leaves its
  * `subscribe` alone, so a caller without the scope could open a stream and be refused event by
- * event. The field's own rule, on the same fast path, also guards the start of the stream.
+ * event. The field's own rule, on the same fast path, also guards the start of the stream (its
+ * policies excepted: they need an event to decide on).
  */
-function guardSubscriptionStarts(schema: GraphQLSchema, map: PermissionMap | LooseMap): GraphQLSchema {
-  const { decided } = compileMap(map);
+function guardSubscriptionStarts(schema: GraphQLSchema, permissions: PermissionSet): GraphQLSchema {
   const type = schema.getSubscriptionType();
   if (!type) return schema;
+  const loose = permissions.map as LooseMap;
+  const startRules: Record<string, FieldRule<unknown>> = {};
+  for (const [name, fieldRule] of Object.entries(Object.hasOwn(loose, type.name) ? loose[type.name]! : {})) {
+    const start = atStreamStart(fieldRule);
+    if (start) startRules[name] = start;
+  }
+  const { decided } = compileMap({ ...permissions, map: { [type.name]: startRules } });
   for (const field of Object.values(type.getFields())) {
     const compiled = decided.get(`${type.name}.${field.name}`);
     const subscribe = field.subscribe;

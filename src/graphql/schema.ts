@@ -2,7 +2,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GraphQLSchema } from "graphql";
+import { permissionDirectivesSdl } from "../authz/directives.js";
+import type { Policies } from "../authz/field-rule.js";
+import { permissionsFor } from "../authz/permissions-for.js";
+import { type ScopeCatalogue, type ScopeSource, scopeCatalogue } from "../authz/scope-catalogue.js";
 import { type AuthorizationMode, applyPermissions } from "../authz/shield.js";
+import { noteScopes } from "../notes/note-scopes.js";
 import { executableSchema, ModuleCompositionError } from "./compose-modules.js";
 import type { HoldfastModule } from "./module-definition.js";
 import { schemaPermissions } from "./permission-coverage.js";
@@ -18,6 +23,11 @@ export function loadTypeDefs(): string {
   return files.map((f) => readFileSync(join(schemaDir, f), "utf8")).join("\n");
 }
 
+/** The core's SDL with the permission directives declared, as modules write against it. */
+export function coreTypeDefs(): string {
+  return `${permissionDirectivesSdl}\n${loadTypeDefs()}`;
+}
+
 export interface BuildSchemaOptions {
   /** Your types, composed with the core's (DESIGN.md, "modules"). */
   readonly modules?: readonly HoldfastModule[];
@@ -28,28 +38,53 @@ export interface BuildSchemaOptions {
   readonly authorization?: AuthorizationMode;
 }
 
-/**
- * The executable schema, core and modules, with the permission layer applied. Throws one error
- * listing every field no rule decides (default deny), and one naming every module problem.
- */
-export function buildSchema(options: BuildSchemaOptions = {}): GraphQLSchema {
-  const modules = options.modules ?? [];
-  const schema = executableSchema(loadTypeDefs(), resolvers, modules);
-  const map: Record<string, Record<string, unknown>> = {};
+export interface ComposedSchema {
+  readonly schema: GraphQLSchema;
+  /** The core's scopes and every module's: login grants, the guard, OAuth metadata. */
+  readonly catalogue: ScopeCatalogue;
+}
+
+/** Scopes of the domain still built into the core (notes), until it is composed as a module. */
+const BUILT_IN_SCOPES: readonly ScopeSource[] = [noteScopes];
+
+/** Every module's policies under one name space: a name two modules define is an error. */
+function mergedPolicies(modules: readonly HoldfastModule[]): Policies {
+  const policies: Record<string, Policies[string]> = {};
+  const owner = new Map<string, string>();
   const problems: string[] = [];
-  for (const [source, rules] of [
-    ["core", schemaPermissions],
-    ...modules.flatMap((m) => (m.permissions ? [[`module ${m.name}`, m.permissions] as const] : [])),
-  ] as const) {
-    for (const [type, fields] of Object.entries(rules as Record<string, Record<string, unknown>>)) {
-      map[type] ??= {};
-      const into = map[type];
-      for (const [field, rule] of Object.entries(fields)) {
-        if (Object.hasOwn(into, field)) problems.push(`${source}: ${type}.${field} already has a rule`);
-        into[field] = rule;
-      }
+  for (const module of modules) {
+    for (const [name, policy] of Object.entries(module.policies ?? {})) {
+      if (owner.has(name))
+        problems.push(`policy ${name} is defined by both ${owner.get(name)} and ${module.name}`);
+      owner.set(name, module.name);
+      policies[name] = policy as Policies[string];
     }
   }
   if (problems.length > 0) throw new ModuleCompositionError(problems);
-  return applyPermissions(schema, map as never, options.authorization ?? "enforced");
+  return policies;
+}
+
+/**
+ * The core and the modules composed: one executable schema with the permission layer applied, and
+ * the scope catalogue. Throws one error listing every field no rule decides (default deny), and one
+ * naming every module problem.
+ */
+export function composeSchema(options: BuildSchemaOptions = {}): ComposedSchema {
+  const modules = options.modules ?? [];
+  const catalogue = scopeCatalogue([
+    ...BUILT_IN_SCOPES,
+    ...modules.map((m) => ({ name: m.name, scopes: m.scopes ?? {} })),
+  ]);
+  const schema = executableSchema(coreTypeDefs(), resolvers, modules);
+  const permissions = permissionsFor(schema, {
+    maps: [schemaPermissions, ...modules.flatMap((m) => (m.permissions ? [m.permissions as never] : []))],
+    policies: mergedPolicies(modules),
+    catalogue,
+  });
+  return { schema: applyPermissions(schema, permissions, options.authorization ?? "enforced"), catalogue };
+}
+
+/** The composed schema alone (scripts, tests). */
+export function buildSchema(options: BuildSchemaOptions = {}): GraphQLSchema {
+  return composeSchema(options).schema;
 }

@@ -1,8 +1,10 @@
 import type { Logger } from "pino";
 import type { TokenVerifier } from "../auth/authenticate.js";
+import type { ScopeCatalogue } from "../authz/scope-catalogue.js";
 import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config/config.js";
 import { type Database, openDatabase } from "../db/database.js";
+import { defaultScopeCatalogue } from "../graphql/default-scope-catalogue.js";
 import type { HoldfastModule } from "../graphql/module-definition.js";
 import { createLogger } from "../logger.js";
 
@@ -26,6 +28,8 @@ export interface CreateServerOptions {
   wrapTokenVerifier?: (verifier: TokenVerifier) => TokenVerifier;
   /** Your types, composed with the core's (DESIGN.md, "modules"). */
   modules?: readonly HoldfastModule[];
+  /** Every scope the server knows (core + modules); the core's and the notes module's by default. */
+  scopes?: ScopeCatalogue;
 }
 
 /** Step 1 of `createServer`: what every later step reads, with the defaults filled in. */
@@ -38,6 +42,8 @@ export interface ServerRuntime {
   readonly database: Database;
   /** False when the caller passed the database in: then the caller closes it. */
   readonly ownsDatabase: boolean;
+  /** The scope catalogue: login grants, the permission guard, OAuth metadata. */
+  readonly scopes: ScopeCatalogue;
 }
 
 export async function resolveConfiguration(options: CreateServerOptions): Promise<ServerRuntime> {
@@ -49,5 +55,6 @@ export async function resolveConfiguration(options: CreateServerOptions): Promis
     logger: options.logger ?? createLogger(config.log),
     database: options.database ?? (await openDatabase(config.database)),
     ownsDatabase: !options.database,
+    scopes: options.scopes ?? defaultScopeCatalogue,
   };
 }

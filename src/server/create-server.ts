@@ -2,9 +2,10 @@ import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { KeyStore } from "../auth/keys/key-store.js";
 import type { RevocationSet } from "../auth/sessions/revocation.js";
+import type { ScopeCatalogue } from "../authz/scope-catalogue.js";
 import type { Database } from "../db/database.js";
 import type { Services } from "../graphql/context.js";
-import { buildSchema } from "../graphql/schema.js";
+import { composeSchema } from "../graphql/schema.js";
 import { startApollo } from "./apollo.js";
 import { type CreateServerOptions, resolveConfiguration } from "./configuration.js";
 import { installDrainingRefusal } from "./draining.js";
@@ -27,6 +28,8 @@ export interface HoldfastServer {
   readonly keys: KeyStore;
   readonly revocations: RevocationSet;
   readonly logger: Logger;
+  /** The scope catalogue the server was built with. */
+  readonly scopes: ScopeCatalogue;
   /** GraphQL over WebSocket on the same port and path. */
   readonly subscriptions: SubscriptionServer;
   /** Stops accepting, lets in-flight requests finish, closes pools. */
@@ -39,8 +42,8 @@ export interface HoldfastServer {
  */
 export async function createServer(options: CreateServerOptions): Promise<HoldfastServer> {
   // Composed and checked before anything opens: default deny stops a server with an undecided field.
-  const schema = buildSchema({ modules: options.modules ?? [] });
-  const runtime = await resolveConfiguration(options);
+  const { schema, catalogue } = composeSchema({ modules: options.modules ?? [] });
+  const runtime = await resolveConfiguration({ ...options, scopes: options.scopes ?? catalogue });
   const opened = await openStores(runtime);
   const stores = options.wrapTokenVerifier
     ? { ...opened, verifier: options.wrapTokenVerifier(opened.verifier) }
@@ -67,6 +70,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     replayStore: stores.infrastructure.replayStore,
     nonces: stores.nonces,
     redis: stores.infrastructure.redis,
+    scopes: runtime.scopes,
   });
   const subscriptions = registerSubscriptions(app, runtime, stores, services, schema);
 
@@ -78,6 +82,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     keys: stores.keys,
     revocations: stores.revocations,
     logger: runtime.logger,
+    scopes: runtime.scopes,
     subscriptions,
     async close() {
       if (closed) return;

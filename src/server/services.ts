@@ -66,7 +66,7 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
     tokens,
     audit,
     limits,
-    scopesAtLogin,
+    scopesAtLogin: scopesAtLogin(runtime.scopes),
     dpopRequired: config.dpop.required,
     passkeys,
   });

@@ -6,10 +6,11 @@ import pino from "pino";
 import type { TokenVerifier } from "../auth/authenticate.js";
 import { byPassword } from "../auth/user-authentication.js";
 import { type Viewer, viewerOf } from "../auth/viewer.js";
-import { grantedScopes, type Role } from "../authz/scopes.js";
+import type { ScopeCatalogue } from "../authz/scope-catalogue.js";
 import { type Clock, epochSeconds, systemClock } from "../clock.js";
 import { loadConfig } from "../config/config.js";
 import type { HoldfastModule } from "../graphql/module-definition.js";
+import type { Role } from "../roles.js";
 import { createServer, type HoldfastServer } from "../server/create-server.js";
 
 /**
@@ -60,6 +61,8 @@ export interface TestingServerOptions {
   /** Settings (environment variable names) over the test defaults: silent logs, cheap argon2. */
   readonly env?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
+  /** The scope catalogue (core + modules); a viewer's default scopes are what it grants the role. */
+  readonly scopes?: ScopeCatalogue;
 }
 
 export interface TestingServer {
@@ -109,6 +112,7 @@ export async function createTestingServer(options: TestingServerOptions = {}): P
       clock,
       logger: pino({ level: "silent" }),
       modules: options.modules ?? [],
+      ...(options.scopes ? { scopes: options.scopes } : {}),
       wrapTokenVerifier: (real): TokenVerifier => ({
         async verify(token) {
           if (!token.startsWith(TESTING_PREFIX)) return real.verify(token);
@@ -153,7 +157,7 @@ export async function createTestingServer(options: TestingServerOptions = {}): P
           role,
         })
       ).id;
-    const scopes = spec.scopes ?? grantedScopes(role);
+    const scopes = spec.scopes ?? server.scopes.grantedAtLogin(role);
     const client = { ip: "127.0.0.1", userAgent: "holdfast/testing" };
     // A viewer who just signed in with a password: step-up rules (RFC 9470) pass, as after a login.
     const { session } = await services.sessions.start({

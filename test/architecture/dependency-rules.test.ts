@@ -55,8 +55,8 @@ const lawful: Record<string, string[]> = {
   "src/notes/note-service.ts": ["src/db/database.ts", "src/pagination.ts"],
   "src/auth/viewer.ts": [],
   "src/auth/auth-service.ts": ["src/users/user-service.ts", "src/auth/viewer.ts", "src/roles.ts"],
-  "src/authz/scopes.ts": ["src/roles.ts"],
-  "src/authz/shield.ts": ["src/authz/scopes.ts", "src/errors/app-error.ts"],
+  "src/authz/scope-catalogue.ts": ["src/roles.ts"],
+  "src/authz/shield.ts": ["src/authz/scope-catalogue.ts", "src/errors/app-error.ts"],
   "src/graphql/context.ts": ["src/auth/viewer.ts", "src/notes/note-service.ts"],
   "src/graphql/schema.ts": ["src/authz/shield.ts", "src/graphql/context.ts"],
   "src/server/create-server.ts": ["src/graphql/schema.ts", "src/auth/auth-service.ts", "src/clock.ts"],
@@ -73,7 +73,7 @@ const wrong: [string, string, string, string][] = [
   ],
   [
     "authz importing src/graphql",
-    "src/authz/scopes.ts",
+    "src/authz/scope-catalogue.ts",
     "src/graphql/context.ts",
     "graphql-only-from-server",
   ],
@@ -98,7 +98,7 @@ const wrong: [string, string, string, string][] = [
   [
     "a service importing policy",
     "src/auth/auth-service.ts",
-    "src/authz/scopes.ts",
+    "src/authz/scope-catalogue.ts",
     "services-know-no-policy",
   ],
   [

@@ -7,8 +7,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Viewer } from "../../src/auth/viewer.js";
 import { adminOnly, type FieldRule, hasScope } from "../../src/authz/field-rule.js";
 import { permissions } from "../../src/authz/permissions.js";
-import { grantedScopes } from "../../src/authz/scopes.js";
 import { applyPermissions } from "../../src/authz/shield.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { loadTypeDefs } from "../../src/graphql/schema.js";
 import { gqlAs, type SeededUser, seedNote, seedUser } from "../support/as-viewer.js";
@@ -70,7 +70,7 @@ describe("denials over HTTP", () => {
     const other = await seedUser(t);
     const res = await gqlAs(
       t,
-      { scopes: grantedScopes("user") },
+      { scopes: defaultScopeCatalogue.grantedAtLogin("user") },
       "query($a: ID!, $b: ID!) { a: user(id: $a) { email } b: user(id: $b) { email } }",
       {
         a: alice.id,
@@ -106,7 +106,7 @@ describe("rule kinds on an extended schema", () => {
       adminThing: adminOnly("keys:admin"),
     },
   } as unknown as Record<string, Record<string, FieldRule<unknown>>>;
-  const schema = applyPermissions(extended, map);
+  const schema = applyPermissions(extended, { map, catalogue: defaultScopeCatalogue });
 
   const viewer = (scopes: string[]) => testViewer(scopes);
   async function run(source: string, v: Viewer | null): Promise<ExecutionResult> {
@@ -130,10 +130,12 @@ describe("rule kinds on an extended schema", () => {
   });
 
   it("lets an admin-only field through only with its admin scope", async () => {
-    expect((await run("{ adminThing }", viewer(grantedScopes("admin")))).data).toEqual({
-      adminThing: "admin-value",
-    });
-    const user = await run("{ adminThing }", viewer(grantedScopes("user")));
+    expect((await run("{ adminThing }", viewer(defaultScopeCatalogue.grantedAtLogin("admin")))).data).toEqual(
+      {
+        adminThing: "admin-value",
+      },
+    );
+    const user = await run("{ adminThing }", viewer(defaultScopeCatalogue.grantedAtLogin("user")));
     expect(user.data).toEqual({ adminThing: null });
     expect(originalOf(user)).toMatchObject({ code: "FORBIDDEN", requiredScopes: [["keys:admin"]] });
     expect(originalOf(await run("{ adminThing }", null))).toMatchObject({

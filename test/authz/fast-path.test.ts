@@ -7,13 +7,13 @@ import { type ExecutionResult, execute, type GraphQLSchema, parse } from "graphq
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AuthPayloadModel } from "../../src/auth/auth-payload.js";
 import type { SessionModel } from "../../src/auth/sessions/session-model.js";
-import { type Viewer, viewerOf as makeViewer } from "../../src/auth/viewer.js";
+import { viewerOf as makeViewer, type Viewer } from "../../src/auth/viewer.js";
 import type { FieldRule } from "../../src/authz/field-rule.js";
 import { permissions } from "../../src/authz/permissions.js";
-import { grantedScopes } from "../../src/authz/scopes.js";
 import { schemaFields } from "../../src/authz/shield.js";
 import { httpEvents, InProcessEventBus } from "../../src/events/index.js";
 import type { GraphQLContext, Services } from "../../src/graphql/context.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
 import type { UserModel } from "../../src/users/user-model.js";
@@ -38,6 +38,10 @@ const RULE_KINDS = {
   // Always allows; it marks the payload's account as its own owner (checked in MIXED below).
   subject: { decides: false },
   stepUp: { decides: true },
+  // SDL rules (@policy, several directives on one field): the core's map uses neither; their
+  // equivalence is checked on a module's schema in test/authz/directives-fast-path.test.ts.
+  policy: { decides: true },
+  all: { decides: true },
 } as const satisfies Record<RuleKind, { decides: boolean }>;
 
 /**
@@ -110,19 +114,19 @@ function viewerOf(
 const VIEWERS: [string, () => Viewer | null][] = [
   ["anonymous", () => null],
   ["a token without scopes", () => viewerOf(bob, [])],
-  ["the owner", () => viewerOf(alice, grantedScopes("user"))],
-  ["a non-owner", () => viewerOf(bob, grantedScopes("user"))],
+  ["the owner", () => viewerOf(alice, defaultScopeCatalogue.grantedAtLogin("user"))],
+  ["a non-owner", () => viewerOf(bob, defaultScopeCatalogue.grantedAtLogin("user"))],
   ["the owner narrowed to notes:write", () => viewerOf(alice, ["notes:write"])],
   ["a non-owner narrowed to users:read", () => viewerOf(bob, ["users:read"])],
-  ["a non-owner with admin scopes", () => viewerOf(bob, grantedScopes("admin"))],
+  ["a non-owner with admin scopes", () => viewerOf(bob, defaultScopeCatalogue.grantedAtLogin("admin"))],
   // Step-up rules (RFC 9470) pass only for a recent, strong authentication.
   [
     "the owner, just re-authenticated with a passkey",
-    () => viewerOf(alice, grantedScopes("user"), justReauthenticatedWithPasskey()),
+    () => viewerOf(alice, defaultScopeCatalogue.grantedAtLogin("user"), justReauthenticatedWithPasskey()),
   ],
   [
     "an admin-scoped owner, just re-authenticated with a passkey",
-    () => viewerOf(alice, grantedScopes("admin"), justReauthenticatedWithPasskey()),
+    () => viewerOf(alice, defaultScopeCatalogue.grantedAtLogin("admin"), justReauthenticatedWithPasskey()),
   ],
 ];
 

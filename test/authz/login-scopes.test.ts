@@ -1,7 +1,7 @@
 // login(input.scopes): a subset of what the account's role grants; the token carries exactly that.
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { grantedScopes } from "../../src/authz/scopes.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { type SeededUser, seedUser } from "../support/as-viewer.js";
 import {
   type AuthPayload,
@@ -50,8 +50,8 @@ describe("login with scopes", () => {
   it("grants every scope of the role when none are asked for", async () => {
     const user = await seedUser(t);
     const payload = (await login(user)).body.data!.login;
-    expect(payload.scopes).toEqual(grantedScopes("user"));
-    expect(scopesOf(payload.accessToken)).toEqual(grantedScopes("user"));
+    expect(payload.scopes).toEqual(defaultScopeCatalogue.grantedAtLogin("user"));
+    expect(scopesOf(payload.accessToken)).toEqual(defaultScopeCatalogue.grantedAtLogin("user"));
   });
 
   it("collapses duplicates, and an empty list gives a token with no scopes", async () => {

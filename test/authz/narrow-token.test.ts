@@ -2,8 +2,8 @@
 // left (default 60 s), the same session and key binding, and no refresh token.
 import { decodeJwt } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { grantedScopes } from "../../src/authz/scopes.js";
 import { epochSeconds } from "../../src/clock.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { type SeededUser, seedUser, tokenFor } from "../support/as-viewer.js";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
 import { countNotes } from "../support/notes-table.js";
@@ -28,7 +28,7 @@ beforeEach(async () => {
   // No clock tolerance: expiry boundaries are exact.
   t = await startTestServer({ CLOCK_TOLERANCE_SECONDS: "0" });
   alice = await seedUser(t);
-  parent = await tokenFor(t, alice, grantedScopes("user"));
+  parent = await tokenFor(t, alice, defaultScopeCatalogue.grantedAtLogin("user"));
 });
 afterEach(async () => {
   await t.close();
@@ -79,6 +79,18 @@ describe("narrowToken", () => {
     const write = await t.gql('mutation { createNote(input: { title: "t", body: "b" }) { id } }', { token });
     expect(errorOf(write)).toEqual({ code: "FORBIDDEN", reason: "insufficient_scope" });
     expect(await countNotes(t.database, alice.id)).toBe(0);
+  });
+
+  it("keeps a scope marked keptOnlyWhenNamed (account:manage) only when it is named", async () => {
+    expect(defaultScopeCatalogue.keptOnlyWhenNamed("account:manage")).toBe(true);
+    const widget = await narrowed(parent, ["notes:read", "sessions:read"]);
+    expect(widget.scopes).not.toContain("account:manage");
+    expect(errorOf(await t.gql("mutation { logout }", { token: widget.accessToken }))).toEqual({
+      code: "FORBIDDEN",
+      reason: "insufficient_scope",
+    });
+    const named = await narrowed(parent, ["account:manage"]);
+    expect(named.scopes).toEqual(["account:manage"]);
   });
 
   it("cannot be widened again by narrowing the narrowed token", async () => {
@@ -144,7 +156,7 @@ describe("narrowToken", () => {
 
   it("keeps the caller's DPoP binding: the narrowed token is bound to the same key", async () => {
     const key = await createDpopKey();
-    const bound = await tokenFor(t, alice, grantedScopes("user"), { jkt: key.jkt });
+    const bound = await tokenFor(t, alice, defaultScopeCatalogue.grantedAtLogin("user"), { jkt: key.jkt });
     const htu = `${t.config.server.publicUrl}${t.config.server.graphqlPath}`;
     const proof = (accessToken: string) =>
       createDpopProof(key, { htm: "POST", htu, accessToken, iat: t.clock.now() });

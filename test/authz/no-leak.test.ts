@@ -3,7 +3,7 @@
 // decision cached from another parent or another request.
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { grantedScopes } from "../../src/authz/scopes.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
 import { asViewer, type SeededUser, seedNote, seedUser, tokenFor } from "../support/as-viewer.js";
 import { type GraphQLResponse, useTestServer } from "../support/test-server.js";
@@ -63,7 +63,7 @@ describe("a forbidden value does not leak", () => {
   ];
 
   it.each(attempts)("through %s", async (_name, query) => {
-    const viewer = await asViewer(t, { user: bob, scopes: grantedScopes("user") });
+    const viewer = await asViewer(t, { user: bob, scopes: defaultScopeCatalogue.grantedAtLogin("user") });
     const res = await viewer.gql(query, { id: secretNote.id, u: alice.id });
     expect(res.status).toBe(200);
     expect(leaks(res)).toBe(false);
@@ -76,7 +76,7 @@ describe("a forbidden value does not leak", () => {
   });
 
   it("decides per parent: bob's body shows, alice's does not, whichever comes first", async () => {
-    const viewer = await asViewer(t, { user: bob, scopes: grantedScopes("user") });
+    const viewer = await asViewer(t, { user: bob, scopes: defaultScopeCatalogue.grantedAtLogin("user") });
     for (const query of [
       "query($a: ID!, $b: ID!) { theirs: note(id: $a) { body } mine: note(id: $b) { body } }",
       "query($a: ID!, $b: ID!) { mine: note(id: $b) { body } theirs: note(id: $a) { body } }",
@@ -96,12 +96,12 @@ describe("a forbidden value does not leak", () => {
   });
 
   it("does not carry a decision over from another request", async () => {
-    const owner = await asViewer(t, { user: alice, scopes: grantedScopes("user") });
+    const owner = await asViewer(t, { user: alice, scopes: defaultScopeCatalogue.grantedAtLogin("user") });
     const mine = await owner.gql<{ note: { body: string } }>("query($id: ID!) { note(id: $id) { body } }", {
       id: secretNote.id,
     });
     expect(mine.body.data?.note.body).toBe(secret);
-    const other = await asViewer(t, { user: bob, scopes: grantedScopes("user") });
+    const other = await asViewer(t, { user: bob, scopes: defaultScopeCatalogue.grantedAtLogin("user") });
     const res = await other.gql("query($id: ID!) { note(id: $id) { body } }", { id: secretNote.id });
     expect(leaks(res)).toBe(false);
   });
@@ -161,7 +161,7 @@ describe("a forbidden value does not leak", () => {
 
   it("an admin token reads every body and email (the matrix's positive control)", async () => {
     const admin = await seedUser(t, { role: "admin" });
-    const token = await tokenFor(t, admin, grantedScopes("admin"));
+    const token = await tokenFor(t, admin, defaultScopeCatalogue.grantedAtLogin("admin"));
     const res = await t.gql("query($id: ID!, $u: ID!) { note(id: $id) { body } user(id: $u) { email } }", {
       token,
       variables: { id: secretNote.id, u: alice.id },

@@ -12,11 +12,15 @@ import {
   PermissionMapError,
   schemaFields,
 } from "../../src/authz/shield.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import type { SchemaPermissionMap } from "../../src/graphql/permission-coverage.js";
 import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { buildSchema, loadTypeDefs } from "../../src/graphql/schema.js";
 
 type LooseMap = Record<string, Record<string, FieldRule<unknown>>>;
+
+/** The map with the scopes `npm start` knows: the core's and the notes module's. */
+const set = (map: LooseMap | typeof permissions) => ({ map, catalogue: defaultScopeCatalogue });
 
 function rawSchema(extraSdl = ""): GraphQLSchema {
   return makeExecutableSchema({ typeDefs: `${loadTypeDefs()}\n${extraSdl}`, resolvers: resolvers as never });
@@ -49,8 +53,10 @@ describe("every field has an explicit rule", () => {
 
   it("refuses to build a schema with a field that has no rule", () => {
     const schema = rawSchema("extend type Query { secret: String }");
-    expect(problemsOf(() => applyPermissions(schema, permissions))).toEqual(["Query.secret has no rule"]);
-    expect(problemsOf(() => applyPermissions(schema, permissions, "naive"))).toEqual([
+    expect(problemsOf(() => applyPermissions(schema, set(permissions)))).toEqual([
+      "Query.secret has no rule",
+    ]);
+    expect(problemsOf(() => applyPermissions(schema, set(permissions), "naive"))).toEqual([
       "Query.secret has no rule",
     ]);
   });
@@ -58,35 +64,37 @@ describe("every field has an explicit rule", () => {
   it("refuses a new object type whose fields have no rules", () => {
     const schema = rawSchema("type Audit { id: ID! what: String } extend type Query { audit: Audit }");
     const problems = problemsOf(() =>
-      applyPermissions(schema, mapWith({ Query: { audit: adminOnly("keys:admin") } })),
+      applyPermissions(schema, set(mapWith({ Query: { audit: adminOnly("keys:admin") } }))),
     );
     expect(problems).toEqual(["Audit.id has no rule", "Audit.what has no rule"]);
   });
 
   it("refuses a rule for a field the schema does not have", () => {
     const problems = problemsOf(() =>
-      assertPermissionMap(rawSchema(), mapWith({ Note: { secretBody: hasScope(["notes:read:any"]) } })),
+      assertPermissionMap(rawSchema(), set(mapWith({ Note: { secretBody: hasScope(["notes:read:any"]) } }))),
     );
     expect(problems).toEqual(["Note.secretBody has a rule but is not in the schema"]);
   });
 
   it("makes root fields decide explicitly: `parent` is refused on Query and Mutation", () => {
     const problems = problemsOf(() =>
-      assertPermissionMap(rawSchema(), mapWith({ Query: { notes: parent } })),
+      assertPermissionMap(rawSchema(), set(mapWith({ Query: { notes: parent } }))),
     );
     expect(problems).toEqual(['Query.notes is a root field: its rule cannot be "parent"']);
   });
 
   it("refuses an admin-only rule on a scope that ordinary users are granted", () => {
     const problems = problemsOf(() =>
-      assertPermissionMap(rawSchema(), mapWith({ Query: { notes: adminOnly("notes:read") } })),
+      assertPermissionMap(rawSchema(), set(mapWith({ Query: { notes: adminOnly("notes:read") } }))),
     );
     expect(problems).toEqual(["Query.notes is admin-only but notes:read is granted to other roles"]);
   });
 
   it("refuses a scope that is not in the catalogue", () => {
     const bogus = { kind: "scopes", anyOf: [["notes:delete:all"]] } as unknown as FieldRule<unknown>;
-    const problems = problemsOf(() => assertPermissionMap(rawSchema(), mapWith({ Query: { notes: bogus } })));
+    const problems = problemsOf(() =>
+      assertPermissionMap(rawSchema(), set(mapWith({ Query: { notes: bogus } }))),
+    );
     expect(problems).toEqual(["Query.notes names unknown scope notes:delete:all"]);
   });
 
@@ -98,7 +106,7 @@ describe("every field has an explicit rule", () => {
       resolvers: [resolvers as never, secretResolvers],
     });
     expect(schemaFields(schema)).toContain("Query.secret");
-    const unguarded = applyMiddleware(withSecret, decidedMiddleware(withSecret, permissions));
+    const unguarded = applyMiddleware(withSecret, decidedMiddleware(withSecret, set(permissions)));
     const res = await graphql({ schema: unguarded, source: "{ secret }", contextValue: { viewer: null } });
     expect(res.data).toEqual({ secret: null });
     expect(res.errors?.[0]?.originalError).toMatchObject({ code: "FORBIDDEN", reason: "denied_by_default" });
@@ -107,8 +115,8 @@ describe("every field has an explicit rule", () => {
 
 describe("only fields with a real decision are wrapped", () => {
   const none = rawSchema();
-  const enforced = applyPermissions(none, permissions);
-  const naive = applyPermissions(none, permissions, "naive");
+  const enforced = applyPermissions(none, set(permissions));
+  const naive = applyPermissions(none, set(permissions), "naive");
   const resolverOf = (schema: GraphQLSchema, field: string) => {
     const [type, name] = field.split(".") as [string, string];
     const t = schema.getType(type);

@@ -1,8 +1,9 @@
 // The permission matrix: for every field of the schema, what each kind of caller gets.
 // One cell = one fresh world (alice owns a note; bob and an admin exist) and one request.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grantedScopes, type Scope } from "../../src/authz/scopes.js";
+import type { Scope } from "../../src/authz/field-rule.js";
 import { schemaFields } from "../../src/authz/shield.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { buildSchema } from "../../src/graphql/schema.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
 import { until } from "../subscriptions/support/live-harness.js";
@@ -384,11 +385,11 @@ async function tokenOf(actor: Actor, row: Row, world: World): Promise<string | u
     case "withScope":
       return tokenFor(t, await seedUser(t), row.scopes ?? []);
     case "owner":
-      return tokenFor(t, world.alice, grantedScopes("user"));
+      return tokenFor(t, world.alice, defaultScopeCatalogue.grantedAtLogin("user"));
     case "nonOwner":
-      return tokenFor(t, await seedUser(t), grantedScopes("user"));
+      return tokenFor(t, await seedUser(t), defaultScopeCatalogue.grantedAtLogin("user"));
     case "admin":
-      return tokenFor(t, await seedUser(t, { role: "admin" }), grantedScopes("admin"));
+      return tokenFor(t, await seedUser(t, { role: "admin" }), defaultScopeCatalogue.grantedAtLogin("admin"));
   }
 }
 

@@ -9,6 +9,7 @@ import { permissions } from "../../src/authz/permissions.js";
 import { applyPermissions } from "../../src/authz/shield.js";
 import { epochSeconds } from "../../src/clock.js";
 import { InsufficientUserAuthenticationError } from "../../src/errors/app-error.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { loadTypeDefs } from "../../src/graphql/schema.js";
 import { FakeClock } from "../support/fake-clock.js";
@@ -30,25 +31,28 @@ const schema = applyPermissions(
     ],
   }),
   {
-    ...permissions,
-    Query: {
-      ...permissions.Query,
-      recent: recentAuthentication({ anyOf: [["account:manage"]], why: "test", maxAgeSeconds: 60 }),
-      strong: recentAuthentication({
-        anyOf: [["account:manage"]],
-        why: "test",
-        maxAgeSeconds: 600,
-        acrValues: ["phr"],
-      }),
-      configured: recentAuthentication({ anyOf: [["account:manage"]], why: "test" }),
-      mine: recentAuthentication({
-        anyOf: [["account:manage"]],
-        why: "test",
-        maxAgeSeconds: 60,
-        unless: { label: "own", test: (args, v) => args.id === v.sessionId },
-      }),
-    },
-  } as unknown as Record<string, Record<string, FieldRule<unknown>>>,
+    catalogue: defaultScopeCatalogue,
+    map: {
+      ...permissions,
+      Query: {
+        ...permissions.Query,
+        recent: recentAuthentication({ anyOf: [["account:manage"]], why: "test", maxAgeSeconds: 60 }),
+        strong: recentAuthentication({
+          anyOf: [["account:manage"]],
+          why: "test",
+          maxAgeSeconds: 600,
+          acrValues: ["phr"],
+        }),
+        configured: recentAuthentication({ anyOf: [["account:manage"]], why: "test" }),
+        mine: recentAuthentication({
+          anyOf: [["account:manage"]],
+          why: "test",
+          maxAgeSeconds: 60,
+          unless: { label: "own", test: (args, v) => args.id === v.sessionId },
+        }),
+      },
+    } as unknown as Record<string, Record<string, FieldRule<unknown>>>,
+  },
 );
 
 const clock = new FakeClock("2030-01-01T00:00:00.000Z");

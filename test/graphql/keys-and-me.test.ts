@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { grantedScopes } from "../../src/authz/scopes.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { seedUser, tokenFor } from "../support/as-viewer.js";
 import { errorOf, registerUser, useTestServer } from "../support/test-server.js";
 
@@ -15,7 +15,7 @@ describe("rotateSigningKey", () => {
     const admin = await seedUser(t, { role: "admin" });
     const res = await t.gql<{ rotateSigningKey: { kid: string; activatesAt: string } }>(
       "mutation { rotateSigningKey { kid activatesAt } }",
-      { token: await tokenFor(t, admin, grantedScopes("admin")) },
+      { token: await tokenFor(t, admin, defaultScopeCatalogue.grantedAtLogin("admin")) },
     );
     const { kid } = res.body.data!.rotateSigningKey;
     const jwks = (await t.server.app.inject({ url: "/.well-known/jwks.json" })).json() as {

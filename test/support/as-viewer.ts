@@ -10,8 +10,9 @@ import { createPasswordHasher } from "../../src/auth/passwords.js";
 import { issueAccessToken } from "../../src/auth/tokens/issue-access-token.js";
 import { byPassword } from "../../src/auth/user-authentication.js";
 import type { UserAuthentication } from "../../src/auth/viewer.js";
-import { grantedScopes, type Role } from "../../src/authz/scopes.js";
+import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import type { NoteModel } from "../../src/notes/note-model.js";
+import type { Role } from "../../src/roles.js";
 import { type GraphQLResponse, type RequestOptions, TEST_PASSWORD, type TestServer } from "./test-server.js";
 
 export interface SeededUser {
@@ -59,7 +60,7 @@ export async function seedUser(
   });
   const { session, refreshToken } = await t.server.services.sessions.start({
     userId: user.id,
-    scopes: grantedScopes(role),
+    scopes: defaultScopeCatalogue.grantedAtLogin(role),
     jkt: null,
     client: { ip: "127.0.0.1", userAgent: "as-viewer" },
     authentication: byPassword(t.clock),
@@ -130,7 +131,7 @@ export async function asViewer(t: TestServer, spec: ViewerSpec): Promise<ActingV
     };
   }
   const user = spec.user ?? (await seedUser(t, spec.role ? { role: spec.role } : {}));
-  const token = await tokenFor(t, user, spec.scopes ?? grantedScopes(user.role));
+  const token = await tokenFor(t, user, spec.scopes ?? defaultScopeCatalogue.grantedAtLogin(user.role));
   return {
     user,
     token,

@@ -13,7 +13,7 @@ import { LimiterStore } from "../../auth/rate-limit/limiter-store.js";
 import { clientKey } from "../../auth/rate-limit.js";
 import type { RevocationSet } from "../../auth/sessions/revocation.js";
 import type { SessionService } from "../../auth/sessions/session-service.js";
-import { SCOPES } from "../../authz/scopes.js";
+import type { ScopeCatalogue } from "../../authz/scope-catalogue.js";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
 import type { Prisma } from "../../db/database.js";
@@ -30,6 +30,8 @@ export interface OAuthRoutesOptions {
   readonly replayStore: ReplayStore;
   readonly nonces: DpopNonces | null;
   readonly redis: Redis | null;
+  /** `scopes_supported` in the metadata (RFC 8414 §2, RFC 9728 §2). */
+  readonly scopes: ScopeCatalogue;
 }
 
 export const OAUTH_PATHS = {
@@ -85,7 +87,7 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
       // for a bound token) is its proof, as RFC 7009 §5 allows.
       revocation_endpoint_auth_methods_supported: ["client_secret_basic", "none"],
       dpop_signing_alg_values_supported: dpopAlgs,
-      scopes_supported: Object.keys(SCOPES),
+      scopes_supported: options.scopes.scopes,
       // Tokens are issued by the GraphQL mutations (login, refresh), not by an OAuth token endpoint.
       grant_types_supported: [],
       response_types_supported: [],
@@ -100,7 +102,7 @@ export async function oauthRoutes(app: FastifyInstance, options: OAuthRoutesOpti
       bearer_methods_supported: ["header"],
       dpop_signing_alg_values_supported: dpopAlgs,
       dpop_bound_access_tokens_required: config.dpop.required,
-      scopes_supported: Object.keys(SCOPES),
+      scopes_supported: options.scopes.scopes,
       resource_name: "Holdfast GraphQL API",
     }),
   );
