@@ -3,11 +3,13 @@
 // graph this tool generates from the code (`npm run deps:graph`).
 //
 //   server, testing → graphql → authz
-//                   ↘ auth → users, notes → db
+//                   ↘ auth → users → db
+//   modules (src/modules/*): each imports only the public entry, src/index.ts; the core imports
+//   no module, and only src/main.ts composes them
 //   leaves (anyone may import): config, errors, clock.ts, ids.ts, logger.ts, pagination.ts, roles.ts
 //   client: alone (it ships to browsers)
 const LEAVES = "^src/(config/|errors/|(clock|ids|logger|pagination|roles)\\.ts$)";
-const SERVICES = "^src/(users|notes|auth)/";
+const SERVICES = "^src/(users|auth)/";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -35,7 +37,7 @@ module.exports = {
       name: "services-below-graphql",
       severity: "error",
       comment:
-        "Services (users, notes, auth) know neither GraphQL nor HTTP: testable alone, reusable by any transport.",
+        "Services (users, auth) know neither GraphQL nor HTTP: testable alone, reusable by any transport.",
       from: { path: SERVICES },
       to: { path: "^src/(graphql|server)/" },
     },
@@ -45,7 +47,7 @@ module.exports = {
       comment:
         "Rules decide from the viewer and the parent object, never by querying (DESIGN.md): no service, no database, no transport.",
       from: { path: "^src/authz/" },
-      to: { path: "^src/(users|notes|auth|db|graphql|server)/" },
+      to: { path: "^src/(users|auth|db|graphql|server|modules)/" },
     },
     {
       name: "services-know-no-policy",
@@ -59,9 +61,9 @@ module.exports = {
       name: "domain-services-independent",
       severity: "error",
       comment:
-        "users and notes are the bottom layer: neither imports the other nor auth (auth builds on users).",
-      from: { path: "^src/(users|notes)/" },
-      to: { path: "^src/(users|notes|auth)/", pathNot: "^src/$1/" },
+        "users is the bottom domain layer: it does not import auth (auth builds on users).",
+      from: { path: "^src/users/" },
+      to: { path: "^src/auth/" },
     },
     {
       name: "client-imports-nothing-server-side",
@@ -84,7 +86,7 @@ module.exports = {
       comment:
         "The event bus and the subscription server carry any module's topics (issue 24): they name none.",
       from: { path: "^src/(events|server/subscriptions)/" },
-      to: { path: "^src/notes/" },
+      to: { path: "^src/modules/" },
     },
     {
       name: "events-below-services",

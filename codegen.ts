@@ -20,8 +20,6 @@ const config: CodegenConfig = {
         contextType: "../context.js#GraphQLContext",
         mappers: {
           User: "../../users/user-model.js#UserRef",
-          Note: "../../notes/note-model.js#NoteModel",
-          NoteEvent: "../../notes/note-events.js#NoteEventModel",
           Session: "../../auth/sessions/session-model.js#SessionModel",
           AuthPayload: "../../auth/auth-payload.js#AuthPayloadModel",
           Passkey: "../../auth/passkeys/passkey-model.js#PasskeyModel",

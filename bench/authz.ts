@@ -23,13 +23,16 @@ import { loadConfig } from "../src/config/config.js";
 import { createFormatError } from "../src/errors/format-error.js";
 import { httpEvents, InProcessEventBus } from "../src/events/index.js";
 import type { GraphQLContext, Services } from "../src/graphql/context.js";
-import { defaultScopeCatalogue } from "../src/graphql/default-scope-catalogue.js";
+import type { HoldfastDatabase } from "../src/graphql/public-context.js";
 import { buildSchema } from "../src/graphql/schema.js";
-import type { NoteModel } from "../src/notes/note-model.js";
-import { createNoteStore } from "../src/notes/note-store.js";
-import { type Page, toPage } from "../src/pagination.js";
+import type { NoteModel } from "../src/modules/notes/note-model.js";
+import type { NoteService } from "../src/modules/notes/note-service.js";
+import { createNoteStore } from "../src/modules/notes/note-store.js";
+import { useNotesService } from "../src/modules/notes/notes-service-registry.js";
+import { toPage } from "../src/pagination.js";
 import { createServer } from "../src/server/create-server.js";
 import type { UserModel } from "../src/users/user-model.js";
+import { DEMO_MODULES, demoCatalogue as defaultScopeCatalogue } from "../test/support/demo-modules.js";
 import { FakeClock } from "../test/support/fake-clock.js";
 import { createTestDatabase } from "../test/support/test-db.js";
 import { TEST_ENV } from "../test/support/test-server.js";
@@ -50,22 +53,19 @@ const logger = pino({ level: "silent" });
 
 function apolloFor(mode: AuthorizationMode): ApolloServer<GraphQLContext> {
   return new ApolloServer<GraphQLContext>({
-    schema: buildSchema({ authorization: mode }),
+    schema: buildSchema({ modules: DEMO_MODULES, authorization: mode }),
     plugins: [ApolloServerPluginCacheControlDisabled()],
     includeStacktraceInErrorResponses: false,
     formatError: createFormatError(logger, { exposeStack: false }),
   });
 }
 
+/** A database handle whose notes come from memory (useNotesService); nothing reads it. */
+const IN_MEMORY = { provider: "sqlite" } as HoldfastDatabase;
+
 /** The data of the seeded database, served from memory with the services' own paging. */
-function inMemoryServices(services: Services, users: UserModel[], notes: NoteModel[]): Services {
-  const byOwner = new Map<string, NoteModel[]>();
-  for (const note of [...notes].sort((a, b) => (a.id < b.id ? 1 : -1))) {
-    byOwner.set(note.ownerId, [...(byOwner.get(note.ownerId) ?? []), note]);
-  }
+function inMemoryServices(services: Services, users: UserModel[]): Services {
   const sortedUsers = [...users].sort((a, b) => (a.id < b.id ? -1 : 1));
-  const notesPage = (first: number | null | undefined, ownerId?: string): Page<NoteModel> =>
-    toPage((ownerId ? byOwner.get(ownerId) : notes)?.slice(0, (first ?? 20) + 1) ?? [], first ?? 20);
   return {
     ...services,
     users: {
@@ -74,24 +74,37 @@ function inMemoryServices(services: Services, users: UserModel[], notes: NoteMod
       findManyByIds: async (ids: readonly string[]) =>
         ids.map((id) => users.find((u) => u.id === id) ?? null),
     } as unknown as Services["users"],
-    notes: {
-      list: async (first: number | null | undefined, _after: unknown, ownerId?: string) =>
-        notesPage(first, ownerId),
-    } as unknown as Services["notes"],
   };
 }
 
-function contextFactory(services: Services, viewer: Viewer) {
-  return (): GraphQLContext => ({
-    viewer,
-    proofJkt: null,
-    client: { ip: "127.0.0.1", userAgent: "bench" },
-    services,
-    refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
-    loaders: { user: new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids)) },
-    stepUp: { maxAgeSeconds: 300, clock: systemClock },
-    events: httpEvents(new InProcessEventBus()),
-  });
+function inMemoryNotes(notes: NoteModel[]): NoteService {
+  const byOwner = new Map<string, NoteModel[]>();
+  for (const note of [...notes].sort((a, b) => (a.id < b.id ? 1 : -1))) {
+    byOwner.set(note.ownerId, [...(byOwner.get(note.ownerId) ?? []), note]);
+  }
+  return {
+    list: async (first: number | null | undefined, _after: unknown, ownerId?: string) =>
+      toPage((ownerId ? byOwner.get(ownerId) : notes)?.slice(0, (first ?? 20) + 1) ?? [], first ?? 20),
+  } as unknown as NoteService;
+}
+
+function contextFactory(services: Services, viewer: Viewer, database: HoldfastDatabase) {
+  return (): GraphQLContext => {
+    const users = new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids));
+    return {
+      viewer,
+      proofJkt: null,
+      client: { ip: "127.0.0.1", userAgent: "bench" },
+      services,
+      refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
+      loaders: { user: users },
+      users,
+      stepUp: { maxAgeSeconds: 300, clock: systemClock },
+      events: httpEvents(new InProcessEventBus()),
+      database,
+      clock: systemClock,
+    };
+  };
 }
 
 async function run(apollo: ApolloServer<GraphQLContext>, query: string, context: () => GraphQLContext) {
@@ -124,7 +137,7 @@ async function main() {
   const database = await createTestDatabase();
   const config = loadConfig({ ...TEST_ENV, DATABASE_URL: database.url });
   const clock = new FakeClock(new Date());
-  const server = await createServer({ config, clock, database, logger });
+  const server = await createServer({ config, clock, database, logger, modules: DEMO_MODULES });
   try {
     // Seed directly (users through Prisma, notes through their store): 100 users, 5 notes each, ids in creation order.
     const now = clock.now().getTime();
@@ -163,9 +176,10 @@ async function main() {
       authentication: null,
     });
     const users = userRows.map(({ passwordHash: _h, ...u }) => ({ ...u, role: u.role as UserModel["role"] }));
+    useNotesService(IN_MEMORY, inMemoryNotes(noteRows));
     const paths = {
-      database: contextFactory(server.services, viewer),
-      "in-memory": contextFactory(inMemoryServices(server.services, users, noteRows), viewer),
+      database: contextFactory(server.services, viewer, server.database.driver),
+      "in-memory": contextFactory(inMemoryServices(server.services, users), viewer, IN_MEMORY),
     } as const;
     const apollos = Object.fromEntries(MODES.map((m) => [m, apolloFor(m)])) as Record<
       AuthorizationMode,

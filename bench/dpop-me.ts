@@ -8,6 +8,7 @@ import pino from "pino";
 import { systemClock } from "../src/clock.js";
 import { loadConfig } from "../src/config/config.js";
 import { createServer } from "../src/server/create-server.js";
+import { DEMO_MODULES } from "../test/support/demo-modules.js";
 import { createDpopKey, createDpopProof, type DpopTestAlg } from "../test/support/dpop-proof.js";
 import { createTestDatabase } from "../test/support/test-db.js";
 
@@ -36,6 +37,7 @@ const server = await createServer({
   clock: systemClock,
   database,
   logger: pino({ level: "silent" }),
+  modules: DEMO_MODULES,
 });
 const { app } = server;
 

@@ -4,9 +4,10 @@ import type { AddressInfo } from "node:net";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { loadConfigOrExit } from "../src/config/config.js";
 import { createServer } from "../src/server/create-server.js";
+import { DEMO_MODULES } from "../test/support/demo-modules.js";
 
 const config = loadConfigOrExit();
-const server = await createServer({ config });
+const server = await createServer({ config, modules: DEMO_MODULES });
 await server.app.listen({ host: "127.0.0.1", port: config.server.port });
 const { port } = server.app.server.address() as AddressInfo;
 

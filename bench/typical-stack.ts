@@ -23,6 +23,7 @@ import { loadConfig } from "../src/config/config.js";
 import { PrismaClient } from "../src/db/generated/sqlite/index.js";
 import { sqliteFilePath } from "../src/db/migrate.js";
 import { createServer } from "../src/server/create-server.js";
+import { DEMO_MODULES } from "../test/support/demo-modules.js";
 import { createTestDatabase } from "../test/support/test-db.js";
 import { TEST_ENV, TEST_PASSWORD } from "../test/support/test-server.js";
 import { loadAverage } from "./harness/in-turns.js";
@@ -42,6 +43,7 @@ const holdfast = await createServer({
   clock: systemClock,
   database,
   logger: pino({ level: "warn" }),
+  modules: DEMO_MODULES,
 });
 const inject = (app: { inject: typeof holdfast.app.inject }, query: string, token?: string) =>
   app.inject({

@@ -6,27 +6,17 @@ import "./exit-on-closed-pipe.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { makeExecutableSchema } from "@graphql-tools/schema";
-import { permissionDirectivesSdl } from "../src/authz/directives.js";
 import { permissionRows, permissionTable, withPermissionTable } from "../src/authz/permission-report.js";
-import { permissions } from "../src/authz/permissions.js";
-import { permissionsFor } from "../src/authz/permissions-for.js";
-import { defaultScopeCatalogue } from "../src/graphql/default-scope-catalogue.js";
-import { resolvers } from "../src/graphql/resolvers/index.js";
-import { loadTypeDefs } from "../src/graphql/schema.js";
+import { composeSchema } from "../src/graphql/schema.js";
+import { DEMO_MODULES } from "../test/support/demo-modules.js";
 
 const docPath = join(dirname(fileURLToPath(import.meta.url)), "..", "docs", "permissions.md");
 const mode = process.argv[2];
 
-// The rules as the server merges them: the map's and the SDL directives' (a module's print the
-// same way; add its maps, policies and scopes here when modules are composed). permissionsFor runs
-// the build-time guard: a field without a rule fails here before any output.
-const schema = makeExecutableSchema({
-  typeDefs: [permissionDirectivesSdl, loadTypeDefs()],
-  resolvers: resolvers as never,
-});
-const merged = permissionsFor(schema, { maps: [permissions], catalogue: defaultScopeCatalogue });
-const rows = permissionRows(schema, merged.map);
+// The rules as `npm start` composes them: the core's map, and each module's map and directives.
+// Composing runs the build-time guard: a field without a rule fails here before any output.
+const { schema, permissions } = composeSchema({ modules: DEMO_MODULES });
+const rows = permissionRows(schema, permissions.map);
 
 if (mode === "--write" || mode === "--check") {
   const current = readFileSync(docPath, "utf8");

@@ -11,11 +11,14 @@ export {
 } from "./authz/field-rule.js";
 export { PermissionMapError } from "./authz/shield.js";
 export type { Clock } from "./clock.js";
+export { withDatabase } from "./db/errors.js";
 export {
   AppError,
   BadUserInputError,
   ForbiddenError,
   NotFoundError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
   UnauthenticatedError,
 } from "./errors/app-error.js";
 export { ModuleCompositionError } from "./graphql/compose-modules.js";
@@ -37,6 +40,8 @@ export type {
   HoldfastViewer,
   ModuleEvents,
 } from "./graphql/public-context.js";
+export { newId } from "./ids.js";
+export { encodeCursor, MAX_PAGE_SIZE, type Page, pageArgs, toPage } from "./pagination.js";
 export {
   type CreateHoldfastOptions,
   createHoldfast,

@@ -3,10 +3,11 @@
 import { ConfigError } from "./config/config.js";
 import { loadEnvFile } from "./config/env-file.js";
 import { createHoldfast, HoldfastStartError, ModuleCompositionError, PermissionMapError } from "./index.js";
+import { notes } from "./modules/notes/index.js";
 
 if (loadEnvFile() === "unsupported") console.warn(".env found but not loaded: Node 20.12 or newer reads it");
 try {
-  const holdfast = await createHoldfast({ modules: [] });
+  const holdfast = await createHoldfast({ modules: [notes] });
   await holdfast.listen();
 } catch (error) {
   // A database that cannot serve this release or a port in use is already one fatal log line. Bad

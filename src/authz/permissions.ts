@@ -19,10 +19,6 @@ import {
  */
 export type PermissionMap = Readonly<Record<string, Readonly<Record<string, FieldRule<never>>>>>;
 
-// Reaching a note at all: your own scope, or the admin one that reads every note.
-const readNotes = hasScope(["notes:read"], ["notes:read:any"]);
-const writeNotes = hasScope(["notes:write"]);
-
 // Account actions need `account:manage`, which narrowToken keeps only when asked for by name, so a
 // widget's token cannot sign the user out or take the account over.
 const manageAccount = hasScope(["account:manage"]);
@@ -45,8 +41,6 @@ export const permissions = {
     // The directory (ids, names, roles) is not for anonymous callers: admins would be easy to find.
     user: hasScope(["users:read"]),
     users: hasScope(["users:read"]),
-    note: readNotes,
-    notes: readNotes,
     sessions: hasScope(["sessions:read"]),
     passkeys: manageAccount,
   },
@@ -76,15 +70,8 @@ export const permissions = {
     removePasskey: accountTakeover("removes the owner's way to sign in"),
     passkeySignInOptions: publicField,
     passkeySignIn: publicField,
-    createNote: writeNotes,
-    updateNote: writeNotes,
-    deleteNote: writeNotes,
     rotateSigningKey: adminOnly("keys:admin"),
   },
-  // Events are authorized like `notes`: the root rule when the stream starts and again for every
-  // event with the viewer at delivery; `note` and its fields by the Note rules (body per field).
-  Subscription: { noteEvents: readNotes },
-  NoteEvent: { kind: parent, noteId: parent, note: parent },
   SigningKeyRotation: { kid: parent, activatesAt: parent },
   User: {
     id: parent,
@@ -96,25 +83,9 @@ export const permissions = {
       ownerId: (user) => user.id,
       anyOf: [["users:read:email"]],
     }),
-    notes: readNotes,
   },
   UserEdge: { cursor: parent, node: parent },
   UserConnection: { edges: parent, pageInfo: parent },
-  Note: {
-    id: parent,
-    title: parent,
-    createdAt: parent,
-    owner: parent,
-    // A token narrowed to notes:write alone must not read bodies back through a mutation's answer.
-    body: ownerOr<{ readonly ownerId: string }>({
-      label: "owner",
-      ownerId: (note) => note.ownerId,
-      ownerNeeds: [["notes:read"]],
-      anyOf: [["notes:read:any"]],
-    }),
-  },
-  NoteEdge: { cursor: parent, node: parent },
-  NoteConnection: { edges: parent, pageInfo: parent },
   PageInfo: { hasNextPage: parent, endCursor: parent },
   Session: {
     id: parent,

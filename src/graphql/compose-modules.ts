@@ -74,32 +74,19 @@ export function checkModules(modules: readonly HoldfastModule[]): DocumentNode[]
 }
 
 /**
- * The core defines Query, Mutation and Subscription, and modules extend them. A root type no module
- * extends with a field is left out (GraphQL forbids an empty type), so a server without
- * subscriptions has no Subscription type.
+ * The core defines Query and Mutation; Subscription exists as soon as a module extends it (the
+ * core has no subscription of its own, and GraphQL forbids an empty type).
  */
-export function withoutEmptyRootTypes(document: DocumentNode): DocumentNode {
-  const fieldsOf = new Map<string, number>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.OBJECT_TYPE_DEFINITION || definition.kind === Kind.OBJECT_TYPE_EXTENSION) {
-      const name = definition.name.value;
-      fieldsOf.set(name, (fieldsOf.get(name) ?? 0) + (definition.fields?.length ?? 0));
-    }
-  }
-  const empty = new Set(
-    ["Subscription", "Mutation"].filter((name) => fieldsOf.has(name) && fieldsOf.get(name) === 0),
-  );
-  if (empty.size === 0) return document;
-  return {
-    ...document,
-    definitions: document.definitions.filter(
-      (d) =>
-        !(
-          (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) &&
-          empty.has(d.name.value)
-        ),
-    ),
-  };
+export function withSubscriptionRoot(document: DocumentNode): DocumentNode {
+  const has = (kind: Kind) =>
+    document.definitions.some((d) => d.kind === kind && "name" in d && d.name?.value === "Subscription");
+  if (has(Kind.OBJECT_TYPE_DEFINITION) || !has(Kind.OBJECT_TYPE_EXTENSION)) return document;
+  const root = parse(`"""
+Live data over WebSocket (\`graphql-transport-ws\` at \`/graphql\`). Authorization follows the token:
+the connection closes with 4401 when its session ends or its token expires without renewal.
+"""
+type Subscription`).definitions;
+  return { ...document, definitions: [...root, ...document.definitions] };
 }
 
 /** The executable schema of the core SDL and every module's, before permissions. */
@@ -110,7 +97,7 @@ export function executableSchema(
 ): GraphQLSchema {
   const moduleDocuments = checkModules(modules);
   const core = parse(coreTypeDefs);
-  const document: DocumentNode = withoutEmptyRootTypes({
+  const document: DocumentNode = withSubscriptionRoot({
     kind: Kind.DOCUMENT,
     definitions: [core, ...moduleDocuments].flatMap((d) => d.definitions),
   });

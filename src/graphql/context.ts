@@ -6,16 +6,16 @@ import type { AuthLimits } from "../auth/rate-limit.js";
 import type { SessionService } from "../auth/sessions/session-service.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { StepUpPolicy } from "../authz/field-rule.js";
+import type { Clock } from "../clock.js";
 import { UnauthenticatedError } from "../errors/app-error.js";
 import type { ModuleEvents } from "../events/index.js";
-import type { NoteService } from "../notes/note-service.js";
 import type { UserModel } from "../users/user-model.js";
 import type { UserService } from "../users/user-service.js";
+import type { HoldfastContext, HoldfastDatabase } from "./public-context.js";
 
 /** Long-lived services, shared by every request. */
 export interface Services {
   readonly users: UserService;
-  readonly notes: NoteService;
   readonly sessions: SessionService;
   readonly auth: AuthService;
   readonly keys: { rotate(): Promise<{ kid: string; activatesAt: Date }> };
@@ -31,7 +31,8 @@ export interface RefreshCookie {
   clear(): void;
 }
 
-export interface GraphQLContext {
+/** What every resolver receives: a module's see its public part (HoldfastContext). */
+export interface GraphQLContext extends HoldfastContext {
   readonly viewer: Viewer | null;
   /** Thumbprint of the request's verified DPoP proof (login and refresh bind to it), or null. */
   readonly proofJkt: string | null;
@@ -46,6 +47,9 @@ export interface GraphQLContext {
   readonly events: ModuleEvents;
   /** What step-up rules (RFC 9470) read: STEP_UP_MAX_AGE_SECONDS and the clock. */
   readonly stepUp: StepUpPolicy;
+  /** The database modules share (HoldfastContext). */
+  readonly database: HoldfastDatabase;
+  readonly clock: Clock;
 }
 
 /** Identity, not permission: the acting user of a mutation must be known. */

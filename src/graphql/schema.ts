@@ -4,10 +4,10 @@ import { fileURLToPath } from "node:url";
 import type { GraphQLSchema } from "graphql";
 import { permissionDirectivesSdl } from "../authz/directives.js";
 import type { Policies } from "../authz/field-rule.js";
+import type { PermissionSet } from "../authz/permission-guard.js";
 import { permissionsFor } from "../authz/permissions-for.js";
-import { type ScopeCatalogue, type ScopeSource, scopeCatalogue } from "../authz/scope-catalogue.js";
+import { type ScopeCatalogue, scopeCatalogue } from "../authz/scope-catalogue.js";
 import { type AuthorizationMode, applyPermissions } from "../authz/shield.js";
-import { noteScopes } from "../notes/note-scopes.js";
 import { executableSchema, ModuleCompositionError } from "./compose-modules.js";
 import type { HoldfastModule } from "./module-definition.js";
 import { schemaPermissions } from "./permission-coverage.js";
@@ -42,10 +42,9 @@ export interface ComposedSchema {
   readonly schema: GraphQLSchema;
   /** The core's scopes and every module's: login grants, the guard, OAuth metadata. */
   readonly catalogue: ScopeCatalogue;
+  /** Every field's rule, from the maps and the directives (what `npm run permissions` prints). */
+  readonly permissions: PermissionSet;
 }
-
-/** Scopes of the domain still built into the core (notes), until it is composed as a module. */
-const BUILT_IN_SCOPES: readonly ScopeSource[] = [noteScopes];
 
 /** Every module's policies under one name space: a name two modules define is an error. */
 function mergedPolicies(modules: readonly HoldfastModule[]): Policies {
@@ -71,17 +70,18 @@ function mergedPolicies(modules: readonly HoldfastModule[]): Policies {
  */
 export function composeSchema(options: BuildSchemaOptions = {}): ComposedSchema {
   const modules = options.modules ?? [];
-  const catalogue = scopeCatalogue([
-    ...BUILT_IN_SCOPES,
-    ...modules.map((m) => ({ name: m.name, scopes: m.scopes ?? {} })),
-  ]);
+  const catalogue = scopeCatalogue(modules.map((m) => ({ name: m.name, scopes: m.scopes ?? {} })));
   const schema = executableSchema(coreTypeDefs(), resolvers, modules);
   const permissions = permissionsFor(schema, {
     maps: [schemaPermissions, ...modules.flatMap((m) => (m.permissions ? [m.permissions as never] : []))],
     policies: mergedPolicies(modules),
     catalogue,
   });
-  return { schema: applyPermissions(schema, permissions, options.authorization ?? "enforced"), catalogue };
+  return {
+    schema: applyPermissions(schema, permissions, options.authorization ?? "enforced"),
+    catalogue,
+    permissions,
+  };
 }
 
 /** The composed schema alone (scripts, tests). */

@@ -4,7 +4,6 @@ import type { ScopeCatalogue } from "../authz/scope-catalogue.js";
 import { type Clock, systemClock } from "../clock.js";
 import type { Config } from "../config/config.js";
 import { type Database, openDatabase } from "../db/database.js";
-import { defaultScopeCatalogue } from "../graphql/default-scope-catalogue.js";
 import type { HoldfastModule } from "../graphql/module-definition.js";
 import { createLogger } from "../logger.js";
 
@@ -28,8 +27,6 @@ export interface CreateServerOptions {
   wrapTokenVerifier?: (verifier: TokenVerifier) => TokenVerifier;
   /** Your types, composed with the core's (DESIGN.md, "modules"). */
   modules?: readonly HoldfastModule[];
-  /** Every scope the server knows (core + modules); the core's and the notes module's by default. */
-  scopes?: ScopeCatalogue;
 }
 
 /** Step 1 of `createServer`: what every later step reads, with the defaults filled in. */
@@ -46,7 +43,10 @@ export interface ServerRuntime {
   readonly scopes: ScopeCatalogue;
 }
 
-export async function resolveConfiguration(options: CreateServerOptions): Promise<ServerRuntime> {
+export async function resolveConfiguration(
+  options: CreateServerOptions,
+  scopes: ScopeCatalogue,
+): Promise<ServerRuntime> {
   const { config } = options;
   return {
     config,
@@ -55,6 +55,6 @@ export async function resolveConfiguration(options: CreateServerOptions): Promis
     logger: options.logger ?? createLogger(config.log),
     database: options.database ?? (await openDatabase(config.database)),
     ownsDatabase: !options.database,
-    scopes: options.scopes ?? defaultScopeCatalogue,
+    scopes,
   };
 }

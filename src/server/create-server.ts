@@ -13,6 +13,7 @@ import { graphqlContext } from "./graphql-context.js";
 import { createHttpApp } from "./http-app.js";
 import { registerGraphqlRoute, registerOperationalRoutes } from "./http-routes.js";
 import { startBackgroundWork } from "./lifecycle.js";
+import { setUpModules } from "./module-setup.js";
 import { oauthRoutes } from "./oauth/oauth-routes.js";
 import { createServices } from "./services.js";
 import { openStores } from "./stores.js";
@@ -43,12 +44,13 @@ export interface HoldfastServer {
 export async function createServer(options: CreateServerOptions): Promise<HoldfastServer> {
   // Composed and checked before anything opens: default deny stops a server with an undecided field.
   const { schema, catalogue } = composeSchema({ modules: options.modules ?? [] });
-  const runtime = await resolveConfiguration({ ...options, scopes: options.scopes ?? catalogue });
+  const runtime = await resolveConfiguration(options, catalogue);
   const opened = await openStores(runtime);
   const stores = options.wrapTokenVerifier
     ? { ...opened, verifier: options.wrapTokenVerifier(opened.verifier) }
     : opened;
   const services = await createServices(runtime, stores);
+  const stopModules = await setUpModules(options.modules ?? [], runtime, stores);
   const stopBackgroundWork = await startBackgroundWork(runtime, stores, services);
 
   const app = createHttpApp(runtime);
@@ -92,6 +94,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       // WebSockets first, with 1001 (going away): clients reconnect to another instance.
       await subscriptions.close();
       await app.close();
+      await stopModules();
       await stores.infrastructure.close();
       await stores.passwords.close();
       if (runtime.ownsDatabase) await runtime.database.close();

@@ -86,15 +86,19 @@ export function graphqlContext(
       if (error instanceof AppError) throw toGraphQLError(error, {});
       throw error;
     }
+    const users = new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids));
     return {
       viewer: authentication.viewer,
       proofJkt: authentication.proofJkt,
       client: { ip: request.ip ?? null, userAgent: request.headers["user-agent"] ?? null },
       services,
       refreshCookie: refreshCookie(request, reply),
-      loaders: { user: new DataLoader((ids: readonly string[]) => services.users.findManyByIds(ids)) },
+      loaders: { user: users },
+      users,
       events,
       stepUp: { maxAgeSeconds: config.stepUp.maxAgeSeconds, clock: runtime.clock },
+      database: runtime.database.driver,
+      clock: runtime.clock,
     };
   };
 }

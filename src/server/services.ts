@@ -10,8 +10,6 @@ import { SessionService } from "../auth/sessions/session-service.js";
 import { issueAccessToken } from "../auth/tokens/issue-access-token.js";
 import { scopesAtLogin } from "../authz/login-scopes.js";
 import type { Services } from "../graphql/context.js";
-import { NoteService } from "../notes/note-service.js";
-import { ensureNotesSchema } from "../notes/notes-schema.js";
 import { createUserReads } from "../users/user-reads.js";
 import { UserService } from "../users/user-service.js";
 import type { ServerRuntime } from "./configuration.js";
@@ -23,7 +21,6 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   const { prisma } = runtime.database;
   const { keys, revocations, infrastructure } = stores;
   // Notes keep their own table on the shared connection (until notes is a module with its own start).
-  await ensureNotesSchema(runtime.database.driver);
   const audit = new AuditLog(prisma, clock);
   const users = new UserService(prisma, clock, createUserReads(runtime.database.driver));
   const sessions = new SessionService({
@@ -72,7 +69,6 @@ export async function createServices(runtime: ServerRuntime, stores: ServerStore
   });
   return {
     users,
-    notes: new NoteService(runtime.database.driver, clock, infrastructure.events),
     sessions,
     auth,
     keys: {

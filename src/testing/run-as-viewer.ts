@@ -6,7 +6,6 @@ import pino from "pino";
 import type { TokenVerifier } from "../auth/authenticate.js";
 import { byPassword } from "../auth/user-authentication.js";
 import { type Viewer, viewerOf } from "../auth/viewer.js";
-import type { ScopeCatalogue } from "../authz/scope-catalogue.js";
 import { type Clock, epochSeconds, systemClock } from "../clock.js";
 import { loadConfig } from "../config/config.js";
 import type { HoldfastModule } from "../graphql/module-definition.js";
@@ -61,8 +60,6 @@ export interface TestingServerOptions {
   /** Settings (environment variable names) over the test defaults: silent logs, cheap argon2. */
   readonly env?: Readonly<Record<string, string>>;
   readonly clock?: Clock;
-  /** The scope catalogue (core + modules); a viewer's default scopes are what it grants the role. */
-  readonly scopes?: ScopeCatalogue;
 }
 
 export interface TestingServer {
@@ -112,7 +109,6 @@ export async function createTestingServer(options: TestingServerOptions = {}): P
       clock,
       logger: pino({ level: "silent" }),
       modules: options.modules ?? [],
-      ...(options.scopes ? { scopes: options.scopes } : {}),
       wrapTokenVerifier: (real): TokenVerifier => ({
         async verify(token) {
           if (!token.startsWith(TESTING_PREFIX)) return real.verify(token);

@@ -4,6 +4,8 @@ import { type Viewer, viewerOf } from "../auth/viewer.js";
 import { systemClock } from "../clock.js";
 import { ConnectionStreams, InProcessEventBus } from "../events/index.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
+import type { HoldfastModule } from "../graphql/module-definition.js";
+import type { HoldfastDatabase } from "../graphql/public-context.js";
 import { buildSchema } from "../graphql/schema.js";
 import { subscribePerEvent } from "../server/subscriptions/subscription-execution.js";
 import type { UserModel } from "../users/user-model.js";
@@ -36,15 +38,28 @@ export interface ViewerSubscription {
  *   sub.publish("notes", { kind: "CREATED", noteId: note.id, note });
  *   expect((await sub.next()).errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
  */
+/** No database behind this stream: a resolver that reaches for one learns it at once. */
+const NO_DATABASE = new Proxy({} as HoldfastDatabase, {
+  get(_target, property) {
+    if (property === "then") return undefined;
+    throw new Error("subscribeAsViewer has no database: pass `database` for resolvers that read one");
+  },
+});
+
 export async function subscribeAsViewer(options: {
   viewer: TestViewer | null;
   query: string;
   variables?: Record<string, unknown>;
   /** Resolves `owner` fields; default: users named by id only. */
   users?: (ids: readonly string[]) => Promise<(UserModel | null)[]>;
+  /** The modules whose subscription fields the query names (composed with the core). */
+  modules?: readonly HoldfastModule[];
+  /** A schema already composed, instead of `modules`. */
   schema?: GraphQLSchema;
+  /** The database a module's resolvers share; none by default (a stream that reads it fails). */
+  database?: HoldfastDatabase;
 }): Promise<ViewerSubscription> {
-  const schema = options.schema ?? buildSchema();
+  const schema = options.schema ?? buildSchema({ modules: options.modules ?? [] });
   const bus = new InProcessEventBus();
   // No socket to fall behind on: a generous queue, and an overflow that just ends the streams.
   const streams: ConnectionStreams = new ConnectionStreams(bus, {
@@ -76,14 +91,18 @@ export async function subscribeAsViewer(options: {
             createdAt: new Date(0),
           }) as never,
       ));
+  const loader = new DataLoader(users);
   const contextFor = (): GraphQLContext => ({
     viewer,
     proofJkt: null,
     client: { ip: "127.0.0.1", userAgent: "subscribe-as-viewer" },
     services: { users: { findManyByIds: users } } as unknown as Services,
     refreshCookie: { read: () => null, set: () => {}, clear: () => {} },
-    loaders: { user: new DataLoader(users) },
+    loaders: { user: loader },
+    users: loader,
     stepUp: { maxAgeSeconds: 300, clock: systemClock },
+    clock: systemClock,
+    database: options.database ?? NO_DATABASE,
     events: streams.events,
   });
   const document = parse(options.query);

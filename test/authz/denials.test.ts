@@ -8,10 +8,10 @@ import type { Viewer } from "../../src/auth/viewer.js";
 import { adminOnly, type FieldRule, hasScope } from "../../src/authz/field-rule.js";
 import { permissions } from "../../src/authz/permissions.js";
 import { applyPermissions } from "../../src/authz/shield.js";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { loadTypeDefs } from "../../src/graphql/schema.js";
 import { gqlAs, type SeededUser, seedNote, seedUser } from "../support/as-viewer.js";
+import { demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
 import { useTestServer } from "../support/test-server.js";
 import { testViewer } from "../support/test-viewer.js";
 

@@ -13,11 +13,11 @@ import { permissions } from "../../src/authz/permissions.js";
 import { schemaFields } from "../../src/authz/shield.js";
 import { httpEvents, InProcessEventBus } from "../../src/events/index.js";
 import type { GraphQLContext, Services } from "../../src/graphql/context.js";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { buildSchema } from "../../src/graphql/schema.js";
-import type { NoteModel } from "../../src/notes/note-model.js";
+import type { NoteModel } from "../../src/modules/notes/note-model.js";
 import type { UserModel } from "../../src/users/user-model.js";
 import { type SeededUser, seedNote, seedUser } from "../support/as-viewer.js";
+import { DEMO_MODULES, demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
 import { type FieldOperation, fieldOperations } from "../support/field-operations.js";
 import { useTestServer } from "../support/test-server.js";
 
@@ -172,7 +172,6 @@ function frozenServices(): Services {
     );
   return {
     users: t.server.services.users,
-    notes: service("notes"),
     sessions: service("sessions"),
     auth: service("auth"),
     keys: service("keys"),
@@ -181,6 +180,7 @@ function frozenServices(): Services {
 
 function context(viewer: Viewer | null, mutation: boolean): GraphQLContext {
   const services = mutation ? frozenServices() : t.server.services;
+  const users = new DataLoader((ids: readonly string[]) => t.server.services.users.findManyByIds(ids));
   return {
     viewer,
     proofJkt: null,
@@ -188,9 +188,14 @@ function context(viewer: Viewer | null, mutation: boolean): GraphQLContext {
     services,
     // A cookie is present, so `refresh` without an argument reaches its service.
     refreshCookie: { read: () => "refresh-cookie", set: () => {}, clear: () => {} },
-    loaders: { user: new DataLoader((ids: readonly string[]) => t.server.services.users.findManyByIds(ids)) },
+    loaders: { user: users },
+    users,
     stepUp: { maxAgeSeconds: 300, clock: t.clock },
     events: httpEvents(new InProcessEventBus()),
+    // A database no module was set up on: a notes mutation fails after its permission check, as
+    // the frozen services do, so neither layer writes.
+    database: mutation ? ({ provider: "sqlite" } as never) : t.server.database.driver,
+    clock: t.clock,
   };
 }
 
@@ -258,8 +263,8 @@ const MIXED = [
 ];
 
 describe("fast path and graphql-shield agree on every field of the map", () => {
-  const enforced = buildSchema();
-  const naive = buildSchema({ authorization: "naive" });
+  const enforced = buildSchema({ modules: DEMO_MODULES });
+  const naive = buildSchema({ modules: DEMO_MODULES, authorization: "naive" });
   const operations = () =>
     fieldOperations(enforced, (type) => ({ Note: aliceNote.id, User: alice.id })[type]);
 

@@ -1,8 +1,8 @@
 // login(input.scopes): a subset of what the account's role grants; the token carries exactly that.
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { type SeededUser, seedUser } from "../support/as-viewer.js";
+import { demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
 import {
   type AuthPayload,
   errorOf,

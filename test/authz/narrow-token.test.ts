@@ -3,8 +3,8 @@
 import { decodeJwt } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { epochSeconds } from "../../src/clock.js";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { type SeededUser, seedUser, tokenFor } from "../support/as-viewer.js";
+import { demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
 import { countNotes } from "../support/notes-table.js";
 import { errorOf, type RequestOptions, startTestServer, type TestServer } from "../support/test-server.js";

@@ -3,9 +3,9 @@
 // decision cached from another parent or another request.
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
-import type { NoteModel } from "../../src/notes/note-model.js";
+import type { NoteModel } from "../../src/modules/notes/note-model.js";
 import { asViewer, type SeededUser, seedNote, seedUser, tokenFor } from "../support/as-viewer.js";
+import { demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
 import { type GraphQLResponse, useTestServer } from "../support/test-server.js";
 
 const t = useTestServer();

@@ -7,8 +7,10 @@ import {
   ScopeCatalogueError,
   scopeCatalogue,
 } from "../../src/authz/scope-catalogue.js";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
-import { noteScopes } from "../../src/notes/note-scopes.js";
+import { notes } from "../../src/modules/notes/index.js";
+import { demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
+
+const noteScopes = { name: notes.name, scopes: notes.scopes ?? {} };
 
 const orders = {
   name: "orders",

@@ -9,9 +9,9 @@ import { permissions } from "../../src/authz/permissions.js";
 import { applyPermissions } from "../../src/authz/shield.js";
 import { epochSeconds } from "../../src/clock.js";
 import { InsufficientUserAuthenticationError } from "../../src/errors/app-error.js";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { resolvers } from "../../src/graphql/resolvers/index.js";
 import { loadTypeDefs } from "../../src/graphql/schema.js";
+import { demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
 import { FakeClock } from "../support/fake-clock.js";
 import { testViewer } from "../support/test-viewer.js";
 

@@ -70,6 +70,7 @@ async function startInstance(): Promise<Instance> {
     revocations,
     events: bus,
     services: {} as Services,
+    database: {} as never,
     validationRules: [],
     parseOptions: { maxTokens: 1000 },
     formatError: createFormatError(logger, { exposeStack: false }),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
 import { seedUser, tokenFor } from "../support/as-viewer.js";
+import { demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
 import { errorOf, registerUser, useTestServer } from "../support/test-server.js";
 
 const t = useTestServer();

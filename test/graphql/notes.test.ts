@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { notesOf } from "../support/demo-modules.js";
 import { countNotes } from "../support/notes-table.js";
 import { errorOf, registerUser, useTestServer } from "../support/test-server.js";
 
@@ -48,7 +49,7 @@ describe("notes", () => {
       variables: { id },
     });
     expect(errorOf(del)?.code).toBe("NOT_FOUND");
-    const row = await t.server.services.notes.findById(id);
+    const row = await notesOf(t.server).findById(id);
     expect(row?.body).toBe("secret");
   });
 

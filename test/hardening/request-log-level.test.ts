@@ -4,6 +4,7 @@ import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.js";
 import { createServer, type HoldfastServer } from "../../src/server/create-server.js";
+import { DEMO_MODULES } from "../support/demo-modules.js";
 import { createTestDatabase } from "../support/test-db.js";
 import { REGISTER, TEST_ENV, TEST_PASSWORD } from "../support/test-server.js";
 
@@ -27,7 +28,7 @@ async function start(level: "warn" | "info") {
     return (info as (...a: unknown[]) => void)(...args);
   }) as typeof logger.info;
   const config = loadConfig({ ...TEST_ENV, LOG_LEVEL: level, DATABASE_URL: database.url });
-  server = await createServer({ config, database, logger });
+  server = await createServer({ config, database, logger, modules: DEMO_MODULES });
   const gql = async (query: string, token?: string, variables: Record<string, unknown> = {}) =>
     server!.app.inject({
       method: "POST",

@@ -7,8 +7,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/clock.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
 import { migratePostgres, migrateSqlite, readMigrations } from "../../src/db/migrate.js";
-import { NoteService } from "../../src/notes/note-service.js";
-import { ensureNotesSchema } from "../../src/notes/notes-schema.js";
+import { NoteService } from "../../src/modules/notes/note-service.js";
+import { ensureNotesSchema } from "../../src/modules/notes/notes-schema.js";
 import {
   createLegacyPostgres,
   createLegacySqlite,

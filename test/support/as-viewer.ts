@@ -6,13 +6,14 @@
 //
 // Users and sessions are written through the services (no register round trip, no rate limit);
 // tokens are signed with the server's own KeyStore, so they pass the real verifier.
+
 import { createPasswordHasher } from "../../src/auth/passwords.js";
 import { issueAccessToken } from "../../src/auth/tokens/issue-access-token.js";
 import { byPassword } from "../../src/auth/user-authentication.js";
 import type { UserAuthentication } from "../../src/auth/viewer.js";
-import { defaultScopeCatalogue } from "../../src/graphql/default-scope-catalogue.js";
-import type { NoteModel } from "../../src/notes/note-model.js";
+import type { NoteModel } from "../../src/modules/notes/note-model.js";
 import type { Role } from "../../src/roles.js";
+import { demoCatalogue as defaultScopeCatalogue, notesOf } from "./demo-modules.js";
 import { type GraphQLResponse, type RequestOptions, TEST_PASSWORD, type TestServer } from "./test-server.js";
 
 export interface SeededUser {
@@ -75,7 +76,7 @@ export function seedNote(
   input: { title?: string; body?: string } = {},
 ): Promise<NoteModel> {
   counter += 1;
-  return t.server.services.notes.create(owner.id, {
+  return notesOf(t.server).create(owner.id, {
     title: input.title ?? `Note ${counter}`,
     body: input.body ?? `Body ${counter}`,
   });

@@ -7,12 +7,13 @@ import type { AddressInfo } from "node:net";
 import type { Clock } from "../../src/clock.js";
 import { loadConfigOrExit } from "../../src/config/config.js";
 import { createServer } from "../../src/server/create-server.js";
+import { DEMO_MODULES } from "./demo-modules.js";
 
 const config = loadConfigOrExit();
 
 const offsetMs = Number(process.env.TEST_CLOCK_OFFSET_SECONDS ?? 0) * 1000;
 const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
-const server = await createServer({ config, clock, databaseClock: null });
+const server = await createServer({ config, clock, databaseClock: null, modules: DEMO_MODULES });
 await server.app.listen({ host: "127.0.0.1", port: 0 });
 const { port } = server.app.server.address() as AddressInfo;
 process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);

@@ -3,6 +3,7 @@ import pino, { type Logger } from "pino";
 import { type Config, loadConfig } from "../../src/config/config.js";
 import type { Database } from "../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../src/server/create-server.js";
+import { DEMO_MODULES } from "./demo-modules.js";
 import { FakeClock } from "./fake-clock.js";
 import { createTestDatabase } from "./test-db.js";
 import { useForFile } from "./use-for-file.js";
@@ -64,6 +65,7 @@ export async function startTestServer(
     clock,
     database,
     logger: options.logger ?? pino({ level: "silent" }),
+    modules: DEMO_MODULES,
   });
   return {
     server,

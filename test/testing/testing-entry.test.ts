@@ -1,10 +1,11 @@
 // The README's example for holdfast/testing, run as written, plus the cases it promises.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestingServer, type TestingServer } from "../../src/testing/index.js";
+import { DEMO_MODULES } from "../support/demo-modules.js";
 
 let holdfast: TestingServer;
 beforeAll(async () => {
-  holdfast = await createTestingServer();
+  holdfast = await createTestingServer({ modules: DEMO_MODULES });
 });
 afterAll(() => holdfast.close());
 

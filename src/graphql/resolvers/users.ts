@@ -28,5 +28,4 @@ export const User: UserResolvers = {
   email: field("email"),
   role: field("role"),
   createdAt: field("createdAt"),
-  notes: (user, { first, after }, { services }) => services.notes.list(first, after, user.id),
 };

@@ -13,6 +13,8 @@ const NO_COOKIE: RefreshCookie = { read: () => null, set: () => {}, clear: () =>
 export interface LiveConnectionDeps {
   readonly registry: ConnectionRegistry;
   readonly services: Services;
+  /** The database modules share (HoldfastContext.database). */
+  readonly database: GraphQLContext["database"];
   readonly events: EventBus;
   readonly maxQueuedEvents: number;
   readonly maxBufferedBytes: number;
@@ -85,8 +87,11 @@ export class LiveConnection {
       services: this.deps.services,
       refreshCookie: NO_COOKIE,
       loaders: { user: loader },
+      users: loader,
       events: this.streams.events,
       stepUp: this.deps.stepUp,
+      database: this.deps.database,
+      clock: this.deps.stepUp.clock,
     };
   }
 

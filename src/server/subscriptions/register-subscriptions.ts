@@ -32,6 +32,7 @@ export function registerSubscriptions(
     revocations: stores.revocations,
     events: stores.infrastructure.events,
     services,
+    database: runtime.database.driver,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     formatError: createFormatError(logger, { exposeStack: config.env === "development" }),

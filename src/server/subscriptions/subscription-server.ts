@@ -10,7 +10,7 @@ import type { RevocationSet } from "../../auth/sessions/revocation.js";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
 import type { EventBus } from "../../events/index.js";
-import type { Services } from "../../graphql/context.js";
+import type { GraphQLContext, Services } from "../../graphql/context.js";
 import { browserOrigins } from "../security/cors.js";
 import { ConnectionRegistry } from "./connection-registry.js";
 import { KeepAlive } from "./keep-alive.js";
@@ -31,6 +31,8 @@ export interface SubscriptionServerDeps {
   /** Topic events for any module's subscriptions (context.events.subscribe). */
   readonly events: EventBus;
   readonly services: Services;
+  /** The database modules share (HoldfastContext.database). */
+  readonly database: GraphQLContext["database"];
   /** The HTTP validation rules and parse options (depth, cost, aliases, directives, tokens). */
   readonly validationRules: readonly ValidationRule[];
   readonly parseOptions: { maxTokens: number };
@@ -114,6 +116,7 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
     const connection = new LiveConnection(socket, address, userAgent, {
       registry,
       services: deps.services,
+      database: deps.database,
       events: deps.events,
       stepUp: { maxAgeSeconds: config.stepUp.maxAgeSeconds, clock },
       maxQueuedEvents: limits.maxQueuedEvents,

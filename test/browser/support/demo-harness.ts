@@ -11,6 +11,7 @@ import type { Clock } from "../../../src/clock.js";
 import { type Config, loadConfig } from "../../../src/config/config.js";
 import type { Database } from "../../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../../src/server/create-server.js";
+import { DEMO_MODULES } from "../../support/demo-modules.js";
 import { freePort } from "../../support/free-port.js";
 import { createTestDatabase } from "../../support/test-db.js";
 import { TEST_ENV, TEST_PASSWORD } from "../../support/test-server.js";
@@ -119,7 +120,13 @@ export async function startDemoServer(env: Record<string, string> = {}): Promise
     PUBLIC_URL: origin,
     DATABASE_URL: database.url,
   });
-  const server = await createServer({ config, clock, database, logger: pino({ level: "silent" }) });
+  const server = await createServer({
+    config,
+    clock,
+    database,
+    logger: pino({ level: "silent" }),
+    modules: DEMO_MODULES,
+  });
   server.app.addHook("onRequest", () => clock.caughtUp());
   await server.app.listen({ host: "127.0.0.1", port });
   return {

@@ -4,6 +4,7 @@ import { afterEach } from "vitest";
 import { type Config, loadConfig } from "../../../src/config/config.js";
 import type { Database } from "../../../src/db/database.js";
 import { createServer, type HoldfastServer } from "../../../src/server/create-server.js";
+import { DEMO_MODULES } from "../../support/demo-modules.js";
 import { FakeClock } from "../../support/fake-clock.js";
 import { createTestDatabase } from "../../support/test-db.js";
 import { LOGIN, REFRESH, REGISTER, TEST_ENV, TEST_PASSWORD } from "../../support/test-server.js";
@@ -93,7 +94,7 @@ export async function startHarness(transport: Transport, options: HarnessOptions
       },
     },
   );
-  const server = await createServer({ config, clock, database, logger });
+  const server = await createServer({ config, clock, database, logger, modules: DEMO_MODULES });
   await options.beforeReady?.(server);
   let base: string | null = null;
   if (transport === "http") {

@@ -1,5 +1,3 @@
-import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { buildSchema, parse, validate } from "graphql";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import {
@@ -14,16 +12,12 @@ import {
   type VariablesOf,
 } from "../../../src/client/index.js";
 import * as operations from "../../../src/client/operations.js";
+import { printSchemaSdl } from "../../../src/graphql/schema-sdl.js";
+import { DEMO_MODULES } from "../../support/demo-modules.js";
 import { ada, clientHarness } from "./support/client-harness.js";
 
-const schemaDir = fileURLToPath(new URL("../../../src/graphql/schema/", import.meta.url));
-
-function loadSchema() {
-  const files = readdirSync(schemaDir)
-    .filter((f) => f.endsWith(".graphql"))
-    .sort((a, b) => (a === "base.graphql" ? -1 : b === "base.graphql" ? 1 : a.localeCompare(b)));
-  return buildSchema(files.map((f) => readFileSync(`${schemaDir}${f}`, "utf8")).join("\n"));
-}
+// The schema `npm start` serves: the core and the demo modules.
+const loadSchema = () => buildSchema(printSchemaSdl(DEMO_MODULES));
 
 const documents = Object.entries(operations).filter(
   ([, value]) => typeof value === "object" && value !== null && "query" in value,

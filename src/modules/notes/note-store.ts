@@ -1,7 +1,6 @@
 import type Sqlite from "better-sqlite3";
 import type pg from "pg";
-import type { DriverHandle } from "../db/database.js";
-import { ServiceUnavailableError } from "../errors/app-error.js";
+import { type HoldfastDatabase, ServiceUnavailableError } from "../../index.js";
 import type { NoteModel } from "./note-model.js";
 import { NOTES_TABLE } from "./notes-schema.js";
 
@@ -21,7 +20,7 @@ export interface NoteStore {
   delete(ownerId: string, id: string): Promise<boolean>;
 }
 
-export function createNoteStore(driver: DriverHandle): NoteStore {
+export function createNoteStore(driver: HoldfastDatabase): NoteStore {
   return driver.provider === "sqlite" ? sqliteNoteStore(driver.connection) : postgresNoteStore(driver.pool);
 }
 

@@ -1,10 +1,15 @@
-import type { Clock } from "../clock.js";
-import type { DriverHandle } from "../db/database.js";
-import { withDatabase } from "../db/errors.js";
-import { BadUserInputError, NotFoundError } from "../errors/app-error.js";
-import type { EventBus } from "../events/index.js";
-import { newId } from "../ids.js";
-import { type Page, pageArgs, toPage } from "../pagination.js";
+import {
+  BadUserInputError,
+  type Clock,
+  type HoldfastDatabase,
+  type ModuleEvents,
+  NotFoundError,
+  newId,
+  type Page,
+  pageArgs,
+  toPage,
+  withDatabase,
+} from "../../index.js";
 import { NOTES_TOPIC, type NoteEventModel } from "./note-events.js";
 import type { NoteModel } from "./note-model.js";
 import { createNoteStore, type NoteStore } from "./note-store.js";
@@ -33,10 +38,10 @@ export class NoteService {
 
   constructor(
     /** The database connection Holdfast shares; ensureNotesSchema must have run on it. */
-    driver: DriverHandle,
+    driver: HoldfastDatabase,
     private readonly clock: Clock,
     /** Where `noteEvents` subscriptions learn of writes; none in tools that only read. */
-    private readonly events: Pick<EventBus, "publish"> | null = null,
+    private readonly events: Pick<ModuleEvents, "publish"> | null = null,
   ) {
     this.store = createNoteStore(driver);
   }

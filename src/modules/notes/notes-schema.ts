@@ -1,6 +1,6 @@
 import type Sqlite from "better-sqlite3";
 import type pg from "pg";
-import type { DriverHandle } from "../db/database.js";
+import type { HoldfastDatabase } from "../../index.js";
 
 /**
  * The notes' own table, in the application's namespace (`notes`, unqualified: the connection's
@@ -15,7 +15,7 @@ export const NOTES_TABLE = "notes";
 
 const LEGACY = { sqlite: "holdfast_Note", postgres: 'holdfast."Note"' } as const;
 
-export async function ensureNotesSchema(driver: DriverHandle): Promise<void> {
+export async function ensureNotesSchema(driver: HoldfastDatabase): Promise<void> {
   if (driver.provider === "sqlite") ensureSqlite(driver.connection);
   else await ensurePostgres(driver.pool);
 }

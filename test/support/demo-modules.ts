@@ -1,0 +1,16 @@
+// The modules `npm start` composes (src/main.ts): tests of the demo domain compose the same.
+import { composeSchema } from "../../src/graphql/schema.js";
+import { type NoteModel, notes, notesService } from "../../src/modules/notes/index.js";
+import type { HoldfastServer } from "../../src/server/create-server.js";
+
+export const DEMO_MODULES = [notes] as const;
+
+/** The scope catalogue of the core with the demo modules. */
+export const demoCatalogue = composeSchema({ modules: DEMO_MODULES }).catalogue;
+
+/** The notes service of a running test server (seeding, reading rows back). */
+export function notesOf(server: Pick<HoldfastServer, "database">) {
+  return notesService({ database: server.database.driver });
+}
+
+export type { NoteModel };
