@@ -9,7 +9,6 @@ import type { AuthPayloadModel } from "../../src/auth/auth-payload.js";
 import type { SessionModel } from "../../src/auth/sessions/session-model.js";
 import { viewerOf as makeViewer, type Viewer } from "../../src/auth/viewer.js";
 import type { FieldRule } from "../../src/authz/field-rule.js";
-import { permissions } from "../../src/authz/permissions.js";
 import { schemaFields } from "../../src/authz/shield.js";
 import { httpEvents, InProcessEventBus } from "../../src/events/index.js";
 import type { GraphQLContext, Services } from "../../src/graphql/context.js";
@@ -17,7 +16,11 @@ import { buildSchema } from "../../src/graphql/schema.js";
 import type { NoteModel } from "../../src/modules/notes/note-model.js";
 import type { UserModel } from "../../src/users/user-model.js";
 import { type SeededUser, seedNote, seedUser } from "../support/as-viewer.js";
-import { DEMO_MODULES, demoCatalogue as defaultScopeCatalogue } from "../support/demo-modules.js";
+import {
+  DEMO_MODULES,
+  demoCatalogue as defaultScopeCatalogue,
+  demoPermissions,
+} from "../support/demo-modules.js";
 import { type FieldOperation, fieldOperations } from "../support/field-operations.js";
 import { useTestServer } from "../support/test-server.js";
 
@@ -246,7 +249,7 @@ function verdict(outcome: Outcome, op: FieldOperation): "refused" | "allowed" | 
 }
 
 const rules = new Map<string, FieldRule<never>>(
-  Object.entries(permissions).flatMap(([type, fields]) =>
+  Object.entries(demoPermissions).flatMap(([type, fields]) =>
     Object.entries(fields).map(([name, rule]) => [`${type}.${name}`, rule as FieldRule<never>] as const),
   ),
 );

@@ -78,24 +78,24 @@ describe("every field has an explicit rule", () => {
 
   it("makes root fields decide explicitly: `parent` is refused on Query and Mutation", () => {
     const problems = problemsOf(() =>
-      assertPermissionMap(rawSchema(), set(mapWith({ Query: { notes: parent } }))),
+      assertPermissionMap(rawSchema(), set(mapWith({ Query: { users: parent } }))),
     );
-    expect(problems).toEqual(['Query.notes is a root field: its rule cannot be "parent"']);
+    expect(problems).toEqual(['Query.users is a root field: its rule cannot be "parent"']);
   });
 
   it("refuses an admin-only rule on a scope that ordinary users are granted", () => {
     const problems = problemsOf(() =>
-      assertPermissionMap(rawSchema(), set(mapWith({ Query: { notes: adminOnly("notes:read") } }))),
+      assertPermissionMap(rawSchema(), set(mapWith({ Query: { users: adminOnly("users:read") } }))),
     );
-    expect(problems).toEqual(["Query.notes is admin-only but notes:read is granted to other roles"]);
+    expect(problems).toEqual(["Query.users is admin-only but users:read is granted to other roles"]);
   });
 
   it("refuses a scope that is not in the catalogue", () => {
-    const bogus = { kind: "scopes", anyOf: [["notes:delete:all"]] } as unknown as FieldRule<unknown>;
+    const bogus = { kind: "scopes", anyOf: [["users:delete:all"]] } as unknown as FieldRule<unknown>;
     const problems = problemsOf(() =>
-      assertPermissionMap(rawSchema(), set(mapWith({ Query: { notes: bogus } }))),
+      assertPermissionMap(rawSchema(), set(mapWith({ Query: { users: bogus } }))),
     );
-    expect(problems).toEqual(["Query.notes names unknown scope notes:delete:all"]);
+    expect(problems).toEqual(["Query.users names unknown scope users:delete:all"]);
   });
 
   it("keeps the fallback deny on a field left out of the map even when the guard is skipped", async () => {
@@ -138,8 +138,6 @@ describe("only fields with a real decision are wrapped", () => {
       "AuthPayload.user",
       "Mutation.addPasskey",
       "Mutation.changePassword",
-      "Mutation.createNote",
-      "Mutation.deleteNote",
       "Mutation.logout",
       "Mutation.logoutEverywhere",
       "Mutation.narrowToken",
@@ -148,17 +146,11 @@ describe("only fields with a real decision are wrapped", () => {
       "Mutation.removePasskey",
       "Mutation.revokeSession",
       "Mutation.rotateSigningKey",
-      "Mutation.updateNote",
-      "Note.body",
-      "Query.note",
-      "Query.notes",
       "Query.passkeys",
       "Query.sessions",
       "Query.user",
       "Query.users",
-      "Subscription.noteEvents",
       "User.email",
-      "User.notes",
     ]);
   });
 

@@ -8,25 +8,18 @@ import {
   permissionTable,
   withPermissionTable,
 } from "../../src/authz/permission-report.js";
-import { permissions } from "../../src/authz/permissions.js";
-import { buildSchema } from "../../src/graphql/schema.js";
-import { DEMO_MODULES } from "../support/demo-modules.js";
+import { demoPermissions, demoSchema } from "../support/demo-modules.js";
 
 const docPath = join(import.meta.dirname, "..", "..", "docs", "permissions.md");
 
 describe("permission report", () => {
   it("docs/permissions.md holds the table generated from the map (run `npm run permissions -- --write`)", () => {
     const doc = readFileSync(docPath, "utf8");
-    expect(
-      withPermissionTable(
-        doc,
-        permissionTable(permissionRows(buildSchema({ modules: DEMO_MODULES }), permissions)),
-      ),
-    ).toBe(doc);
+    expect(withPermissionTable(doc, permissionTable(permissionRows(demoSchema, demoPermissions)))).toBe(doc);
   });
 
   it("lists every field once, with its scopes", () => {
-    const rows = permissionRows(buildSchema({ modules: DEMO_MODULES }), permissions);
+    const rows = permissionRows(demoSchema, demoPermissions);
     expect(new Set(rows.map((r) => r.field)).size).toBe(rows.length);
     expect(rows.find((r) => r.field === "Note.body")).toEqual({
       field: "Note.body",
@@ -41,10 +34,7 @@ describe("permission report", () => {
     const doc = readFileSync(docPath, "utf8");
     const stale = doc.replace("owner with `notes:read`, or scope `notes:read:any`", "public");
     expect(stale).not.toBe(doc);
-    const fresh = withPermissionTable(
-      stale,
-      permissionTable(permissionRows(buildSchema({ modules: DEMO_MODULES }), permissions)),
-    );
+    const fresh = withPermissionTable(stale, permissionTable(permissionRows(demoSchema, demoPermissions)));
     expect(fresh).not.toBe(stale);
     expect(fresh).toBe(doc);
   });

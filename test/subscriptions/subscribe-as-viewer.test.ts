@@ -2,6 +2,7 @@
 // and permission map: what a resolver or permission test of live data needs.
 import { describe, expect, it } from "vitest";
 import { subscribeAsViewer } from "../../src/testing/index.js";
+import { DEMO_MODULES } from "../support/demo-modules.js";
 
 const QUERY = "subscription { noteEvents { kind noteId note { title body owner { id } } } }";
 const note = { id: "n1", ownerId: "alice", title: "t", body: "secret", createdAt: new Date(0) };
@@ -9,6 +10,7 @@ const note = { id: "n1", ownerId: "alice", title: "t", body: "secret", createdAt
 describe("subscribeAsViewer", () => {
   it("shows the owner their body and refuses it to another reader per field", async () => {
     const own = await subscribeAsViewer({
+      modules: DEMO_MODULES,
       viewer: { userId: "alice", scopes: ["notes:read"] },
       query: QUERY,
     });
@@ -23,6 +25,7 @@ describe("subscribeAsViewer", () => {
       },
     });
     const other = await subscribeAsViewer({
+      modules: DEMO_MODULES,
       viewer: { userId: "bob", scopes: ["notes:read"] },
       query: QUERY,
     });
@@ -37,9 +40,13 @@ describe("subscribeAsViewer", () => {
   });
 
   it("refuses the stream without notes:read", async () => {
-    const sub = await subscribeAsViewer({ viewer: { scopes: ["notes:write"] }, query: QUERY });
+    const sub = await subscribeAsViewer({
+      modules: DEMO_MODULES,
+      viewer: { scopes: ["notes:write"] },
+      query: QUERY,
+    });
     expect(sub.refused?.errors?.[0]?.message).toBe("Missing scope");
-    const anonymous = await subscribeAsViewer({ viewer: null, query: QUERY });
+    const anonymous = await subscribeAsViewer({ modules: DEMO_MODULES, viewer: null, query: QUERY });
     expect(anonymous.refused?.errors?.[0]?.originalError).toMatchObject({
       reason: "authentication_required",
     });
