@@ -27,6 +27,8 @@ export const BENCH_SERVER_ENV: Readonly<Record<string, string>> = {
   // The longest lifetime (900 s): tokens registered while the servers start, and revocations
   // seeded before, stay valid through every slice of a run (run.ts bounds a run below that).
   ACCESS_TOKEN_TTL_SECONDS: "900",
+  // Required with REDIS_URL in production; the same on every instance of a run.
+  REVOCATION_CHANNEL_SECRET: "bench revocation channel secret, 32+ characters long",
 };
 
 export interface ServerHandle {

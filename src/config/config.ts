@@ -39,6 +39,8 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
     .optional(),
+  // The HMAC key of Holdfast's own revocation channel, the same on every instance (issue 27).
+  REVOCATION_CHANNEL_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
 
   JWT_ISSUER: z.string().min(1).optional(),
   JWT_AUDIENCE: z.string().min(1).default("holdfast"),
@@ -137,7 +139,12 @@ export interface Config {
   readonly server: { host: string; port: number; publicUrl: string; graphqlPath: "/graphql" };
   readonly log: { level: string; pretty: boolean };
   readonly database: { url: string; provider: "sqlite" | "postgres"; poolSize: number; autoMigrate: boolean };
-  readonly redis: { url: string; keyPrefix: string } | null;
+  readonly redis: {
+    url: string;
+    keyPrefix: string;
+    /** Signs the revocation channel; null outside production when unset (a public development key). */
+    channelSecret: string | null;
+  } | null;
   /** How often revocations are re-read from the database when pub/sub cannot deliver them. */
   readonly revocationPollSeconds: number;
   readonly tokens: {
@@ -257,6 +264,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       "DPOP_NONCE_SECRET: required with DPOP_NONCE=true in production or with several instances (REDIS_URL), so every instance accepts every nonce",
     );
   }
+  // No safe key can be derived from what every instance shares (the URLs may carry no password), so
+  // production refuses to start rather than sign the channel with a key anyone could compute.
+  if (e.REDIS_URL !== undefined && !e.REVOCATION_CHANNEL_SECRET && e.NODE_ENV === "production") {
+    problems.push(
+      "REVOCATION_CHANNEL_SECRET: required with REDIS_URL in production (≥ 32 characters, the same on every instance), so nobody who can only write to Redis can revoke sessions",
+    );
+  }
   if (e.RATE_LIMIT_LOGIN_BACKOFF_SECONDS > e.RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS) {
     problems.push("RATE_LIMIT_LOGIN_BACKOFF_SECONDS: must not exceed RATE_LIMIT_LOGIN_BACKOFF_MAX_SECONDS");
   }
@@ -278,7 +292,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       // Only the embedded default migrates itself; PostgreSQL waits for `npx holdfast migrate`.
       autoMigrate: e.DATABASE_AUTO_MIGRATE ?? provider === "sqlite",
     },
-    redis: e.REDIS_URL ? { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX } : null,
+    redis: e.REDIS_URL
+      ? {
+          url: e.REDIS_URL,
+          keyPrefix: e.REDIS_KEY_PREFIX,
+          channelSecret: e.REVOCATION_CHANNEL_SECRET ?? null,
+        }
+      : null,
     revocationPollSeconds: e.REVOCATION_POLL_SECONDS,
     tokens: {
       issuer: e.JWT_ISSUER ?? publicUrl,

@@ -8,6 +8,7 @@ import { PrismaClient as PostgresClient } from "./generated/postgres/index.js";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/index.js";
 import { GuardedPgPool } from "./guarded-pg-pool.js";
 import { migrate, sqliteFilePath } from "./migrate.js";
+import { releaseTransactionsOnFailure, SqliteWriteHealth } from "./sqlite-write-guard.js";
 import { checkDatabaseAtStart, DatabaseStartupError, describeStartupFailure } from "./startup-check.js";
 
 /**
@@ -31,7 +32,7 @@ export interface Database {
   readonly prisma: Prisma;
   readonly provider: "sqlite" | "postgres";
   readonly driver: DriverHandle;
-  /** Throws when the database cannot answer. */
+  /** Throws when the database cannot answer, or (SQLite) cannot take writes (a full disk). */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -81,6 +82,7 @@ export async function openDatabase(config: Config["database"]): Promise<Database
   }
   let prisma: Prisma;
   let driver: DriverHandle;
+  let writeHealth: SqliteWriteHealth | null = null;
   if (config.provider === "sqlite") {
     // busy timeout (ms): a second writer waits instead of failing with SQLITE_BUSY.
     const factory = new PrismaBetterSQLite3({ url: sqliteFilePath(config.url), timeout: 5000 });
@@ -94,6 +96,7 @@ export async function openDatabase(config: Config["database"]): Promise<Database
       await client.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
     });
     driver = { provider: "sqlite", connection: captured.connection() };
+    writeHealth = captured.writeHealth();
   } else {
     // Our pool, handed to Prisma: the hot statements share its connections, its limits and its guard.
     const pool = new GuardedPgPool({
@@ -139,6 +142,7 @@ export async function openDatabase(config: Config["database"]): Promise<Database
       // written from then on is lost when the process ends: not ready.
       if (sqliteFile && !existsSync(sqliteFile)) throw new Error(`SQLite file ${sqliteFile} is gone`);
       await prisma.$queryRawUnsafe("SELECT 1");
+      writeHealth?.check();
     },
     async close() {
       await prisma.$disconnect();
@@ -159,8 +163,10 @@ type SqliteAdapterFactory = InstanceType<typeof PrismaBetterSQLite3>;
 function capturingSqliteConnection(factory: SqliteAdapterFactory): {
   adapter: SqliteAdapterFactory;
   connection(): Sqlite.Database;
+  writeHealth(): SqliteWriteHealth;
 } {
   let connection: Sqlite.Database | null = null;
+  let health: SqliteWriteHealth | null = null;
   const adapter = Object.create(factory) as SqliteAdapterFactory;
   // The factory keeps its settings in private fields: its methods must run on the factory itself.
   adapter.connectToShadowDb = () => factory.connectToShadowDb();
@@ -171,6 +177,8 @@ function capturingSqliteConnection(factory: SqliteAdapterFactory): {
       throw new Error("@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`");
     }
     connection = client;
+    health = new SqliteWriteHealth(client);
+    releaseTransactionsOnFailure(opened, client);
     return opened;
   };
   return {
@@ -178,6 +186,10 @@ function capturingSqliteConnection(factory: SqliteAdapterFactory): {
     connection() {
       if (!connection) throw new Error("the SQLite adapter has not connected yet");
       return connection;
+    },
+    writeHealth() {
+      if (!health) throw new Error("the SQLite adapter has not connected yet");
+      return health;
     },
   };
 }

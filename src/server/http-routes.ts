@@ -49,6 +49,11 @@ export async function registerGraphqlRoute(
   });
 }
 
+/** `{ details }` when there are any (with Redis: messages refused on the revocation channel). */
+function detailsOf(details: Record<string, unknown>): { details?: Record<string, unknown> } {
+  return Object.keys(details).length > 0 ? { details } : {};
+}
+
 /** Step 7 of `createServer`: liveness, readiness and the JWKS. */
 export function registerOperationalRoutes(
   app: FastifyInstance,
@@ -71,7 +76,7 @@ export function registerOperationalRoutes(
     return reply
       .code(ready ? 200 : 503)
       .header("cache-control", "no-store")
-      .send({ status: ready ? "ok" : "unavailable", checks });
+      .send({ status: ready ? "ok" : "unavailable", checks, ...detailsOf(infrastructure.details()) });
   });
   // Short enough that a verifier sees a new key well before it signs (the publish delay).
   const jwksMaxAge = Math.max(0, Math.min(300, Math.floor(config.keys.publishDelaySeconds / 2)));

@@ -4,6 +4,7 @@ import { FallbackReplayStore } from "../auth/dpop/fallback-replay-store.js";
 import { MemoryReplayStore, RedisReplayStore, type ReplayStore } from "../auth/dpop/replay-store.js";
 import { RedisRevocationBus } from "../auth/sessions/redis-revocation-bus.js";
 import { InProcessRevocationBus, type RevocationBus } from "../auth/sessions/revocation.js";
+import { RevocationChannelSigner } from "../auth/sessions/revocation-channel-signer.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config/config.js";
 import { type EventBus, InProcessEventBus, RedisEventBus } from "../events/index.js";
@@ -24,6 +25,8 @@ export interface Infrastructure {
   busHealthy(): boolean;
   /** Readiness entries: `redis` only when configured. */
   health(): Record<string, "ok" | "down" | "pubsub" | "polling">;
+  /** Readiness details: counters an operator watches (messages refused on the revocation channel). */
+  details(): Record<string, unknown>;
   /** Registers what to do when revocations may have been missed (Redis came back). */
   onResync(listener: () => void): void;
   close(): Promise<void>;
@@ -47,6 +50,7 @@ export async function createInfrastructure(
       redis: null,
       busHealthy: () => config.database.provider === "sqlite",
       health: () => ({}),
+      details: () => ({}),
       onResync: () => {},
       close: async () => {
         await bus.close();
@@ -56,7 +60,15 @@ export async function createInfrastructure(
   }
   const redis = createRedis(config.redis.url, logger, "commands");
   const subscriber = createRedis(config.redis.url, logger, "revocations");
-  const bus = new RedisRevocationBus(redis, subscriber, logger, `${config.redis.keyPrefix}revocations`);
+  const channel = `${config.redis.keyPrefix}revocations`;
+  if (config.redis.channelSecret === null) {
+    // Only outside production (the config refuses it there).
+    logger.warn(
+      "REVOCATION_CHANNEL_SECRET is not set: the revocation channel is signed with a public development key, so anyone who can write to Redis can revoke sessions",
+    );
+  }
+  const signer = new RevocationChannelSigner(config.redis.channelSecret, channel);
+  const bus = new RedisRevocationBus(redis, subscriber, logger, signer, channel);
   const eventSubscriber = createRedis(config.redis.url, logger, "events");
   const events = new RedisEventBus(redis, eventSubscriber, logger, `${config.redis.keyPrefix}events`);
   // Start degraded rather than not at all: the poller covers revocations until Redis answers.
@@ -84,6 +96,7 @@ export async function createInfrastructure(
     busHealthy: () => bus.healthy,
     // End to end (heartbeats come back over the channel), not only a connection that answers PING.
     health: () => ({ redis: bus.healthy ? "ok" : "down", revocations: bus.healthy ? "pubsub" : "polling" }),
+    details: () => ({ revocationChannel: { rejectedMessages: bus.rejectedMessages } }),
     onResync: (listener) => bus.onResync(listener),
     async close() {
       await bus.close();

@@ -42,6 +42,8 @@ export const CLUSTER_ENV: Readonly<Record<string, string>> = {
   KEY_PUBLISH_DELAY_SECONDS: "3",
   KEY_RELOAD_INTERVAL_SECONDS: "1",
   REVOCATION_POLL_SECONDS: "1",
+  // Required with REDIS_URL in production; one value for every instance of this test process.
+  REVOCATION_CHANNEL_SECRET: randomBytes(32).toString("base64url"),
   // Every test client is 127.0.0.1: per-IP limits would otherwise refuse the load itself.
   RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000",
   RATE_LIMIT_REFRESH_PER_IP_PER_MINUTE: "1000000",

@@ -3,10 +3,21 @@
 // REVOCATION_POLL_SECONDS) until Redis is back, then through pub/sub again.
 import { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
+import { signedRevocationMessage } from "../../src/auth/sessions/redis-revocation-bus.js";
+import { RevocationChannelSigner } from "../../src/auth/sessions/revocation-channel-signer.js";
 import { createDpopKey, createDpopProof } from "../support/dpop-proof.js";
 import { startPrivateRedis } from "../support/private-services.js";
 import { useForFile } from "../support/use-for-file.js";
-import { errorOf, GRAPHQL_URL, type Instance, REFRESH, registerUser, useCluster, within } from "./cluster.js";
+import {
+  CLUSTER_ENV,
+  errorOf,
+  GRAPHQL_URL,
+  type Instance,
+  REFRESH,
+  registerUser,
+  useCluster,
+  within,
+} from "./cluster.js";
 
 const POLL_SECONDS = 2;
 const ME = "{ me { id } }";
@@ -95,8 +106,13 @@ describe("Redis stopped during a run", () => {
     // cannot find it) reaches B.
     const publisher = new Redis(redis.url);
     try {
-      const message = JSON.stringify([{ s: user.sessionId, u: Date.now() + 600_000 }]);
-      expect(await publisher.publish(`${cluster.prefix}revocations`, message)).toBeGreaterThanOrEqual(2);
+      // Signed with the secret every instance holds (unsigned ones are ignored).
+      const channel = `${cluster.prefix}revocations`;
+      const signer = new RevocationChannelSigner(CLUSTER_ENV.REVOCATION_CHANNEL_SECRET!, channel);
+      const message = signedRevocationMessage(signer, [
+        { sessionId: user.sessionId, until: new Date(Date.now() + 600_000) },
+      ]);
+      expect(await publisher.publish(channel, message)).toBeGreaterThanOrEqual(2);
     } finally {
       publisher.disconnect();
     }

@@ -6,6 +6,7 @@ import pino from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { RedisRevocationBus } from "../../src/auth/sessions/redis-revocation-bus.js";
 import type { Revocation } from "../../src/auth/sessions/revocation.js";
+import { RevocationChannelSigner } from "../../src/auth/sessions/revocation-channel-signer.js";
 import { createRedis } from "../../src/server/redis.js";
 import { freePort } from "../support/private-services.js";
 import { within } from "./cluster.js";
@@ -66,8 +67,10 @@ describe("revocation bus during a partition of one instance", () => {
       createRedis("redis://127.0.0.1:6379", logger, "b-sub"),
     ];
     for (const redis of [aPub, aSub, bPub, bSub]) cleanups.push(() => redis.disconnect());
-    const a = new RedisRevocationBus(aPub, aSub, logger, channel);
-    const b = new RedisRevocationBus(bPub, bSub, logger, channel);
+    // Both instances hold the same REVOCATION_CHANNEL_SECRET.
+    const signer = new RevocationChannelSigner(randomBytes(32).toString("base64url"), channel);
+    const a = new RedisRevocationBus(aPub, aSub, logger, signer, channel);
+    const b = new RedisRevocationBus(bPub, bSub, logger, signer, channel);
     const received: Revocation[] = [];
     b.subscribe((list) => received.push(...list));
     await Promise.all([a.start(), b.start()]);

@@ -16,6 +16,8 @@ export const TEST_ENV: Record<string, string> = {
   ARGON2_TIME_COST: "1",
   KEY_PUBLISH_DELAY_SECONDS: "0",
   PUBLIC_URL: "http://localhost:4000",
+  // Every test server of a run shares it, as the instances of one deployment do.
+  REVOCATION_CHANNEL_SECRET: "test revocation channel secret, 32+ characters long",
 };
 
 export interface GraphQLResponse<TData = Record<string, unknown>> {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Revocation, RevocationBus } from "./revocation.js";
+import type { RevocationChannelSigner } from "./revocation-channel-signer.js";
 
 /** Revocations kept for publishing again after an outage, at most. */
 const MAX_UNSENT = 10_000;
@@ -9,6 +10,10 @@ const UNSENT_BATCH = 500;
 /** How often this instance publishes a heartbeat on the channel, and how late its echo may come. */
 export const HEARTBEAT_INTERVAL_MS = 250;
 export const HEARTBEAT_BOUND_MS = 1000;
+/** Refused messages are logged at most this often (a flood of them must not flood the log). */
+const REJECTED_LOG_INTERVAL_MS = 60_000;
+/** An unsigned revocation asks for a database read at most this often. */
+const READ_CUE_INTERVAL_MS = 1000;
 
 /**
  * Revocations over Redis pub/sub: a logout on one instance reaches every other instance's
@@ -25,6 +30,15 @@ export const HEARTBEAT_BOUND_MS = 1000;
  * paused for writes (`CLIENT PAUSE … WRITE`, as during a `FAILOVER`) or a black-holed link keeps
  * them "ready" while every PUBLISH waits. When the echo is late the bus turns unhealthy at once,
  * tells the resync listeners (the caller polls the database now and on its short timer), and logs it.
+ *
+ * Every message is signed (RevocationChannelSigner) and one that is not, or is signed wrongly, is
+ * ignored and counted (`rejectedMessages`, in /readyz; a warning at most once a minute): whoever can
+ * write to Redis cannot lock a session out. A heartbeat carries a sequence number and counts only as
+ * the echo of one this instance sent within the bound, once, and for when it was *sent*: a replayed
+ * heartbeat cannot keep a stalled feed looking healthy (and so stop the database polling).
+ * Old instances during a rolling deploy publish unsigned revocations: their content is ignored, but
+ * each is taken as a cue to read the database now (at most once a second), which is the record —
+ * so a logout on an old instance still reaches new ones in about a second, and a forgery costs one read.
  */
 export class RedisRevocationBus implements RevocationBus {
   private readonly listeners: ((r: readonly Revocation[]) => void)[] = [];
@@ -35,8 +49,15 @@ export class RedisRevocationBus implements RevocationBus {
   private warnedThisOutage = false;
   /** Tells this instance's heartbeats from other instances'. */
   private readonly instanceId = randomBytes(9).toString("base64url");
-  /** performance.now() when this instance last heard its own heartbeat back; -Infinity before. */
+  /** performance.now() when the newest heartbeat that came back was sent; -Infinity before. */
   private lastEcho = Number.NEGATIVE_INFINITY;
+  private heartbeatSeq = 0;
+  /** Heartbeats sent and not yet back, by sequence number: when each was sent. */
+  private readonly pendingHeartbeats = new Map<number, number>();
+  private rejected = 0;
+  private rejectedSinceLog = 0;
+  private lastRejectedLog = Number.NEGATIVE_INFINITY;
+  private lastReadCue = Number.NEGATIVE_INFINITY;
   private feedHealthy = false;
   private heartbeat: NodeJS.Timeout | null = null;
 
@@ -44,22 +65,11 @@ export class RedisRevocationBus implements RevocationBus {
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
     private readonly logger: Logger,
+    private readonly signer: RevocationChannelSigner,
     private readonly channel = "holdfast:revocations",
   ) {
     subscriber.on("message", (channel: string, message: string) => {
-      if (channel !== this.channel) return;
-      const heartbeat = parseHeartbeat(message);
-      if (heartbeat !== null) {
-        if (heartbeat === this.instanceId) this.lastEcho = performance.now();
-        this.checkFeed();
-        return;
-      }
-      const revocations = parse(message);
-      if (!revocations) {
-        logger.warn("ignored a malformed revocation message");
-        return;
-      }
-      for (const listener of this.listeners) listener(revocations);
+      if (channel === this.channel) this.receive(message);
     });
     publisher.on("ready", () => {
       this.warnedThisOutage = false;
@@ -101,6 +111,66 @@ export class RedisRevocationBus implements RevocationBus {
     this.startHeartbeat();
   }
 
+  private receive(message: string): void {
+    const heartbeat = parseHeartbeat(message);
+    if (heartbeat !== null) {
+      if (!this.signer.verify("heartbeat", `${heartbeat.id}.${heartbeat.seq}`, heartbeat.mac)) {
+        this.reject("heartbeat not signed with the channel key");
+        return;
+      }
+      if (heartbeat.id === this.instanceId) this.echo(heartbeat.seq);
+      this.checkFeed();
+      return;
+    }
+    const signed = parseRevocations(message);
+    if (!signed) {
+      this.reject("malformed message");
+      return;
+    }
+    if (!this.signer.verify("revocations", JSON.stringify(signed.items), signed.mac)) {
+      this.reject("revocation not signed with the channel key");
+      this.cueDatabaseRead();
+      return;
+    }
+    const revocations = signed.items.map((item) => ({ sessionId: item.s, until: new Date(item.u) }));
+    for (const listener of this.listeners) listener(revocations);
+  }
+
+  /** A heartbeat of this instance came back: it counts once, for when it was sent. */
+  private echo(seq: number): void {
+    const sentAt = this.pendingHeartbeats.get(seq);
+    // Unknown: already counted (a replay), or sent so long ago that it was forgotten.
+    if (sentAt === undefined) return;
+    this.pendingHeartbeats.delete(seq);
+    this.lastEcho = Math.max(this.lastEcho, sentAt);
+  }
+
+  /** How many messages on the channel were refused (unsigned, wrongly signed, malformed) since start. */
+  get rejectedMessages(): number {
+    return this.rejected;
+  }
+
+  private reject(reason: string): void {
+    this.rejected++;
+    this.rejectedSinceLog++;
+    const now = performance.now();
+    if (now - this.lastRejectedLog < REJECTED_LOG_INTERVAL_MS) return;
+    this.logger.warn(
+      { reason, count: this.rejectedSinceLog, total: this.rejected },
+      "ignored messages on the revocation channel that are not signed with REVOCATION_CHANNEL_SECRET (an instance of an older release or with another secret, or someone else writing to Redis); logged at most once a minute",
+    );
+    this.lastRejectedLog = now;
+    this.rejectedSinceLog = 0;
+  }
+
+  /** An unsigned revocation may be an older instance's real one: read the record, rate-limited. */
+  private cueDatabaseRead(): void {
+    const now = performance.now();
+    if (now - this.lastReadCue < READ_CUE_INTERVAL_MS) return;
+    this.lastReadCue = now;
+    for (const listener of this.resyncListeners) listener();
+  }
+
   /** Whether revocations reach this instance over the channel now (its own heartbeats come back). */
   get healthy(): boolean {
     return (
@@ -114,8 +184,19 @@ export class RedisRevocationBus implements RevocationBus {
     if (this.heartbeat) return;
     const beat = () => {
       this.checkFeed();
+      const now = performance.now();
+      // Forget heartbeats older than the bound: their echo could no longer make the feed healthy.
+      for (const [seq, sentAt] of this.pendingHeartbeats) {
+        if (now - sentAt <= HEARTBEAT_BOUND_MS) break;
+        this.pendingHeartbeats.delete(seq);
+      }
+      const seq = ++this.heartbeatSeq;
+      this.pendingHeartbeats.set(seq, now);
+      const mac = this.signer.sign("heartbeat", `${this.instanceId}.${seq}`);
       // Not awaited: a paused Redis holds it, which is what the echo's absence reports.
-      this.publisher.publish(this.channel, JSON.stringify({ h: this.instanceId })).catch(() => {});
+      this.publisher
+        .publish(this.channel, JSON.stringify({ h: this.instanceId, n: seq, m: mac }))
+        .catch(() => {});
     };
     this.heartbeat = setInterval(beat, HEARTBEAT_INTERVAL_MS);
     this.heartbeat.unref();
@@ -163,8 +244,8 @@ export class RedisRevocationBus implements RevocationBus {
   }
 
   private async send(revocations: readonly Revocation[]): Promise<void> {
-    const message = JSON.stringify(revocations.map((r) => ({ s: r.sessionId, u: r.until.getTime() })));
-    await this.publisher.publish(this.channel, message);
+    if (revocations.length === 0) return;
+    await this.publisher.publish(this.channel, signedRevocationMessage(this.signer, revocations));
     // Redis answered: the next failure belongs to a new outage.
     this.warnedThisOutage = false;
   }
@@ -204,27 +285,56 @@ export class RedisRevocationBus implements RevocationBus {
   }
 }
 
-/** The instance id of a heartbeat message (`{"h":"…"}`), or null for any other message. */
-function parseHeartbeat(message: string): string | null {
+/**
+ * `[{"s":"<session>","u":<until ms>,"m":"<mac>"},{"s":…,"u":…},…]`. The signature rides on the
+ * first item, where an older release's parser ignores it: during a rolling deploy old instances
+ * still take new instances' revocations.
+ */
+export function signedRevocationMessage(
+  signer: RevocationChannelSigner,
+  revocations: readonly Revocation[],
+): string {
+  const items = revocations.map((r) => ({ s: r.sessionId, u: r.until.getTime() }));
+  const mac = signer.sign("revocations", JSON.stringify(items));
+  return JSON.stringify(items.map((item, i) => (i === 0 ? { ...item, m: mac } : item)));
+}
+
+interface Heartbeat {
+  readonly id: string;
+  readonly seq: number;
+  readonly mac: unknown;
+}
+
+/** A heartbeat message (`{"h":"<instance>","n":<seq>,"m":"<mac>"}`), or null for any other message. */
+function parseHeartbeat(message: string): Heartbeat | null {
   if (!message.startsWith('{"h":')) return null;
   try {
-    const raw = JSON.parse(message) as { h?: unknown };
-    return typeof raw.h === "string" ? raw.h : null;
+    const raw = JSON.parse(message) as { h?: unknown; n?: unknown; m?: unknown };
+    if (typeof raw.h !== "string") return null;
+    // An older release's heartbeat has no sequence number: it fails the signature check.
+    return { id: raw.h, seq: Number.isSafeInteger(raw.n) ? (raw.n as number) : -1, mac: raw.m };
   } catch {
     return null;
   }
 }
 
-function parse(message: string): Revocation[] | null {
+interface SignedRevocations {
+  /** The items as signed: `{ s, u }` in that order. */
+  readonly items: { s: string; u: number }[];
+  readonly mac: unknown;
+}
+
+/** `[{"s":"<session>","u":<until ms>,"m":"<mac>"},{"s":…,"u":…},…]`, or null when malformed. */
+function parseRevocations(message: string): SignedRevocations | null {
   try {
     const raw: unknown = JSON.parse(message);
-    if (!Array.isArray(raw)) return null;
-    const out: Revocation[] = [];
+    if (!Array.isArray(raw) || raw.length === 0) return null;
+    const items: { s: string; u: number }[] = [];
     for (const item of raw) {
-      if (typeof item?.s !== "string" || typeof item?.u !== "number") return null;
-      out.push({ sessionId: item.s, until: new Date(item.u) });
+      if (typeof item?.s !== "string" || !Number.isSafeInteger(item?.u)) return null;
+      items.push({ s: item.s, u: item.u });
     }
-    return out;
+    return { items, mac: (raw[0] as { m?: unknown }).m };
   } catch {
     return null;
   }

@@ -71,6 +71,18 @@ describe("configuration", () => {
     expect(loadConfig({ PORT: "", JWT_ALG: "" }).server.port).toBe(4000);
   });
 
+  it("requires REVOCATION_CHANNEL_SECRET with REDIS_URL in production, and no shorter than 32 characters", () => {
+    const redis = { REDIS_URL: "redis://127.0.0.1:6379" };
+    expect(problems(redis).map((p) => p.split(":")[0])).toEqual(["REVOCATION_CHANNEL_SECRET"]);
+    expect(problems({ ...redis, REVOCATION_CHANNEL_SECRET: "short" }).map((p) => p.split(":")[0])).toEqual([
+      "REVOCATION_CHANNEL_SECRET",
+    ]);
+    const secret = "a".repeat(32);
+    expect(loadConfig({ ...redis, REVOCATION_CHANNEL_SECRET: secret }).redis?.channelSecret).toBe(secret);
+    // Outside production it may be left out: the channel is then signed with a public key.
+    expect(loadConfig({ ...redis, NODE_ENV: "development" }).redis?.channelSecret).toBeNull();
+  });
+
   it("refuses a short key-encryption secret", () => {
     expect(problems({ KEY_ENCRYPTION_SECRET: "short" })[0]).toMatch(/^KEY_ENCRYPTION_SECRET/);
   });

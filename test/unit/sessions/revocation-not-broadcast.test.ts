@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { RedisRevocationBus } from "../../../src/auth/sessions/redis-revocation-bus.js";
+import { RevocationChannelSigner } from "../../../src/auth/sessions/revocation-channel-signer.js";
 import { freePort } from "../../support/private-services.js";
 
 const connections: Redis[] = [];
@@ -40,7 +41,13 @@ describe("a revocation that cannot be broadcast", () => {
   it("is warned about once per outage, however many logouts happen during it", async () => {
     const { lines, logger } = capture();
     const publisher = await unreachable();
-    const bus = new RedisRevocationBus(publisher, await unreachable(), logger, "test:revocations");
+    const bus = new RedisRevocationBus(
+      publisher,
+      await unreachable(),
+      logger,
+      new RevocationChannelSigner(null, "test:revocations"),
+      "test:revocations",
+    );
     for (let i = 0; i < 5; i++)
       await bus.publish([{ sessionId: `s${i}`, until: new Date(Date.now() + 60_000) }]);
     const notBroadcast = lines.filter((l) => l.msg.startsWith("revocation not broadcast"));
