@@ -33,10 +33,19 @@ export interface AuthLimits {
   refresh(ip: string | null): Promise<void>;
   /** Throws TooManyRequestsError when the client asked for too many WebAuthn challenges. */
   passkeyChallenge(ip: string | null): Promise<void>;
+  /** Throws TooManyRequestsError when the account or the client asked for too many registration options. */
+  passkeyRegistration(userId: string, ip: string | null): Promise<void>;
 }
 
 /** Anonymous WebAuthn challenges per client per minute: each one is a database row for 2 minutes. */
 export const PASSKEY_CHALLENGES_PER_IP_PER_MINUTE = 30;
+/**
+ * Passkey registration options per account per minute (each a challenge row for 2 minutes): a
+ * person adding a passkey needs one or two; a copied token flooding the table gets this many.
+ */
+export const PASSKEY_REGISTRATIONS_PER_ACCOUNT_PER_MINUTE = 10;
+/** The same per client, across accounts. */
+export const PASSKEY_REGISTRATIONS_PER_IP_PER_MINUTE = 30;
 
 export interface AuthRateLimitsOptions {
   config: Config["rateLimits"];
@@ -64,6 +73,8 @@ export class AuthRateLimits implements AuthLimits {
   readonly #registerByClient: RateLimiterAbstract;
   readonly #refreshByClient: RateLimiterAbstract;
   readonly #challengeByClient: RateLimiterAbstract;
+  readonly #registrationByAccount: RateLimiterAbstract;
+  readonly #registrationByClient: RateLimiterAbstract;
 
   constructor(options: AuthRateLimitsOptions) {
     const { config } = options;
@@ -85,6 +96,16 @@ export class AuthRateLimits implements AuthLimits {
     this.#challengeByClient = store.limiter(
       "webauthn-challenge-client",
       PASSKEY_CHALLENGES_PER_IP_PER_MINUTE,
+      60,
+    );
+    this.#registrationByAccount = store.limiter(
+      "webauthn-registration-account",
+      PASSKEY_REGISTRATIONS_PER_ACCOUNT_PER_MINUTE,
+      60,
+    );
+    this.#registrationByClient = store.limiter(
+      "webauthn-registration-client",
+      PASSKEY_REGISTRATIONS_PER_IP_PER_MINUTE,
       60,
     );
   }
@@ -122,6 +143,11 @@ export class AuthRateLimits implements AuthLimits {
 
   async passkeyChallenge(ip: string | null): Promise<void> {
     await consumeOrThrow(this.#challengeByClient, clientKey(ip));
+  }
+
+  async passkeyRegistration(userId: string, ip: string | null): Promise<void> {
+    await consumeOrThrow(this.#registrationByClient, clientKey(ip));
+    await consumeOrThrow(this.#registrationByAccount, userId);
   }
 }
 

@@ -6,6 +6,12 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from "jose";
+import {
+  memoryProofReplayStore,
+  type ProofReplayStore,
+  type RedisCommandsLike,
+  sharedProofReplayStore,
+} from "./proof-replay-store.js";
 import { ResourceServerError } from "./resource-server-error.js";
 import { type RevocationFeedOptions, RevocationState } from "./revocation-state.js";
 import { verifyResourceDpopProof } from "./verify-resource-dpop-proof.js";
@@ -24,6 +30,17 @@ export interface ResourceServerVerifierOptions {
   readonly dpopIatWindowSeconds?: number;
   /** How revocations reach this service; without it only expiry ends a token. */
   readonly revocations?: RevocationFeedOptions;
+  /**
+   * Where DPoP proof ids are remembered (RFC 9449 §11.1). With `revocations.redis` they go to that
+   * Redis (a proof used at one replica is refused at every other), through a second connection
+   * (`{ url }`) or `subscriber.duplicate()`; `redis` names a command connection of your own instead.
+   * Otherwise, this process's memory.
+   */
+  readonly dpopReplay?: {
+    readonly redis?: RedisCommandsLike;
+    /** Default: the feed channel's prefix + `resource-server:dpop-jti:` (`holdfast:` by default). */
+    readonly keyPrefix?: string;
+  };
   /**
    * Refuse (503, `revocation_state_stale`) when revocations could be older than this, e.g. Redis down
    * and the revoked-session list unreachable. Default 60 when `revocations` is configured (fail
@@ -110,6 +127,7 @@ export function createResourceServerVerifier(options: ResourceServerVerifierOpti
       cooldownDuration: 30_000,
       [customFetch]: (url, init) => fetchFn(url, init),
     });
+  const onError = options.onError ?? warnOncePerCause();
   const revocations = new RevocationState(
     {
       issuer,
@@ -118,7 +136,7 @@ export function createResourceServerVerifier(options: ResourceServerVerifierOpti
       keys,
       fetch: fetchFn,
       nowMs: now,
-      onError: options.onError ?? warnOncePerCause(),
+      onError,
       // Kept until `tokens_expire_by` (Holdfast's exp + its tolerance) + ours: never shorter than
       // the larger of the two tolerances past `exp`.
       extraRetentionMs: (options.clockToleranceSeconds ?? 5) * 1000,
@@ -128,20 +146,21 @@ export function createResourceServerVerifier(options: ResourceServerVerifierOpti
   const following = Boolean(options.revocations?.redis || options.revocations?.poll);
   const maxStalenessSeconds =
     options.maxRevocationStalenessSeconds ?? (following ? DEFAULT_MAX_STALENESS_SECONDS : undefined);
-  const seenJti = new Map<string, number>();
+  let replayStore: ProofReplayStore = memoryProofReplayStore(now);
   const refuse = (
     reason: ConstructorParameters<typeof ResourceServerError>[0],
     message: string,
     scheme: "Bearer" | "DPoP",
   ) => new ResourceServerError(reason, message, scheme, options.resourceMetadata);
 
-  function remember(jti: string, untilSeconds: number): boolean {
-    const nowSeconds = Math.floor(now() / 1000);
-    if (seenJti.size > 10_000) for (const [k, until] of seenJti) if (until < nowSeconds) seenJti.delete(k);
-    const previous = seenJti.get(jti);
-    if (previous !== undefined && previous >= nowSeconds) return false;
-    seenJti.set(jti, untilSeconds);
-    return true;
+  /** Moves proof ids to the feed's Redis when there is one (see `dpopReplay`). */
+  async function shareReplayStore(): Promise<void> {
+    const commands = options.dpopReplay?.redis ?? (await replayConnection(options.revocations, onError));
+    if (!commands) return;
+    const channel = options.revocations?.channel ?? "holdfast:security-events";
+    const keyPrefix =
+      options.dpopReplay?.keyPrefix ?? `${channel.replace(/security-events$/, "")}resource-server:dpop-jti:`;
+    replayStore = sharedProofReplayStore({ redis: commands, keyPrefix, nowMs: now, onError });
   }
 
   async function verify(request: ProtectedRequest): Promise<VerifiedAccess> {
@@ -218,7 +237,8 @@ export function createResourceServerVerifier(options: ResourceServerVerifierOpti
         expectedJkt: jkt,
         nowSeconds: Math.floor(now() / 1000),
         iatWindowSeconds: options.dpopIatWindowSeconds ?? 60,
-        remember,
+        // Per key: one client's ids never collide with another's.
+        remember: (jti, untilSeconds) => replayStore.remember(`${jkt}:${jti}`, untilSeconds),
       });
     } else if (scheme === "DPoP") {
       throw refuse("invalid_token", "The DPoP scheme needs a DPoP-bound token", scheme);
@@ -236,13 +256,52 @@ export function createResourceServerVerifier(options: ResourceServerVerifierOpti
 
   return {
     verify,
-    start: () => revocations.start(),
+    start: async () => {
+      await revocations.start();
+      await shareReplayStore();
+    },
     isRevoked: (sid) => revocations.isRevoked(sid),
     get feedHealthy() {
       return revocations.feedHealthy;
     },
-    close: () => revocations.close(),
+    close: async () => {
+      replayStore.close();
+      await revocations.close();
+    },
   };
+}
+
+/** A command connection to the feed's Redis, or null (memory) when there is no feed on Redis. */
+async function replayConnection(
+  feed: RevocationFeedOptions | undefined,
+  onError: (error: unknown, context: string) => void,
+): Promise<RedisCommandsLike | null> {
+  const redis = feed?.redis;
+  if (!redis) return null;
+  if ("subscriber" in redis) {
+    const duplicate = (redis.subscriber as { duplicate?: () => RedisCommandsLike }).duplicate;
+    if (typeof duplicate === "function") return duplicate.call(redis.subscriber);
+    onError(
+      new Error("the subscriber has no duplicate(): pass dpopReplay.redis to share DPoP proof ids"),
+      "dpop replay store",
+    );
+    return null;
+  }
+  // start() already loaded ioredis for the feed (it rejects when it cannot).
+  const { Redis } = await import("ioredis");
+  // Fails fast rather than queueing: while Redis does not answer, this replica's memory decides.
+  const client = new Redis(redis.url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    commandTimeout: 1000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  client.on("error", (error) => onError(error, "dpop replay store"));
+  // Not reachable within 3 s: start anyway (the feed or the poll is up), it keeps reconnecting.
+  const timeout = new Promise((resolve) => setTimeout(resolve, 3000).unref?.());
+  await Promise.race([client.connect().catch(() => {}), timeout]);
+  return client;
 }
 
 function asList(value: string | readonly string[] | null | undefined): readonly string[] {

@@ -7,6 +7,7 @@ export {
   type ResourceServerVerifierOptions,
   type VerifiedAccess,
 } from "./create-resource-server-verifier.js";
+export type { RedisCommandsLike } from "./proof-replay-store.js";
 export { ResourceServerError, type ResourceServerErrorReason } from "./resource-server-error.js";
 export {
   type RedisSubscriberLike,

@@ -15,7 +15,7 @@ export interface ProofCheck {
   readonly nowSeconds: number;
   readonly iatWindowSeconds: number;
   /** Remembers a `jti` until `untilSeconds`; false when it was already seen (a replay). */
-  readonly remember: (jti: string, untilSeconds: number) => boolean;
+  readonly remember: (jti: string, untilSeconds: number) => Promise<boolean>;
 }
 
 /**
@@ -49,7 +49,7 @@ export async function verifyResourceDpopProof(check: ProofCheck): Promise<void> 
   if (ath !== createHash("sha256").update(check.accessToken).digest("base64url")) refuse();
   if (typeof jti !== "string" || jti.length === 0 || jti.length > 256) refuse();
   if ((await calculateJwkThumbprint(jwk, "sha256")) !== check.expectedJkt) refuse();
-  if (!check.remember(jti as string, (iat as number) + check.iatWindowSeconds)) refuse();
+  if (!(await check.remember(jti as string, (iat as number) + check.iatWindowSeconds))) refuse();
 }
 
 function stripQuery(value: string): string | null {

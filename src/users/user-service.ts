@@ -23,9 +23,12 @@ export const MAX_DISPLAY_NAME_LENGTH = 100;
 // homoglyph of an existing address (a Cyrillic "а" for a Latin "a").
 const EMAIL = /^[\x21-\x3f\x41-\x7e]{1,64}@[\x21-\x3f\x41-\x7e]{1,255}\.[\x21-\x3f\x41-\x7e]{1,63}$/;
 
-/** The form an address is stored and compared in: NFKC, trimmed, lower-case. */
+/**
+ * The form an address is stored and compared in: NFKC, trimmed, lower-case, without the DNS root's
+ * trailing dot (`example.com.` is the fully qualified `example.com`: one mailbox, one account).
+ */
 export function normalizeEmail(email: string): string {
-  return toNfkc(email).trim().toLowerCase();
+  return toNfkc(email).trim().toLowerCase().replace(/\.+$/, "");
 }
 
 /** A normalised address: printable ASCII in the usual shape, no control or invisible characters. */

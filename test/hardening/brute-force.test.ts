@@ -183,6 +183,46 @@ describe.each(TRANSPORTS)("registration and refresh limits (%s)", (transport) =>
   });
 });
 
+describe.each(TRANSPORTS)("passkey registration options limits (%s)", (transport) => {
+  const OPTIONS = "mutation { passkeyRegistrationOptions }";
+  const rows = (t: Awaited<ReturnType<typeof start>>) =>
+    t.database.prisma.webAuthnChallenge.count({ where: { purpose: "registration" } });
+  const refusal = (answer: Awaited<ReturnType<Awaited<ReturnType<typeof start>>["gql"]>>) =>
+    answer.body.errors?.[0]?.extensions;
+
+  it("limits one account to 10 a minute, from any address, and writes no row past it", async () => {
+    const t = await start(transport);
+    const { accessToken } = await register(t, { ip: "198.51.100.1" });
+    for (let i = 1; i <= 10; i++) {
+      expect(errorOf(await t.gql(OPTIONS, { token: accessToken, ip: `203.0.113.${i}` }))).toBeUndefined();
+    }
+    expect(await rows(t)).toBe(10);
+    for (let i = 11; i <= 30; i++) {
+      expect(refusal(await t.gql(OPTIONS, { token: accessToken, ip: `203.0.113.${i}` }))).toEqual({
+        code: "TOO_MANY_REQUESTS",
+        reason: "rate_limited",
+        retryAfterSeconds: expect.any(Number),
+      });
+    }
+    expect(await rows(t)).toBe(10);
+  });
+
+  it("limits one address to 30 a minute across accounts", async () => {
+    const t = await start(transport);
+    const tokens: string[] = [];
+    for (let i = 1; i <= 4; i++) tokens.push((await register(t, { ip: `198.51.100.${i}` })).accessToken);
+    const codes: unknown[] = [];
+    for (const token of tokens)
+      for (let i = 0; i < 9; i++)
+        codes.push(errorOf(await t.gql(OPTIONS, { token, ip: "203.0.113.7" }))?.code);
+    expect(codes.filter((c) => c === undefined)).toHaveLength(30);
+    expect(codes.filter((c) => c === "TOO_MANY_REQUESTS")).toHaveLength(6);
+    expect(await rows(t)).toBe(30);
+    // Another address is counted apart.
+    expect(errorOf(await t.gql(OPTIONS, { token: tokens[3]!, ip: "203.0.113.8" }))).toBeUndefined();
+  });
+});
+
 describe("client address", () => {
   it("ignores X-Forwarded-For from a peer that is not a trusted proxy", async () => {
     const t = await start("inject", { RATE_LIMIT_LOGIN_FAILURES_PER_IP_PER_HOUR: "2" });

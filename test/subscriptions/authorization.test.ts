@@ -223,6 +223,26 @@ describe("the connection closes with 4401 when its session ends", () => {
     expect(errorOf(reused)?.reason).toBe("refresh_token_reused");
     expect(await closeOf(a)).toEqual({ code: 4401, reason: "token_revoked" });
   });
+
+  it("a narrowed token revoked alone (by jti) at POST /oauth/revoke closes its connections within 1 s, not its session's others", async () => {
+    const alice = await registerUser(t);
+    const narrowed = await t.gql<{ narrowToken: { accessToken: string } }>(
+      'mutation { narrowToken(scopes: ["notes:read"], expiresInSeconds: 300) { accessToken } }',
+      { token: alice.accessToken },
+    );
+    const narrowToken = narrowed.body.data!.narrowToken.accessToken;
+    const byNarrowed = await subscribeAs(t, t.base, bearer(narrowToken));
+    const byFull = await subscribeAs(t, t.base, bearer(alice.accessToken));
+    const revoke = await fetch(`${t.base}/oauth/revoke`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: narrowToken, token_type_hint: "access_token" }),
+    });
+    expect(revoke.status).toBe(200);
+    expect(await closeOf(byNarrowed, 1000)).toEqual({ code: 4401, reason: "token_revoked" });
+    await expectStillLive(t, byFull, alice.accessToken);
+    byFull.close();
+  });
 });
 
 describe("expiry and renewal in band", () => {

@@ -20,13 +20,15 @@ export function refusalOf(
   proofJkt: string | null,
   now: Date,
 ): UnauthenticatedError | null {
-  if (session.revokedAt) return new UnauthenticatedError("invalid_refresh_token", "Session has ended");
+  // Ended, expired and unknown answer alike (one code, reason and message): the answer must not tell
+  // a token holder whether the token ever existed (RFC 6749 §5.2 `invalid_grant` for all of them).
+  if (session.revokedAt) return new UnauthenticatedError("invalid_refresh_token");
   // RFC 9449 §5: a refresh token bound to a key is only usable with a proof from that key.
   if (session.jkt !== null && session.jkt !== proofJkt) {
     return new UnauthenticatedError(proofJkt === null ? "dpop_required" : "invalid_dpop_proof");
   }
   if (now >= session.absoluteExpiresAt || now >= session.idleExpiresAt) {
-    return new UnauthenticatedError("invalid_refresh_token", "Session has expired");
+    return new UnauthenticatedError("invalid_refresh_token");
   }
   return null;
 }

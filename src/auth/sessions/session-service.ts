@@ -8,16 +8,16 @@ import { toUserModel, type UserModel } from "../../users/user-model.js";
 import type { AuditLog } from "../audit-log.js";
 import type { ClientInfo } from "../auth-payload.js";
 import type { UserAuthentication } from "../viewer.js";
+import { RefreshReuse } from "./refresh-reuse.js";
 import {
   generateRefreshToken,
   hashRefreshToken,
   isWellFormedRefreshToken,
-  openSuccessor,
   sealSuccessor,
 } from "./refresh-token.js";
 import type { RefreshTokenStore, SessionRecord } from "./refresh-token-store.js";
 import type { Revocation, RevocationBus, RevocationSet } from "./revocation.js";
-import { refusalOf, reuseVerdict } from "./rotation-rules.js";
+import { refusalOf } from "./rotation-rules.js";
 import { type SessionModel, toSessionModel } from "./session-model.js";
 import { TokenRevocations } from "./token-revocations.js";
 
@@ -56,10 +56,6 @@ export interface RotatedRefresh<T = undefined> extends IssuedRefresh {
 /** Work for the rotation's answer that can fail (signing the access token): done before the commit. */
 export type PrepareRotation<T> = (session: SessionModel, user: UserModel) => Promise<T>;
 
-// A walk from a consumed token to the family's live tip is short in practice (a client that lost
-// one or two responses); the bound only keeps a corrupted chain from looping.
-const MAX_GRACE_WALK = 16;
-
 /**
  * Sessions are refresh-token families. Every state change is one atomic statement or one batch
  * transaction (never an interactive transaction: on the embedded SQLite adapter, other requests'
@@ -68,9 +64,16 @@ const MAX_GRACE_WALK = 16;
 export class SessionService {
   /** Per-token revocation (by `jti`), on the same set, bus and feed as sessions. */
   readonly tokens: TokenRevocations;
+  /** Reuse detection and the grace walk (refresh-reuse.ts). */
+  private readonly reuse: RefreshReuse;
 
   constructor(private readonly deps: SessionServiceDeps) {
     this.tokens = new TokenRevocations({ ...deps, ...deps.config });
+    this.reuse = new RefreshReuse({
+      ...deps,
+      reuseGraceSeconds: deps.config.reuseGraceSeconds,
+      announce: (sessionIds) => this.announce(sessionIds),
+    });
   }
 
   /** Starts a family for a fresh login: one commit, on the driver (a login's hot path). */
@@ -190,73 +193,7 @@ export class SessionService {
       return this.rotate(input, prepare);
     }
 
-    return this.answerReuse({ ...row, consumedAt: row.consumedAt }, session, user, input, now, prepare);
-  }
-
-  /** A consumed token presented again: the same successor or the live tip when safe, else theft. */
-  private async answerReuse<T>(
-    row: { consumedAt: Date; sealedSuccessor: string | null },
-    session: { id: string; userId: string; jkt: string | null } & Parameters<typeof toSessionModel>[0],
-    user: UserModel,
-    input: { refreshToken: string; jkt: string | null; client: ClientInfo },
-    now: Date,
-    prepare: PrepareRotation<T>,
-  ): Promise<RotatedRefresh<T>> {
-    const walk = await this.walkToTip(input.refreshToken, row.sealedSuccessor);
-    const verdict = reuseVerdict({
-      // refusalOf has already refused a bound family without a proof from its key.
-      provenKeyHolder: session.jkt !== null && session.jkt === input.jkt,
-      successorUnused: walk?.steps === 1,
-      consumedAt: row.consumedAt,
-      now,
-      graceSeconds: this.deps.config.reuseGraceSeconds,
-    });
-    if (verdict !== "theft" && walk) {
-      const model = toSessionModel(session);
-      return { session: model, refreshToken: walk.tip, user, prepared: await prepare(model, user) };
-    }
-    await this.revokeForReuse(session.id, session.userId, input.client);
-    throw new UnauthenticatedError(
-      "refresh_token_reused",
-      "Refresh token was already used; the session has been ended",
-    );
-  }
-
-  /**
-   * A consumed token leads, through the successors sealed under each token, to the family's
-   * current tip. `steps` is 1 when the token's own successor is that tip (it was never used).
-   */
-  private async walkToTip(
-    token: string,
-    sealed: string | null,
-  ): Promise<{ tip: string; steps: number } | null> {
-    let current = token;
-    let next = sealed;
-    for (let step = 1; step <= MAX_GRACE_WALK && next; step++) {
-      const successor = openSuccessor(current, next);
-      if (!successor) return null;
-      const row = await withDatabase(() => this.deps.refreshTokens.findToken(hashRefreshToken(successor)));
-      if (!row) return null;
-      if (row.consumedAt === null) return { tip: successor, steps: step };
-      current = successor;
-      next = row.sealedSuccessor;
-    }
-    return null;
-  }
-
-  /** Theft: end the whole family, committed before the caller answers (RFC 9700 §4.14.2). */
-  private async revokeForReuse(sessionId: string, userId: string, client: ClientInfo): Promise<void> {
-    const { refreshTokens, clock } = this.deps;
-    const now = clock.now();
-    await withDatabase(() =>
-      refreshTokens.revokeFamily({
-        sessionId,
-        now,
-        reason: "refresh_token_reused",
-        audit: this.deps.audit.row({ type: "refresh_token.reuse_detected", userId, sessionId, client }),
-      }),
-    );
-    await this.announce([sessionId]);
+    return this.reuse.answer({ ...row, consumedAt: row.consumedAt }, session, user, input, now, prepare);
   }
 
   /**

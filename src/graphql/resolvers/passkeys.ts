@@ -52,8 +52,11 @@ export const passkeyMutations: Pick<
     }));
   },
 
-  passkeyRegistrationOptions: async (_parent, _args, context) =>
-    context.services.passkeys.registrationOptions(await viewerUser(context)),
+  passkeyRegistrationOptions: async (_parent, _args, context) => {
+    // Each call writes a challenge row: limited per account and per client before it is written.
+    await context.services.limits.passkeyRegistration(requireViewer(context).userId, context.client.ip);
+    return context.services.passkeys.registrationOptions(await viewerUser(context));
+  },
 
   addPasskey: async (_parent, { response, name, currentPassword, passkeyAssertion }, context) => {
     if (currentPassword != null && passkeyAssertion != null) {

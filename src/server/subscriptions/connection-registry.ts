@@ -1,3 +1,4 @@
+import type { Viewer } from "../../auth/viewer.js";
 import type { Clock } from "../../clock.js";
 import type { LiveConnection } from "./live-connection.js";
 
@@ -67,15 +68,15 @@ export class ConnectionRegistry {
   }
 
   /**
-   * Closes what the clock has ended: a token past its `exp` (not renewed in time) or a session
-   * revoked without a notification reaching `sessionEnded` (the set is checked as well).
+   * Closes what the clock has ended: a token past its `exp` (not renewed in time), or a session or
+   * token revoked (the set is checked as well as `sessionEnded` notified).
    */
-  sweep(isRevoked: (sessionId: string) => boolean): void {
+  sweep(isRevoked: (viewer: Viewer) => boolean): void {
     const nowSeconds = this.clock.now().getTime() / 1000;
     for (const connection of [...this.all]) {
       const viewer = connection.viewer;
       if (!viewer) continue;
-      if (isRevoked(viewer.sessionId)) connection.close(4401, "token_revoked");
+      if (isRevoked(viewer)) connection.close(4401, "token_revoked");
       else if (nowSeconds >= viewer.expiresAt) connection.close(4401, "token_expired");
     }
   }

@@ -7,6 +7,8 @@ import type { Logger } from "pino";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { authenticate } from "../../auth/authenticate.js";
 import type { RevocationSet } from "../../auth/sessions/revocation.js";
+import { revokedTokenKey } from "../../auth/sessions/session-ending-rule.js";
+import type { Viewer } from "../../auth/viewer.js";
 import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
 import type { EventBus } from "../../events/index.js";
@@ -148,10 +150,16 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
     socket.on("error", (error) => logger.debug({ err: { message: error.message } }, "websocket error"));
   };
 
-  const sweep = setInterval(() => registry.sweep((sessionId) => deps.revocations.has(sessionId)), SWEEP_MS);
+  // A session ended, or the connection's own token revoked alone (by jti, the session-ending rule).
+  const isRevoked = (viewer: Viewer) =>
+    deps.revocations.has(viewer.sessionId) || deps.revocations.has(revokedTokenKey(viewer.tokenId));
+  const sweep = setInterval(() => registry.sweep(isRevoked), SWEEP_MS);
   sweep.unref();
-  deps.revocations.onAdd((sessionId) => {
-    if (deps.revocations.has(sessionId)) registry.sessionEnded(sessionId, "token_revoked");
+  deps.revocations.onAdd((key) => {
+    if (!deps.revocations.has(key)) return;
+    // A single token is rare: finding its connections by a sweep beats indexing every token.
+    if (key.startsWith(revokedTokenKey(""))) registry.sweep(isRevoked);
+    else registry.sessionEnded(key, "token_revoked");
   });
 
   const upgradeRules = {
