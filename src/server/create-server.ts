@@ -46,7 +46,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     ? { ...opened, verifier: options.wrapTokenVerifier(opened.verifier) }
     : opened;
   const services = await createServices(runtime, stores);
-  const stopBackgroundWork = await startBackgroundWork(runtime, stores, services);
+  const background = await startBackgroundWork(runtime, stores, services);
 
   const app = createHttpApp(runtime);
   // Before the routes: after SIGTERM, a request still arriving is a retryable GraphQL 503.
@@ -68,7 +68,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     nonces: stores.nonces,
     redis: stores.infrastructure.redis,
   });
-  const subscriptions = registerSubscriptions(app, runtime, stores, services, schema);
+  const subscriptions = registerSubscriptions(app, runtime, stores, services, schema, background.freshness);
 
   let closed = false;
   return {
@@ -83,7 +83,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       if (closed) return;
       closed = true;
       draining.start();
-      stopBackgroundWork();
+      background.stop();
       // WebSockets first, with 1001 (going away): clients reconnect to another instance.
       await subscriptions.close();
       await app.close();

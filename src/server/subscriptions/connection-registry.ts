@@ -66,6 +66,11 @@ export class ConnectionRegistry {
     for (const connection of [...set]) connection.close(4401, reason);
   }
 
+  /** Closes every connection that speaks for a session (anonymous ones have no logout to miss). */
+  closeSignedIn(code: number, reason: string): void {
+    for (const connection of [...this.all]) if (connection.viewer) connection.close(code, reason);
+  }
+
   /**
    * Closes what the clock has ended: a token past its `exp` (not renewed in time) or a session
    * revoked without a notification reaching `sessionEnded` (the set is checked as well).

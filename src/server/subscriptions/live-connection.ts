@@ -5,6 +5,7 @@ import type { Viewer } from "../../auth/viewer.js";
 import { ConnectionStreams, type EventBus } from "../../events/index.js";
 import type { GraphQLContext, RefreshCookie, Services } from "../../graphql/context.js";
 import type { UserModel } from "../../users/user-model.js";
+import type { RevocationFreshness } from "../revocation-freshness.js";
 import type { ConnectionRegistry } from "./connection-registry.js";
 
 /** No refresh cookie travels over a WebSocket: `refresh` and `login` are HTTP operations. */
@@ -18,6 +19,8 @@ export interface LiveConnectionDeps {
   readonly maxBufferedBytes: number;
   /** Step-up rules (RFC 9470) read the same window and clock as over HTTP. */
   readonly stepUp: GraphQLContext["stepUp"];
+  /** Whether a logout could have been missed here: events wait until it could not (issue 25). */
+  readonly freshness: RevocationFreshness;
 }
 
 // One user loader per event, shared by every subscriber: an owner is fetched once per event,
@@ -88,6 +91,20 @@ export class LiveConnection {
       events: this.streams.events,
       stepUp: this.deps.stepUp,
     };
+  }
+
+  /**
+   * Whether an event that arrived now may be sent: `true` at once while the revocation state is
+   * vouched for, else a promise settled after a database read that started after the event
+   * (a logout it finds closes this connection first, 4401) — false when the connection ended or
+   * the state went stale. Anonymous connections have no session to miss the end of.
+   */
+  admit(): true | Promise<boolean> {
+    const { freshness } = this.deps;
+    if (!this.viewer) return true;
+    const mark = freshness.mark();
+    if (freshness.vouches(mark)) return true;
+    return freshness.whenVouched(mark).then((vouched) => vouched && !this.closed);
   }
 
   /** Sends unless the peer has stopped reading: past the bound, the connection ends instead. */

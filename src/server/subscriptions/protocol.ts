@@ -3,6 +3,7 @@ import { makeServer, type ServerOptions } from "graphql-ws";
 import type { Logger } from "pino";
 import type { Config } from "../../config/config.js";
 import type { GraphQLContext } from "../../graphql/context.js";
+import type { RevocationFreshness } from "../revocation-freshness.js";
 import { type AuthenticationDeps, authenticatePayload, refuse } from "./connection-authentication.js";
 import type { ConnectionRegistry } from "./connection-registry.js";
 import type { LiveConnection } from "./live-connection.js";
@@ -16,6 +17,7 @@ export interface ProtocolDeps extends Omit<SubscribeRequestRules, "development">
   readonly logger: Logger;
   readonly auth: AuthenticationDeps;
   readonly registry: ConnectionRegistry;
+  readonly freshness: RevocationFreshness;
   /** The HTTP formatError: typed errors keep code and reason, the rest is masked. */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
@@ -40,6 +42,11 @@ export function createProtocol(deps: ProtocolDeps) {
     try {
       const authentication = await authenticatePayload(ctx.connectionParams, deps.auth);
       const sessionId = authentication.viewer?.sessionId;
+      if (sessionId && deps.freshness.stale()) {
+        // As the sweep does for open connections: try again later, or elsewhere.
+        connection.close(1013, "revocation_state_stale");
+        return false;
+      }
       if (sessionId && registry.sessionCount(sessionId) >= limits.connectionsPerSession) {
         connection.close(1008, "too_many_connections");
         return false;
@@ -82,7 +89,11 @@ export function createProtocol(deps: ProtocolDeps) {
     subscribe: (args) => {
       const connection = connectionOf.get(args.contextValue as GraphQLContext);
       if (!connection) throw new Error("subscription without a connection");
-      return subscribePerEvent(args, (event) => connection.context(event));
+      return subscribePerEvent(
+        args,
+        (event) => connection.context(event),
+        () => connection.admit(),
+      );
     },
     onNext: (_ctx, _id, _payload, _args, result) =>
       result.errors ? { data: result.data ?? null, errors: format(result.errors) } : undefined,
