@@ -9,6 +9,8 @@ export class ConnectionRegistry {
   private readonly all = new Set<LiveConnection>();
   private readonly bySession = new Map<string, Set<LiveConnection>>();
   private readonly perAddress = new Map<string, number>();
+  /** Summed subscription cost per user, over this instance's connections (the per-user budget). */
+  private readonly costPerUser = new Map<string, number>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -35,6 +37,17 @@ export class ConnectionRegistry {
     const left = this.addressCount(connection.address) - 1;
     if (left > 0) this.perAddress.set(connection.address, left);
     else this.perAddress.delete(connection.address);
+  }
+
+  userCost(userId: string): number {
+    return this.costPerUser.get(userId) ?? 0;
+  }
+
+  /** Adds (or, negative, removes) subscription cost held by a user. */
+  chargeUser(userId: string, cost: number): void {
+    const total = this.userCost(userId) + cost;
+    if (total > 0) this.costPerUser.set(userId, total);
+    else this.costPerUser.delete(userId);
   }
 
   sessionCount(sessionId: string): number {

@@ -8,7 +8,8 @@ import { type AuthenticationDeps, authenticatePayload, refuse } from "./connecti
 import type { ConnectionRegistry } from "./connection-registry.js";
 import type { LiveConnection } from "./live-connection.js";
 import { checkSubscribeRequest, type SubscribeRequestRules } from "./subscribe-request.js";
-import { subscribePerEvent } from "./subscription-execution.js";
+import { subscriptionCost } from "./subscription-budget.js";
+import { eventOfResult, subscribePerEvent } from "./subscription-execution.js";
 
 export type ProtocolExtra = { connection: LiveConnection };
 
@@ -65,7 +66,7 @@ export function createProtocol(deps: ProtocolDeps) {
     schema: deps.schema,
     connectionInitWaitTimeout: limits.initTimeoutMs,
     onConnect,
-    onSubscribe: (ctx, _id, payload) => {
+    onSubscribe: (ctx, id, payload) => {
       // The entry for this id is already in ctx.subscriptions.
       if (Object.keys(ctx.subscriptions).length > limits.perConnection) {
         return [
@@ -76,11 +77,15 @@ export function createProtocol(deps: ProtocolDeps) {
       }
       const checked = checkSubscribeRequest(payload, rules);
       if (Array.isArray(checked)) return checked as GraphQLError[];
+      const document = checked as Exclude<typeof checked, readonly GraphQLError[]>;
+      const cost = subscriptionCost(deps.schema, document, payload.operationName, payload.variables);
+      const over = ctx.extra.connection.reserve(id, cost);
+      if (over) return [budgetExceeded(over, cost, limits)];
       const contextValue = ctx.extra.connection.context();
       connectionOf.set(contextValue, ctx.extra.connection);
       return {
         schema: deps.schema,
-        document: checked as Exclude<typeof checked, readonly GraphQLError[]>,
+        document,
         ...(payload.operationName ? { operationName: payload.operationName } : {}),
         ...(payload.variables ? { variableValues: payload.variables } : {}),
         contextValue,
@@ -95,8 +100,24 @@ export function createProtocol(deps: ProtocolDeps) {
         () => connection.admit(),
       );
     },
-    onNext: (_ctx, _id, _payload, _args, result) =>
-      result.errors ? { data: result.data ?? null, errors: format(result.errors) } : undefined,
+    onNext: (ctx, id, _payload, _args, result) => {
+      ctx.extra.connection.eventBytes.sending(id, eventOfResult(result));
+      return result.errors ? { data: result.data ?? null, errors: format(result.errors) } : undefined;
+    },
+    onComplete: (ctx, id) => ctx.extra.connection.release(id),
     onError: (_ctx, _id, _payload, errors) => format(errors),
   });
+}
+
+/** A subscribe past the budget: refused whole, before anything runs; the others go on. */
+function budgetExceeded(
+  over: "connection" | "user",
+  cost: number,
+  limits: Pick<Config["subscriptions"], "costPerConnection" | "costPerUser">,
+): GraphQLError {
+  const budget = over === "connection" ? limits.costPerConnection : limits.costPerUser;
+  return new GraphQLError(
+    `This subscription (cost ${cost}) would exceed the ${over}'s subscription budget of ${budget}`,
+    { extensions: { code: "TOO_MANY_REQUESTS", reason: "subscription_budget_exceeded", budget: over, cost } },
+  );
 }

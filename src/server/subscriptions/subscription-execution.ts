@@ -1,6 +1,13 @@
 import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from "graphql";
 import type { GraphQLContext } from "../../graphql/context.js";
 
+const resultEvents = new WeakMap<object, unknown>();
+
+/** The event a result of `subscribePerEvent` was made from (the byte budget charges it). */
+export function eventOfResult(result: object): unknown {
+  return resultEvents.get(result);
+}
+
 /**
  * graphql-js runs every event of a subscription with the context of its start. Here each event
  * gets a fresh context (`contextFor`, the connection's in subscription-server.ts): the viewer *at
@@ -31,6 +38,7 @@ export async function subscribePerEvent(
         rootValue: next.value,
         contextValue: contextFor(next.value),
       });
+      resultEvents.set(result, next.value);
       return { value: result, done: false };
     },
     // Straight to the source, so a waiting next() ends now rather than at the next event.

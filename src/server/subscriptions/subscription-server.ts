@@ -109,6 +109,11 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
       events: deps.events,
       stepUp: { maxAgeSeconds: config.stepUp.maxAgeSeconds, clock },
       freshness: deps.freshness,
+      budget: {
+        costPerConnection: limits.costPerConnection,
+        costPerUser: limits.costPerUser,
+        maxEventBytes: limits.maxEventBytes,
+      },
       maxQueuedEvents: limits.maxQueuedEvents,
       maxBufferedBytes: limits.maxBufferedBytes,
     });
