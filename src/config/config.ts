@@ -130,6 +130,15 @@ const envSchema = z.object({
     .min(16_384)
     .max(64 * 1_048_576)
     .default(1_048_576),
+  // Live data with a budget (issue 27): estimated rows per event, summed over subscriptions.
+  SUBSCRIPTION_COST_PER_CONNECTION: z.coerce.number().int().min(10).max(10_000_000).default(2000),
+  SUBSCRIPTION_COST_PER_USER: z.coerce.number().int().min(10).max(10_000_000).default(5000),
+  SUBSCRIPTION_MAX_EVENT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1_048_576)
+    .default(262_144),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -225,6 +234,11 @@ export interface Config {
     maxQueuedEvents: number;
     /** Bytes the socket may hold unsent before the connection is closed as a slow consumer. */
     maxBufferedBytes: number;
+    /** Summed subscription cost (subscription-cost.ts) one connection / one user may hold. */
+    costPerConnection: number;
+    costPerUser: number;
+    /** Bytes one event may render into on one connection, over all its subscriptions. */
+    maxEventBytes: number;
   };
 }
 
@@ -369,6 +383,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxMessageBytes: e.SUBSCRIPTION_MAX_MESSAGE_BYTES,
       maxQueuedEvents: e.SUBSCRIPTION_MAX_QUEUED_EVENTS,
       maxBufferedBytes: e.SUBSCRIPTION_MAX_BUFFERED_BYTES,
+      costPerConnection: e.SUBSCRIPTION_COST_PER_CONNECTION,
+      costPerUser: e.SUBSCRIPTION_COST_PER_USER,
+      maxEventBytes: e.SUBSCRIPTION_MAX_EVENT_BYTES,
     },
   });
 }

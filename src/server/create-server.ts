@@ -51,7 +51,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     : opened;
   const services = await createServices(runtime, stores);
   const stopModules = await setUpModules(options.modules ?? [], runtime, stores);
-  const stopBackgroundWork = await startBackgroundWork(runtime, stores, services);
+  const background = await startBackgroundWork(runtime, stores, services);
 
   const app = createHttpApp(runtime);
   // Before the routes: after SIGTERM, a request still arriving is a retryable GraphQL 503.
@@ -74,7 +74,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     redis: stores.infrastructure.redis,
     scopes: runtime.scopes,
   });
-  const subscriptions = registerSubscriptions(app, runtime, stores, services, schema);
+  const subscriptions = registerSubscriptions(app, runtime, stores, services, schema, background.freshness);
 
   let closed = false;
   return {
@@ -90,7 +90,7 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
       if (closed) return;
       closed = true;
       draining.start();
-      stopBackgroundWork();
+      background.stop();
       // WebSockets first, with 1001 (going away): clients reconnect to another instance.
       await subscriptions.close();
       await app.close();

@@ -14,6 +14,7 @@ import { createFormatError } from "../../src/errors/format-error.js";
 import { InProcessEventBus, RedisEventBus } from "../../src/events/index.js";
 import type { GraphQLContext, Services } from "../../src/graphql/context.js";
 import { createRedis } from "../../src/server/redis.js";
+import { alwaysFresh } from "../../src/server/revocation-freshness.js";
 import {
   attachSubscriptions,
   type SubscriptionServer,
@@ -68,6 +69,7 @@ async function startInstance(): Promise<Instance> {
     // Anonymous connections only: no token is ever verified here.
     auth: { tokens: {} as never, proofs: {} as never, revocations, dpopRequired: false },
     revocations,
+    freshness: alwaysFresh(),
     events: bus,
     services: {} as Services,
     database: {} as never,

@@ -10,6 +10,8 @@ export class ConnectionRegistry {
   private readonly all = new Set<LiveConnection>();
   private readonly bySession = new Map<string, Set<LiveConnection>>();
   private readonly perAddress = new Map<string, number>();
+  /** Summed subscription cost per user, over this instance's connections (the per-user budget). */
+  private readonly costPerUser = new Map<string, number>();
 
   constructor(private readonly clock: Clock) {}
 
@@ -36,6 +38,17 @@ export class ConnectionRegistry {
     const left = this.addressCount(connection.address) - 1;
     if (left > 0) this.perAddress.set(connection.address, left);
     else this.perAddress.delete(connection.address);
+  }
+
+  userCost(userId: string): number {
+    return this.costPerUser.get(userId) ?? 0;
+  }
+
+  /** Adds (or, negative, removes) subscription cost held by a user. */
+  chargeUser(userId: string, cost: number): void {
+    const total = this.userCost(userId) + cost;
+    if (total > 0) this.costPerUser.set(userId, total);
+    else this.costPerUser.delete(userId);
   }
 
   sessionCount(sessionId: string): number {
@@ -65,6 +78,11 @@ export class ConnectionRegistry {
     const set = this.bySession.get(sessionId);
     if (!set) return;
     for (const connection of [...set]) connection.close(4401, reason);
+  }
+
+  /** Closes every connection that speaks for a session (anonymous ones have no logout to miss). */
+  closeSignedIn(code: number, reason: string): void {
+    for (const connection of [...this.all]) if (connection.viewer) connection.close(code, reason);
   }
 
   /**

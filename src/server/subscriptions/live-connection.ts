@@ -5,7 +5,9 @@ import type { Viewer } from "../../auth/viewer.js";
 import { ConnectionStreams, type EventBus } from "../../events/index.js";
 import type { GraphQLContext, RefreshCookie, Services } from "../../graphql/context.js";
 import type { UserModel } from "../../users/user-model.js";
+import type { RevocationFreshness } from "../revocation-freshness.js";
 import type { ConnectionRegistry } from "./connection-registry.js";
+import { EventByteBudget } from "./subscription-budget.js";
 
 /** No refresh cookie travels over a WebSocket: `refresh` and `login` are HTTP operations. */
 const NO_COOKIE: RefreshCookie = { read: () => null, set: () => {}, clear: () => {} };
@@ -20,6 +22,10 @@ export interface LiveConnectionDeps {
   readonly maxBufferedBytes: number;
   /** Step-up rules (RFC 9470) read the same window and clock as over HTTP. */
   readonly stepUp: GraphQLContext["stepUp"];
+  /** Whether a logout could have been missed here: events wait until it could not (issue 25). */
+  readonly freshness: RevocationFreshness;
+  /** Live data with a budget (issue 27): subscription cost per connection and per user, bytes per event. */
+  readonly budget: { costPerConnection: number; costPerUser: number; maxEventBytes: number };
 }
 
 // One user loader per event, shared by every subscriber: an owner is fetched once per event,
@@ -37,6 +43,10 @@ export class LiveConnection {
   proofJkt: string | null = null;
   private readonly streams: ConnectionStreams;
   private closed = false;
+  /** Cost of each running subscription, by id; charged to the user it was reserved for. */
+  private readonly costs = new Map<string, { cost: number; userId: string | null }>();
+  private cost = 0;
+  readonly eventBytes: EventByteBudget;
 
   constructor(
     readonly socket: WebSocket,
@@ -49,6 +59,36 @@ export class LiveConnection {
       maxQueuedEvents: deps.maxQueuedEvents,
       onOverflow: () => this.close(1008, "slow_consumer"),
     });
+    this.eventBytes = new EventByteBudget(deps.budget.maxEventBytes);
+  }
+
+  /**
+   * Holds `cost` for subscription `id` if the connection's and its user's budgets allow it, and
+   * says which one refuses otherwise. A renewal keeps the session, and so the user.
+   */
+  reserve(id: string, cost: number): "connection" | "user" | null {
+    const { budget, registry } = this.deps;
+    if (this.cost + cost > budget.costPerConnection) return "connection";
+    const userId = this.viewer?.userId ?? null;
+    if (userId && registry.userCost(userId) + cost > budget.costPerUser) return "user";
+    this.costs.set(id, { cost, userId });
+    this.cost += cost;
+    if (userId) registry.chargeUser(userId, cost);
+    return null;
+  }
+
+  /** Subscription `id` ended: its cost is free again. */
+  release(id: string): void {
+    const held = this.costs.get(id);
+    this.eventBytes.forget(id);
+    if (!held) return;
+    this.costs.delete(id);
+    this.cost -= held.cost;
+    if (held.userId) this.deps.registry.chargeUser(held.userId, -held.cost);
+  }
+
+  private releaseAll(): void {
+    for (const id of [...this.costs.keys()]) this.release(id);
   }
 
   get streamCount(): number {
@@ -95,6 +135,20 @@ export class LiveConnection {
     };
   }
 
+  /**
+   * Whether an event that arrived now may be sent: `true` at once while the revocation state is
+   * vouched for, else a promise settled after a database read that started after the event
+   * (a logout it finds closes this connection first, 4401) — false when the connection ended or
+   * the state went stale. Anonymous connections have no session to miss the end of.
+   */
+  admit(): true | Promise<boolean> {
+    const { freshness } = this.deps;
+    if (!this.viewer) return true;
+    const mark = freshness.mark();
+    if (freshness.vouches(mark)) return true;
+    return freshness.whenVouched(mark).then((vouched) => vouched && !this.closed);
+  }
+
   /** Sends unless the peer has stopped reading: past the bound, the connection ends instead. */
   send(data: string): Promise<void> {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return Promise.resolve();
@@ -102,9 +156,10 @@ export class LiveConnection {
       this.close(1008, "slow_consumer");
       return Promise.resolve();
     }
+    const bounded = this.eventBytes.bound(data);
     return new Promise((resolve) => {
       // A failed write ends the socket, which ends the connection ('close'): nothing to report here.
-      this.socket.send(data, () => resolve());
+      this.socket.send(bounded, () => resolve());
     });
   }
 
@@ -112,6 +167,7 @@ export class LiveConnection {
     if (this.closed) return;
     this.closed = true;
     this.streams.endAll();
+    this.releaseAll();
     this.deps.registry.remove(this);
     if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
       this.socket.close(code, reason);
@@ -122,6 +178,7 @@ export class LiveConnection {
   ended(): void {
     this.closed = true;
     this.streams.endAll();
+    this.releaseAll();
     this.deps.registry.remove(this);
   }
 }

@@ -3,11 +3,13 @@ import { makeServer, type ServerOptions } from "graphql-ws";
 import type { Logger } from "pino";
 import type { Config } from "../../config/config.js";
 import type { GraphQLContext } from "../../graphql/context.js";
+import type { RevocationFreshness } from "../revocation-freshness.js";
 import { type AuthenticationDeps, authenticatePayload, refuse } from "./connection-authentication.js";
 import type { ConnectionRegistry } from "./connection-registry.js";
 import type { LiveConnection } from "./live-connection.js";
 import { checkSubscribeRequest, type SubscribeRequestRules } from "./subscribe-request.js";
-import { subscribePerEvent } from "./subscription-execution.js";
+import { subscriptionCost } from "./subscription-budget.js";
+import { eventOfResult, subscribePerEvent } from "./subscription-execution.js";
 
 export type ProtocolExtra = { connection: LiveConnection };
 
@@ -16,6 +18,7 @@ export interface ProtocolDeps extends Omit<SubscribeRequestRules, "development">
   readonly logger: Logger;
   readonly auth: AuthenticationDeps;
   readonly registry: ConnectionRegistry;
+  readonly freshness: RevocationFreshness;
   /** The HTTP formatError: typed errors keep code and reason, the rest is masked. */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
@@ -40,6 +43,11 @@ export function createProtocol(deps: ProtocolDeps) {
     try {
       const authentication = await authenticatePayload(ctx.connectionParams, deps.auth);
       const sessionId = authentication.viewer?.sessionId;
+      if (sessionId && deps.freshness.stale()) {
+        // As the sweep does for open connections: try again later, or elsewhere.
+        connection.close(1013, "revocation_state_stale");
+        return false;
+      }
       if (sessionId && registry.sessionCount(sessionId) >= limits.connectionsPerSession) {
         connection.close(1008, "too_many_connections");
         return false;
@@ -58,7 +66,7 @@ export function createProtocol(deps: ProtocolDeps) {
     schema: deps.schema,
     connectionInitWaitTimeout: limits.initTimeoutMs,
     onConnect,
-    onSubscribe: (ctx, _id, payload) => {
+    onSubscribe: (ctx, id, payload) => {
       // The entry for this id is already in ctx.subscriptions.
       if (Object.keys(ctx.subscriptions).length > limits.perConnection) {
         return [
@@ -69,11 +77,15 @@ export function createProtocol(deps: ProtocolDeps) {
       }
       const checked = checkSubscribeRequest(payload, rules);
       if (Array.isArray(checked)) return checked as GraphQLError[];
+      const document = checked as Exclude<typeof checked, readonly GraphQLError[]>;
+      const cost = subscriptionCost(deps.schema, document, payload.operationName, payload.variables);
+      const over = ctx.extra.connection.reserve(id, cost);
+      if (over) return [budgetExceeded(over, cost, limits)];
       const contextValue = ctx.extra.connection.context();
       connectionOf.set(contextValue, ctx.extra.connection);
       return {
         schema: deps.schema,
-        document: checked as Exclude<typeof checked, readonly GraphQLError[]>,
+        document,
         ...(payload.operationName ? { operationName: payload.operationName } : {}),
         ...(payload.variables ? { variableValues: payload.variables } : {}),
         contextValue,
@@ -82,10 +94,30 @@ export function createProtocol(deps: ProtocolDeps) {
     subscribe: (args) => {
       const connection = connectionOf.get(args.contextValue as GraphQLContext);
       if (!connection) throw new Error("subscription without a connection");
-      return subscribePerEvent(args, (event) => connection.context(event));
+      return subscribePerEvent(
+        args,
+        (event) => connection.context(event),
+        () => connection.admit(),
+      );
     },
-    onNext: (_ctx, _id, _payload, _args, result) =>
-      result.errors ? { data: result.data ?? null, errors: format(result.errors) } : undefined,
+    onNext: (ctx, id, _payload, _args, result) => {
+      ctx.extra.connection.eventBytes.sending(id, eventOfResult(result));
+      return result.errors ? { data: result.data ?? null, errors: format(result.errors) } : undefined;
+    },
+    onComplete: (ctx, id) => ctx.extra.connection.release(id),
     onError: (_ctx, _id, _payload, errors) => format(errors),
   });
+}
+
+/** A subscribe past the budget: refused whole, before anything runs; the others go on. */
+function budgetExceeded(
+  over: "connection" | "user",
+  cost: number,
+  limits: Pick<Config["subscriptions"], "costPerConnection" | "costPerUser">,
+): GraphQLError {
+  const budget = over === "connection" ? limits.costPerConnection : limits.costPerUser;
+  return new GraphQLError(
+    `This subscription (cost ${cost}) would exceed the ${over}'s subscription budget of ${budget}`,
+    { extensions: { code: "TOO_MANY_REQUESTS", reason: "subscription_budget_exceeded", budget: over, cost } },
+  );
 }

@@ -4,6 +4,7 @@ import { createFormatError } from "../../errors/format-error.js";
 import type { Services } from "../../graphql/context.js";
 import type { ServerRuntime } from "../configuration.js";
 import { authenticationDeps } from "../graphql-context.js";
+import type { RevocationFreshness } from "../revocation-freshness.js";
 import { graphqlLimits } from "../security/graphql-limits.js";
 import type { ServerStores } from "../stores.js";
 import { attachSubscriptions, type SubscriptionServer } from "./subscription-server.js";
@@ -18,6 +19,7 @@ export function registerSubscriptions(
   stores: ServerStores,
   services: Services,
   schema: GraphQLSchema,
+  freshness: RevocationFreshness,
 ): SubscriptionServer {
   const { config, clock, logger } = runtime;
   const limits = graphqlLimits(config.graphqlLimits);
@@ -30,6 +32,7 @@ export function registerSubscriptions(
     logger,
     auth: authenticationDeps(runtime, stores),
     revocations: stores.revocations,
+    freshness,
     events: stores.infrastructure.events,
     services,
     database: runtime.database.driver,

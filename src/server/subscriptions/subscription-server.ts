@@ -13,6 +13,7 @@ import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
 import type { EventBus } from "../../events/index.js";
 import type { GraphQLContext, Services } from "../../graphql/context.js";
+import type { RevocationFreshness } from "../revocation-freshness.js";
 import { browserOrigins } from "../security/cors.js";
 import { ConnectionRegistry } from "./connection-registry.js";
 import { KeepAlive } from "./keep-alive.js";
@@ -30,6 +31,8 @@ export interface SubscriptionServerDeps {
   /** What HTTP authentication uses (authenticate.ts): the same verifier, proofs and revocation set. */
   readonly auth: Parameters<typeof authenticate>[1];
   readonly revocations: RevocationSet;
+  /** Whether this instance can vouch for its revocation set: no event is delivered while it cannot. */
+  readonly freshness: RevocationFreshness;
   /** Topic events for any module's subscriptions (context.events.subscribe). */
   readonly events: EventBus;
   readonly services: Services;
@@ -66,19 +69,6 @@ const CLOSE_WAIT_MS = 1000;
  * GraphQL over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on the HTTP server's own
  * port and path. The upgrade is ours to accept (`noServer`), as Apollo's and graphql-ws's Node
  * recipes do, so Origin, path and the per-address limit are refused with an HTTP status before a
- * WebSocket exists. graphql-ws's protocol core (`makeServer`) runs over our socket adapter rather
- * than its `useServer`: a pong must not echo a renewal's token back, and a send must see the
- * socket's buffer (slow consumers).
- *
- * Authorization follows the token: the connection_init payload is authenticated exactly as an
- * HTTP request (authenticate.ts); every event is authorized with the viewer at delivery; the
- * connection closes with 4401 when its session is revoked (any cause, any instance: the
- * revocation set is fed by the bus and by polling) or its token expires without renewal.
- */
-/**
- * GraphQL over WebSocket (graphql-ws, subprotocol graphql-transport-ws) on the HTTP server's own
- * port and path. The upgrade is ours to accept (`noServer`), as Apollo's and graphql-ws's Node
- * recipes do, so Origin, path and the per-address limit are refused with an HTTP status before a
  * WebSocket exists (upgrade-check.ts). graphql-ws's protocol core (protocol.ts) runs over our
  * socket adapter rather than its `useServer`: a pong must not echo a renewal's token back
  * (renewal.ts), and a send must see the socket's buffer (slow consumers).
@@ -87,6 +77,8 @@ const CLOSE_WAIT_MS = 1000;
  * HTTP request (authenticate.ts); every event is authorized with the viewer at delivery; the
  * connection closes with 4401 when its session is revoked (any cause, any instance: the
  * revocation set is fed by the bus and by polling) or its token expires without renewal.
+ * While this instance cannot vouch that its revocation set is complete (revocation-freshness.ts),
+ * events are held, and past the staleness bound signed-in connections close 1013.
  * Which events exist is the modules' business: this server streams whatever topic a field's
  * `subscribe` asks `context.events` for, and knows no module.
  */
@@ -121,6 +113,12 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
       database: deps.database,
       events: deps.events,
       stepUp: { maxAgeSeconds: config.stepUp.maxAgeSeconds, clock },
+      freshness: deps.freshness,
+      budget: {
+        costPerConnection: limits.costPerConnection,
+        costPerUser: limits.costPerUser,
+        maxEventBytes: limits.maxEventBytes,
+      },
       maxQueuedEvents: limits.maxQueuedEvents,
       maxBufferedBytes: limits.maxBufferedBytes,
     });
@@ -153,7 +151,12 @@ export function attachSubscriptions(deps: SubscriptionServerDeps): SubscriptionS
   // A session ended, or the connection's own token revoked alone (by jti, the session-ending rule).
   const isRevoked = (viewer: Viewer) =>
     deps.revocations.has(viewer.sessionId) || deps.revocations.has(revokedTokenKey(viewer.tokenId));
-  const sweep = setInterval(() => registry.sweep(isRevoked), SWEEP_MS);
+  const sweep = setInterval(() => {
+    registry.sweep(isRevoked);
+    // Fail closed (issue 25): a session's logout may be unknown here, so its sockets go, retryably.
+    if (deps.freshness.stale()) registry.closeSignedIn(1013, "revocation_state_stale");
+    deps.freshness.settle();
+  }, SWEEP_MS);
   sweep.unref();
   deps.revocations.onAdd((key) => {
     if (!deps.revocations.has(key)) return;
