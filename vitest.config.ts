@@ -17,7 +17,10 @@ export default defineConfig({
     // The scale-out suite runs its own PostgreSQL databases whatever TEST_DATABASE says: once is enough.
     exclude: [
       ...configDefaults.exclude,
-      ...(process.env.TEST_DATABASE === "postgres" ? ["test/scale-out/**"] : []),
+      // So does the packed example project: it runs on its own embedded database.
+      ...(process.env.TEST_DATABASE === "postgres"
+        ? ["test/scale-out/**", "test/package/projects-example.test.ts"]
+        : []),
     ],
     testTimeout: 30_000,
     hookTimeout: 60_000,

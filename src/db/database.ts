@@ -172,13 +172,15 @@ function capturingSqliteConnection(factory: SqliteAdapterFactory): {
   adapter.connectToShadowDb = () => factory.connectToShadowDb();
   adapter.connect = async () => {
     const opened = await factory.connect();
-    const client = (opened as unknown as { client?: unknown }).client;
-    if (!(client instanceof Sqlite)) {
+    const client = (opened as unknown as { client?: Partial<Sqlite.Database> }).client;
+    // By shape, not instanceof: an application whose install nests a second better-sqlite3 under
+    // the adapter has two classes of the same connection.
+    if (typeof client?.prepare !== "function" || typeof client.inTransaction !== "boolean") {
       throw new Error("@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`");
     }
-    connection = client;
-    health = new SqliteWriteHealth(client);
-    releaseTransactionsOnFailure(opened, client);
+    connection = client as Sqlite.Database;
+    health = new SqliteWriteHealth(connection);
+    releaseTransactionsOnFailure(opened, connection);
     return opened;
   };
   return {
