@@ -31,6 +31,9 @@ export function projectStore(database: HoldfastDatabase): ProjectStore {
 const COLUMNS = `id, name, owner_id AS "ownerId", budget`;
 
 function sqliteStore(db: Extract<HoldfastDatabase, { provider: "sqlite" }>["connection"]): ProjectStore {
+  // The shared connection reads INTEGER columns as BigInt (Prisma's adapter turns safe integers
+  // on): this module's integers are small, so its statements read plain numbers.
+  const query = (sql: string) => db.prepare(sql).safeIntegers(false);
   return {
     async createTable() {
       db.exec(`CREATE TABLE IF NOT EXISTS projects (
@@ -47,17 +50,15 @@ function sqliteStore(db: Extract<HoldfastDatabase, { provider: "sqlite" }>["conn
       return row;
     },
     async byId(id) {
-      return (
-        (db.prepare(`SELECT ${COLUMNS} FROM projects WHERE id = ?`).get(id) as Project | undefined) ?? null
-      );
+      return (query(`SELECT ${COLUMNS} FROM projects WHERE id = ?`).get(id) as Project | undefined) ?? null;
     },
     async ownedBy(ownerId) {
-      return db
-        .prepare(`SELECT ${COLUMNS} FROM projects WHERE owner_id = ? ORDER BY name`)
-        .all(ownerId) as Project[];
+      return query(`SELECT ${COLUMNS} FROM projects WHERE owner_id = ? ORDER BY name`).all(
+        ownerId,
+      ) as Project[];
     },
     async all() {
-      return db.prepare(`SELECT ${COLUMNS} FROM projects ORDER BY name`).all() as Project[];
+      return query(`SELECT ${COLUMNS} FROM projects ORDER BY name`).all() as Project[];
     },
     async delete(id) {
       db.prepare("DELETE FROM projects WHERE id = ?").run(id);
