@@ -121,7 +121,8 @@ describe("the @holdfast/sdk package", () => {
       const client = createHoldfastClient({ baseUrl: "http://localhost:4000", refreshTokenStore: createMemoryRefreshTokenStore() });
       export async function main(): Promise<string | undefined> {
         await client.login({ email: "a@example.com", password: "pw" });
-        const { me } = await client.request(MeDocument);
+        const { data: { me }, errors } = await client.request(MeDocument);
+        if (errors) return errors[0]?.extensions?.code;
         const verifier = createResourceServerVerifier({ issuer: "http://localhost:4000", audience: "holdfast" });
         try {
           const access = await verifier.verify({ authorization: "Bearer x", method: "GET", url: "http://x/y" });
@@ -158,7 +159,7 @@ describe("the @holdfast/sdk package", () => {
            await client.register({ email, password, displayName: "Packed" });
            await client.logout();
            await client.login({ email, password });
-           const { me } = await client.request(MeDocument);
+           const { data: { me } } = await client.request(MeDocument);
            return { email: me.email, state: client.state(), dpop: client.state().authenticated };
          };`,
       );
