@@ -5,6 +5,9 @@
 #                                       from the npm registry's `node` package (it ships the binary;
 #                                       nothing is downloaded from elsewhere) under $HOLDFAST_NODE_HOME
 #                                       (default ~/.cache/holdfast-node)
+#   scripts/node-lts.sh headers <bin>   prints the folder of that Node's C headers (for npm_config_nodedir:
+#                                       node-gyp must build native modules against them, not against the
+#                                       machine's Node that npm's own configuration may name)
 #   scripts/node-lts.sh sqlite <bin>    puts into node_modules the better-sqlite3 binary built for the
 #                                       Node in <bin> (a native module is built per Node ABI), building
 #                                       it once and keeping each ABI's build in node_modules/.cache
@@ -32,9 +35,13 @@ node_bin() {
 # The headers node-gyp builds against: the registry's node-<platform>-<arch> package carries them
 # (include/node). Empty for a Node that did not come from there (node-gyp then finds its own).
 headers_of() {
-  local header
-  header=$(find "$1/../.." -path '*/include/node/node_api.h' -print -quit 2>/dev/null || true)
-  [ -n "$header" ] && dirname "$(dirname "$(dirname "$header")")"
+  local dir
+  for dir in "$1"/../node_modules/node-*-*; do
+    if [ -f "$dir/include/node/node_api.h" ]; then
+      (cd "$dir" && pwd)
+      return 0
+    fi
+  done
   return 0
 }
 
@@ -58,7 +65,12 @@ sqlite_for() {
   if ! [ -f "$cache" ]; then
     nodedir=$(headers_of "$bin")
     echo "building better-sqlite3 for Node $("$bin/node" -v) (ABI $abi)…" >&2
-    PATH="$bin:$PATH" npm_config_nodedir="$nodedir" npm rebuild better-sqlite3 --loglevel=error >&2
+    if [ -n "$nodedir" ]; then
+      PATH="$bin:$PATH" npm_config_nodedir="$nodedir" npm rebuild better-sqlite3 --loglevel=error >&2
+    else
+      # A Node from elsewhere (Debian's): npm's own configuration names its headers (nodedir=/usr).
+      PATH="$bin:$PATH" env -u npm_config_nodedir npm rebuild better-sqlite3 --loglevel=error >&2
+    fi
     mkdir -p "$(dirname "$cache")"
     cp "$target" "$cache"
   fi
@@ -93,6 +105,7 @@ start_probe() {
 
 case "$command" in
   bin) node_bin "$@" ;;
+  headers) headers_of "${1:?bin folder}" ;;
   sqlite) sqlite_for "$@" ;;
   start) start_probe "$@" ;;
   *) echo "unknown command: $command" >&2; exit 2 ;;
