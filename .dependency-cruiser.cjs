@@ -60,8 +60,7 @@ module.exports = {
     {
       name: "domain-services-independent",
       severity: "error",
-      comment:
-        "users is the bottom domain layer: it does not import auth (auth builds on users).",
+      comment: "users is the bottom domain layer: it does not import auth (auth builds on users).",
       from: { path: "^src/users/" },
       to: { path: "^src/auth/" },
     },

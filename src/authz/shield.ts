@@ -1,13 +1,9 @@
 // The only file that imports graphql-shield. Its defaults are unsafe for us (fallbackRule allow,
 // external errors swallowed, random rule names), so every option is set here, once.
+import { createRequire } from "node:module";
 import type { GraphQLSchema } from "graphql";
-import {
-  applyMiddleware,
-  type IMiddlewareFieldMap,
-  type IMiddlewareFunction,
-  type IMiddlewareTypeMap,
-} from "graphql-middleware";
-import { allow, deny, type or, rule, shield } from "graphql-shield";
+import type { IMiddlewareFieldMap, IMiddlewareFunction, IMiddlewareTypeMap } from "graphql-middleware";
+import type { or } from "graphql-shield";
 import { ForbiddenError } from "../errors/app-error.js";
 import {
   authenticationRequired,
@@ -31,6 +27,17 @@ export {
   schemaFields,
   scopesOf,
 } from "./permission-guard.js";
+
+// graphql-shield 7.6.5, its last release, has its ESM build `import { isUndefined } from "util"`,
+// which Node 23 removed: on Node 23+ importing it fails at link time (graphql-shield issue #1561;
+// the fix, PR #1552, was merged and never released). Its CommonJS build reads `util.isUndefined`
+// only inside `chain` and `race`, which Holdfast does not use, so it loads and runs on every Node
+// without patching node_modules: that also holds where Holdfast is installed from its tarball and
+// graphql-shield comes unpatched from the registry. graphql-middleware comes from its CommonJS
+// build too, so that `applyMiddleware` recognises the middleware generator `shield()` makes.
+const require = createRequire(import.meta.url);
+const { allow, deny, rule, shield } = require("graphql-shield") as typeof import("graphql-shield");
+const { applyMiddleware } = require("graphql-middleware") as typeof import("graphql-middleware");
 
 type ShieldRule = Parameters<typeof or>[number];
 /** The callable form of a middleware (graphql-middleware does not export its name). */

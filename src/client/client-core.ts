@@ -45,6 +45,13 @@ export interface ClientCore {
   assertAlive(): void;
   /** Runs `teardown` when the client is destroyed. */
   onDestroy(teardown: () => void): void;
+  /**
+   * Runs `listener` when the user starts a logout here, before the server is told: what the session
+   * carries (open subscriptions) ends cleanly now, not by the server's revocation close a moment later.
+   */
+  onLogoutStart(listener: () => void): void;
+  /** Called by logout() and logoutEverywhere(). */
+  logoutStarting(): void;
   destroy(): void;
 }
 
@@ -102,6 +109,7 @@ export function createClientCore(options: HoldfastClientOptions): ClientCore {
     refreshTokenStore,
   });
   const teardowns: (() => void)[] = [];
+  const logoutListeners: (() => void)[] = [];
   let stepUpHandler: StepUpHandler | null = null;
   if (options.refreshTimer) teardowns.push(startRefreshTimer(session, refresher, clock, timers));
   if (options.unsafeDemoTokenTap)
@@ -170,6 +178,18 @@ export function createClientCore(options: HoldfastClientOptions): ClientCore {
     assertAlive,
     onDestroy(teardown: () => void) {
       teardowns.push(teardown);
+    },
+    onLogoutStart(listener: () => void) {
+      logoutListeners.push(listener);
+    },
+    logoutStarting() {
+      for (const listener of logoutListeners) {
+        try {
+          listener();
+        } catch {
+          // A failing listener must not keep the logout from reaching the server.
+        }
+      }
     },
     destroy() {
       if (session.destroyed) return;

@@ -2,6 +2,7 @@ import type { RetryOptions } from "./backoff.js";
 import type { DemoTokenTap } from "./demo-token-tap.js";
 import type { DpopKeyStore } from "./dpop-key-store.js";
 import type { DpopAlgorithm } from "./dpop-proof.js";
+import type { GraphQLErrorLike } from "./holdfast-client-error.js";
 import type { SubscriptionHandlers, WebSocketConstructor } from "./live-subscriptions.js";
 import type { PasskeyInfo, StepUpAnswer, StepUpChallenge, WebAuthnCeremonies } from "./passkey-types.js";
 import type { RefreshLock } from "./refresh-lock.js";
@@ -80,6 +81,12 @@ export interface HoldfastClientOptions {
   readonly unsafeDemoTokenTap?: DemoTokenTap;
 }
 
+/** What `request()` resolves: the data, and the per-field errors of a partial answer (absent when none). */
+export interface RequestResult<TData> {
+  readonly data: TData;
+  readonly errors?: readonly GraphQLErrorLike[];
+}
+
 export interface ClientState {
   readonly authenticated: boolean;
   /** The access token's expiry as the server set it. */
@@ -114,17 +121,21 @@ export interface HoldfastClient {
   register(details: RegisterDetails): Promise<SessionInfo>;
   /** Ends this session on the server and here. Resolves true when the server confirmed. */
   logout(): Promise<boolean>;
-  /** Ends every session of the user. Resolves true when the server confirmed. */
   /**
    * Ends every session of the user. `removePasskeysAddedWithinDays` also removes the passkeys added
    * in that many last days (the recovery when a copied token may have planted one).
    */
   logoutEverywhere(options?: { readonly removePasskeysAddedWithinDays?: number }): Promise<boolean>;
-  /** Runs an operation, refreshing first when the token is due. Throws HoldfastClientError on errors. */
+  /**
+   * Runs an operation, refreshing first when the token is due. Resolves `{ data, errors? }`: a
+   * partial answer (some fields refused or failed, `null` in `data`, each error at its `path`)
+   * resolves with both. Throws HoldfastClientError when there is no data, or when the server refused
+   * the request's authentication (HTTP 401) after the client's one refresh and retry.
+   */
   request<TData, TVariables>(
     document: TypedDocument<TData, TVariables>,
     ...variables: VariablesArgument<TVariables>
-  ): Promise<TData>;
+  ): Promise<RequestResult<TData>>;
   /**
    * Runs a GraphQL subscription over WebSocket with the session's token, renewed in band; returns
    * the function that stops it. Ends with SESSION_LOST when the server closes it for a dead session.

@@ -1,5 +1,5 @@
 import { type ClientCore, createClientCore } from "./client-core.js";
-import type { HoldfastClient, HoldfastClientOptions } from "./client-types.js";
+import type { HoldfastClient, HoldfastClientOptions, RequestResult } from "./client-types.js";
 import { errorOf } from "./graphql-exchange.js";
 import { liveSubscriptions } from "./live-subscriptions.js";
 import { passkeyOperations } from "./passkey-operations.js";
@@ -14,6 +14,7 @@ export type {
   HoldfastClientOptions,
   LoginCredentials,
   RegisterDetails,
+  RequestResult,
   SessionInfo,
   SessionLostReason,
 } from "./client-types.js";
@@ -43,12 +44,22 @@ export function createHoldfastClient(options: HoldfastClientOptions): HoldfastCl
   return Object.freeze(client);
 }
 
+/**
+ * A partial answer is an answer. GraphQL responds with `data` and `errors` side by side (spec
+ * §7.1, "Response Format"): a field the caller may not read is `null` with an error at its path,
+ * and the rest is good data. urql's `OperationResult` hands back `data` and `error` together and
+ * never throws; Apollo Client does the same with `errorPolicy: "all"` (its default, "none", drops
+ * the data, which made every partly readable list need `.catch((e) => e.data)`). So `request()`
+ * resolves `{ data, errors }`, and throws only when there is nothing to use: no data (a refused
+ * mutation, a validation error, a network failure) or a refused authentication (HTTP 401) that the
+ * client's one refresh and retry in `core.execute` did not cure.
+ */
 function requestOperation(core: ClientCore): Pick<HoldfastClient, "request"> {
   return {
     async request<TData, TVariables>(
       document: TypedDocument<TData, TVariables>,
       ...rest: VariablesArgument<TVariables>
-    ): Promise<TData> {
+    ): Promise<RequestResult<TData>> {
       core.assertAlive();
       const exchange = await core.execute({
         query: document.query,
@@ -56,8 +67,9 @@ function requestOperation(core: ClientCore): Pick<HoldfastClient, "request"> {
         variables: rest[0] ?? {},
       });
       const data = exchange.body?.data;
-      if (!data || exchange.body?.errors?.length) throw errorOf(exchange);
-      return data as TData;
+      if (!data || exchange.status === 401) throw errorOf(exchange);
+      const errors = exchange.body?.errors ?? [];
+      return errors.length > 0 ? { data: data as TData, errors } : { data: data as TData };
     },
   };
 }

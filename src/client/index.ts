@@ -10,6 +10,7 @@ export {
   type HoldfastClientOptions,
   type LoginCredentials,
   type RegisterDetails,
+  type RequestResult,
   type SessionInfo,
   type SessionLostReason,
 } from "./create-holdfast-client.js";

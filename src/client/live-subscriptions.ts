@@ -6,17 +6,26 @@ import { SESSION_ENDING_REASONS } from "./refresher.js";
 import type { TokenState } from "./session-holder.js";
 import type { TypedDocument } from "./typed-document.js";
 
-/** What a subscription delivers: one event's data, with per-field errors beside it as in a query. */
+/**
+ * What a subscription delivers: one event's data, with per-field errors beside it as in a query
+ * (the same rule as `request()`: a partial event is an event; an event without data ends the
+ * subscription through `error`).
+ */
 export interface SubscriptionEvent<TData> {
-  readonly data: TData | null;
+  readonly data: TData;
   readonly errors?: readonly GraphQLErrorLike[];
 }
 
 export interface SubscriptionHandlers<TData, TVariables> {
   readonly variables?: TVariables;
   next(event: SubscriptionEvent<TData>): void;
-  /** The stream ended for good: SESSION_LOST (with the server's `reason`), or another failure. */
+  /**
+   * The stream ended for good: SESSION_LOST (with the reason: the server's `token_revoked`, …, or
+   * the one this client learnt first), an event without data (its first error's code), or another
+   * failure.
+   */
   error?(error: HoldfastClientError): void;
+  /** The stream ended cleanly: the server completed it, or this client logged out or was destroyed. */
   complete?(): void;
 }
 
@@ -58,6 +67,8 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
   const latestSent = () => renewals.at(-1) ?? held;
   let active = 0;
   let renewTimer: unknown = null;
+  /** How to end each running subscription from outside: cleanly (`null`) or with an error. */
+  const running = new Set<(error: HoldfastClientError | null) => void>();
 
   const payloadFor = async (token: TokenState) => ({
     authorization: `${token.tokenType} ${token.accessToken}`,
@@ -85,13 +96,25 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
     }, delay);
   }
 
-  const stopListening = core.session.onChange((state) => {
+  /**
+   * Ends every running subscription here, before the socket goes: their handlers hear `complete`
+   * (logout, destroy) or `error` (the session was lost), never graphql-ws's "Terminated".
+   */
+  function endAll(error: HoldfastClientError | null): void {
+    for (const end of [...running]) end(error);
+    client?.terminate();
+    client = null;
+    held = null;
+    renewals = [];
+  }
+
+  const stopListening = core.session.onChange((state, _fromOtherHolder, endReason) => {
     if (!state) {
-      // Logged out or lost: the server closes the connection too; do not wait for it.
-      client?.terminate();
-      client = null;
-      held = null;
-      renewals = [];
+      // The session ended: the server closes the connection too; do not wait for it.
+      const clean = endReason === "logged_out" || endReason === "destroyed";
+      endAll(
+        clean ? null : new HoldfastClientError("SESSION_LOST", "The session ended", { reason: endReason }),
+      );
       return;
     }
     const sent = latestSent();
@@ -104,11 +127,12 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
     }
     scheduleRenewal();
   });
+  // A logout here ends the subscriptions before the server's revocation closes them (4401).
+  core.onLogoutStart(() => endAll(null));
   core.onDestroy(() => {
     stopListening();
+    endAll(null);
     if (renewTimer !== null) core.timers.clearTimeout(renewTimer);
-    client?.terminate();
-    client = null;
   });
 
   function connection(): Client {
@@ -180,9 +204,17 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
     const finish = () => {
       if (stopped) return;
       stopped = true;
+      running.delete(end);
       active -= 1;
       scheduleRenewal();
     };
+    function end(error: HoldfastClientError | null): void {
+      if (stopped) return;
+      finish();
+      if (error) handlers.error?.(error);
+      else handlers.complete?.();
+    }
+    running.add(end);
 
     const start = () => {
       dispose = connection().subscribe(
@@ -193,9 +225,16 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
         },
         {
           next: (result) => {
+            if (stopped) return;
             retried = false;
             const errors = result.errors as readonly GraphQLErrorLike[] | undefined;
-            handlers.next({ data: (result.data ?? null) as TData | null, ...(errors ? { errors } : {}) });
+            if (result.data == null) {
+              // Nothing to show: as `request()` throws, the subscription ends with the first error.
+              end(toClientError(errors ?? []));
+              dispose();
+              return;
+            }
+            handlers.next({ data: result.data as TData, ...(errors?.length ? { errors } : {}) });
           },
           complete: () => {
             finish();

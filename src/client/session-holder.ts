@@ -37,8 +37,8 @@ export interface SessionHolder {
   /** Throws SESSION_LOST when the session `startEpoch` saw has ended (or the client was destroyed). */
   assertSame(startEpoch: number): void;
   set(next: TokenState): void;
-  /** Forgets the session here only. */
-  clear(): void;
+  /** Forgets the session here only; `reason` goes to the change listeners. */
+  clear(reason?: string): void;
   /** Turns an AuthPayload into the session, stores the new refresh token, tells the other holders. */
   adopt(payload: AuthPayloadFields, exchange: Exchange, startEpoch: number): Promise<TokenState>;
   /** The session ended without the user asking; `definitive` also drops the refresh token and tells the others. */
@@ -46,12 +46,15 @@ export interface SessionHolder {
   /** The user logged out here. */
   endLocally(sessionId: string | null): void;
   /**
-   * Called with the new token (or null when the session ends) on every change, and whether it came
-   * from another holder (tab). Returns an unsubscribe.
+   * Called with the new token (or null when the session ends) on every change, whether it came
+   * from another holder (tab), and when it ended, why (`logged_out`, `replaced` by a new sign-in,
+   * `destroyed`, or the reason the session was lost). Returns an unsubscribe.
    */
-  onChange(listener: (state: TokenState | null, fromOtherHolder: boolean) => void): () => void;
+  onChange(listener: ChangeListener): () => void;
   destroy(): void;
 }
+
+export type ChangeListener = (state: TokenState | null, fromOtherHolder: boolean, endReason?: string) => void;
 
 export function createSessionHolder(options: SessionHolderOptions): SessionHolder {
   const { refreshTokenStore } = options;
@@ -59,11 +62,11 @@ export function createSessionHolder(options: SessionHolderOptions): SessionHolde
   let current: TokenState | null = null;
   let epoch = 0;
   let destroyed = false;
-  const listeners = new Set<(state: TokenState | null, fromOtherHolder: boolean) => void>();
+  const listeners = new Set<ChangeListener>();
   const channel: SessionChannel = options.lock.connect(onHolderMessage);
 
-  function emit(state: TokenState | null, fromOtherHolder = false): void {
-    for (const listener of [...listeners]) notify(() => listener(state, fromOtherHolder));
+  function emit(state: TokenState | null, fromOtherHolder = false, endReason?: string): void {
+    for (const listener of [...listeners]) notify(() => listener(state, fromOtherHolder, endReason));
   }
 
   function set(next: TokenState, fromOtherHolder = false): void {
@@ -71,10 +74,10 @@ export function createSessionHolder(options: SessionHolderOptions): SessionHolde
     emit(next, fromOtherHolder);
   }
 
-  function clear(): void {
+  function clear(reason = "replaced"): void {
     current = null;
     epoch += 1;
-    emit(null);
+    emit(null, false, reason);
   }
 
   function assertSame(startEpoch: number): void {
@@ -100,12 +103,12 @@ export function createSessionHolder(options: SessionHolderOptions): SessionHolde
         return;
       case "logout":
         if (current?.sessionId !== message.sessionId) return;
-        clear();
+        clear("logged_out");
         notify(() => options.onLogout?.({ source: "other_holder" }));
         return;
       case "session_lost":
         if (current?.sessionId !== message.sessionId) return;
-        clear();
+        clear(message.reason);
         notify(() => options.onSessionLost?.(message.reason));
         return;
     }
@@ -156,7 +159,7 @@ export function createSessionHolder(options: SessionHolderOptions): SessionHolde
 
   async function lose(reason: string, definitive: boolean): Promise<void> {
     const had = current;
-    clear();
+    clear(reason);
     if (definitive) {
       if (refreshTokenStore) await refreshTokenStore.set(null).catch(() => undefined);
       if (had) channel.publish({ type: "session_lost", reason, sessionId: had.sessionId });
@@ -165,7 +168,7 @@ export function createSessionHolder(options: SessionHolderOptions): SessionHolde
   }
 
   function endLocally(sessionId: string | null): void {
-    clear();
+    clear("logged_out");
     if (sessionId) channel.publish({ type: "logout", sessionId });
     notify(() => options.onLogout?.({ source: "this_client" }));
   }
@@ -193,7 +196,7 @@ export function createSessionHolder(options: SessionHolderOptions): SessionHolde
     destroy() {
       if (destroyed) return;
       destroyed = true;
-      clear();
+      clear("destroyed");
       listeners.clear();
       channel.close();
     },

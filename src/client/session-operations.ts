@@ -20,6 +20,7 @@ export function sessionOperations(core: ClientCore): SessionMethods {
     core.assertAlive();
     if (!session.current) await resume().catch(() => false);
     const sessionId = session.current?.sessionId ?? null;
+    core.logoutStarting();
     let confirmed = false;
     if (session.current) {
       try {

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import Sqlite from "better-sqlite3";
+import type Sqlite from "better-sqlite3";
 import type pg from "pg";
 import type { Config } from "../config/config.js";
 import { PrismaClient as PostgresClient } from "./generated/postgres/index.js";

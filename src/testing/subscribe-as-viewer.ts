@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import { type ExecutionResult, GraphQLError, type GraphQLSchema, parse, validate } from "graphql";
 import { type Viewer, viewerOf } from "../auth/viewer.js";
 import { systemClock } from "../clock.js";
+import { AppError } from "../errors/app-error.js";
 import { ConnectionStreams, InProcessEventBus } from "../events/index.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
 import type { HoldfastModule } from "../graphql/module-definition.js";
@@ -22,7 +23,7 @@ export interface ViewerSubscription {
    * (`context.events.publish`): the payload arrives as JSON, Dates as ISO strings.
    */
   publish(topic: string, payload: unknown): void;
-  /** The next result: data and per-field errors, as a client would get it. */
+  /** The next result: data and per-field errors with `extensions.code`, as a client would get it. */
   next(): Promise<ExecutionResult>;
   /** The result of starting the stream when it was refused (no notes:read, anonymous), else null. */
   readonly refused: ExecutionResult | null;
@@ -119,8 +120,8 @@ export async function subscribeAsViewer(options: {
   if (!(Symbol.asyncIterator in started)) {
     return {
       publish: () => {},
-      next: async () => started,
-      refused: started,
+      next: async () => withCodes(started),
+      refused: withCodes(started),
       close: async () => {},
     };
   }
@@ -129,11 +130,30 @@ export async function subscribeAsViewer(options: {
     next: async () => {
       const result = await started.next();
       if (result.done) throw new Error("the subscription ended");
-      return result.value;
+      return withCodes(result.value);
     },
     refused: null,
     close: async () => {
       await started.return?.();
     },
   };
+}
+
+/**
+ * Typed errors as a client reads them: `extensions.code` and the published fields (`reason`,
+ * `requiredScopes`, …), which the server's formatError adds on the wire; `originalError` stays.
+ */
+function withCodes(result: ExecutionResult): ExecutionResult {
+  if (!result.errors) return result;
+  const errors = result.errors.map((error) => {
+    const original = error.originalError;
+    if (!(original instanceof AppError) || error.extensions.code !== undefined) return error;
+    return new GraphQLError(error.message, {
+      ...(error.nodes ? { nodes: error.nodes } : {}),
+      ...(error.path ? { path: error.path } : {}),
+      originalError: original,
+      extensions: { ...error.extensions, code: original.code, ...original.publicExtensions() },
+    });
+  });
+  return { ...result, errors };
 }

@@ -1,6 +1,9 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_PASSWORD } from "../support/test-server.js";
 import {
   openDemoBrowser,
@@ -17,7 +20,15 @@ import {
 // as the configured http://localhost:<port> (DPoP htu, CORS); the refresh cookie is host-only, so each
 // name simply has its own.
 
-const DOCS = new URL("../../docs/", import.meta.url);
+/**
+ * README's screenshots (docs/console-*.png) are rewritten only when asked, `UPDATE_SCREENSHOTS=1
+ * npx vitest run test/browser/security-console.test.ts`; otherwise they are taken into a temporary
+ * folder, so a test run leaves the tracked tree as it found it.
+ */
+const SCREENSHOTS =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? new URL("../../docs/", import.meta.url)
+    : pathToFileURL(join(tmpdir(), `holdfast-screenshots-${process.pid}/`));
 /** What the page shows after a click may take a while on a busy machine; never a fixed sleep. */
 const EVENTUALLY = { timeout: 20_000, interval: 100 };
 /** Several tabs, several logins and argon2 on a shared 2-core machine. */
@@ -26,7 +37,10 @@ const SLOW_TEST_MS = 120_000;
 const { browser, demo } = useChromiumAndDemo({ NODE_ENV: "development" });
 
 beforeAll(async () => {
-  await mkdir(DOCS, { recursive: true });
+  await mkdir(SCREENSHOTS, { recursive: true });
+});
+afterAll(async () => {
+  if (process.env.UPDATE_SCREENSHOTS !== "1") await rm(SCREENSHOTS, { recursive: true, force: true });
 });
 
 /** Clicks by dispatching the event: Playwright's mouse waits for frames a background tab never gets. */
@@ -113,7 +127,7 @@ describe.each(["localhost", "127.0.0.1"])("the security console at http://%s", (
         expect(await page.textContent('#narrow-result tr[data-field="sessions"]')).toContain("FORBIDDEN");
         expect(await page.textContent("#narrow-summary")).toContain("scopes [notes:read]");
         if (screenshots)
-          await page.screenshot({ path: new URL("console-token.png", DOCS).pathname, fullPage: true });
+          await page.screenshot({ path: new URL("console-token.png", SCREENSHOTS).pathname, fullPage: true });
         expect(tab.pageErrors).toEqual([]);
       } finally {
         await tab.close();
@@ -156,7 +170,10 @@ describe.each(["localhost", "127.0.0.1"])("the security console at http://%s", (
           .poll(async () => (await attackerLog(page)).filter((e) => e.outcome === "refused").length)
           .toBe(5);
         if (screenshots)
-          await page.screenshot({ path: new URL("console-attacker.png", DOCS).pathname, fullPage: true });
+          await page.screenshot({
+            path: new URL("console-attacker.png", SCREENSHOTS).pathname,
+            fullPage: true,
+          });
         expect(tab.pageErrors).toEqual([]);
       });
     },

@@ -34,6 +34,19 @@ describe("GET /", () => {
   });
 });
 
+describe("GET /favicon.ico", () => {
+  it("answers an icon (an SVG shield) in development and production, so no page logs a 404", async () => {
+    for (const NODE_ENV of ["development", "production"]) {
+      const t = opened(await startTestServer({ NODE_ENV }));
+      const response = await t.server.app.inject({ method: "GET", url: "/favicon.ico" });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers["content-type"]).toBe("image/svg+xml");
+      expect(response.body).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>.*<\/svg>$/);
+      expect(response.body).not.toMatch(/<script|href=/);
+    }
+  });
+});
+
 describe("the start-up banner", () => {
   it("says where to go and what the server runs on, without credentials", () => {
     const banner = startupBanner(

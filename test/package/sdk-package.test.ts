@@ -11,6 +11,9 @@ import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useChromiumAndDemo } from "../browser/support/demo-harness.js";
+import { freePort } from "../support/free-port.js";
+import { fencedBlocks } from "../support/markdown-blocks.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -121,7 +124,8 @@ describe("the @holdfast/sdk package", () => {
       const client = createHoldfastClient({ baseUrl: "http://localhost:4000", refreshTokenStore: createMemoryRefreshTokenStore() });
       export async function main(): Promise<string | undefined> {
         await client.login({ email: "a@example.com", password: "pw" });
-        const { me } = await client.request(MeDocument);
+        const { data: { me }, errors } = await client.request(MeDocument);
+        if (errors) return errors[0]?.extensions?.code;
         const verifier = createResourceServerVerifier({ issuer: "http://localhost:4000", audience: "holdfast" });
         try {
           const access = await verifier.verify({ authorization: "Bearer x", method: "GET", url: "http://x/y" });
@@ -158,7 +162,7 @@ describe("the @holdfast/sdk package", () => {
            await client.register({ email, password, displayName: "Packed" });
            await client.logout();
            await client.login({ email, password });
-           const { me } = await client.request(MeDocument);
+           const { data: { me } } = await client.request(MeDocument);
            return { email: me.email, state: client.state(), dpop: client.state().authenticated };
          };`,
       );
@@ -206,4 +210,37 @@ describe("the @holdfast/sdk package", () => {
       }
     }, 60_000);
   });
+});
+
+describe("the Node example that opens the package's README", () => {
+  let t: TestServer | undefined;
+  let base: string;
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    t = await startTestServer({ PUBLIC_URL: base, RATE_LIMIT_REGISTER_PER_IP_PER_HOUR: "1000000" });
+    await t.server.app.listen({ host: "127.0.0.1", port });
+    // The example's one extra install, as its README says (`npm install @holdfast/sdk ws`).
+    await run("npm", ["install", "ws", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=warn"], {
+      cwd: project,
+      timeout: 180_000,
+    });
+  }, 240_000);
+  afterAll(() => t?.close());
+
+  it("runs as shipped against a real server: signs in, reads, subscribes, logs out and the subscription completes", async () => {
+    // The README inside the installed package: the code a user copies is the code that runs here.
+    const shipped = readFileSync(join(project, "node_modules/@holdfast/sdk/README.md"), "utf8");
+    const [example] = fencedBlocks(shipped, ["js"]);
+    writeFileSync(join(project, "example.mjs"), example!.code);
+    const { stdout } = await run(process.execPath, ["example.mjs"], {
+      cwd: project,
+      env: { ...process.env, HOLDFAST_URL: base },
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/^signed in as reader-\d+@example\.com $/m);
+    expect(stdout).toMatch(/^live event: (CREATED Hello|none yet)/m);
+    expect(stdout).toMatch(/^logged out; subscription completed$/m);
+    expect(stdout).not.toMatch(/session lost/);
+  }, 90_000);
 });

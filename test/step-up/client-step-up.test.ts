@@ -71,7 +71,7 @@ describe("client step-up", () => {
       current: TEST_PASSWORD,
       next: "the next long passphrase",
     });
-    expect(result).toEqual({ changePassword: true });
+    expect(result).toEqual({ data: { changePassword: true } });
     expect(asked).toEqual([{ maxAge: w.t.config.stepUp.maxAgeSeconds }]);
     // Same session all along: step-up raised it rather than starting another.
     expect(c.state().sessionId).toBe(signedIn.sessionId);
@@ -108,9 +108,7 @@ describe("client step-up", () => {
     waitOutStepUpWindow();
     expect(
       await owner.request(ChangePassword, { current: TEST_PASSWORD, next: "passkey protected phrase" }),
-    ).toEqual({
-      changePassword: true,
-    });
+    ).toEqual({ data: { changePassword: true } });
     expect(asked).toHaveLength(1);
 
     const other = client({ authenticator });

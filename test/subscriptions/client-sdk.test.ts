@@ -7,10 +7,11 @@ import {
   createHoldfastClient,
   createMemoryRefreshTokenStore,
   type HoldfastClient,
-  type HoldfastClientError,
+  HoldfastClientError,
   NoteEventsDocument,
   type NoteEventsSubscription,
   type SubscriptionEvent,
+  typedDocument,
 } from "../../src/client/index.js";
 import { startTestServer, TEST_PASSWORD, type TestServer } from "../support/test-server.js";
 import { createNote, until } from "./support/live-harness.js";
@@ -67,7 +68,7 @@ function collect(client: HoldfastClient) {
 }
 
 const ids = (events: SubscriptionEvent<NoteEventsSubscription>[]) =>
-  events.map((e) => e.data?.noteEvents.noteId);
+  events.map((e) => e.data.noteEvents.noteId);
 
 describe("subscribe()", () => {
   it("streams events with a DPoP-bound token and renews in band on refresh, without reconnecting", async () => {
@@ -113,6 +114,54 @@ describe("subscribe()", () => {
     expect(client.state().authenticated).toBe(false);
     client.destroy();
     other.destroy();
+  });
+
+  it("gives a partial event as data with errors: another owner's note arrives, its body null and FORBIDDEN", async () => {
+    const client = await signedIn();
+    const live = collect(client);
+    await live.running();
+    const note = await createNote(t, await registerWriter());
+    await until(() => ids(live.events).includes(note));
+    const event = live.events.find((e) => e.data.noteEvents.noteId === note)!;
+    expect(event.data.noteEvents.note).toMatchObject({ id: note, body: null });
+    expect(event.errors?.map((e) => [e.extensions?.code, e.path?.join(".")])).toEqual([
+      ["FORBIDDEN", "noteEvents.note.body"],
+    ]);
+    expect(live.failures).toEqual([]);
+    live.stop();
+    client.destroy();
+  });
+
+  it("logout() completes open subscriptions cleanly: complete runs, no error", async () => {
+    const client = await signedIn();
+    const ended = { complete: 0, errors: [] as HoldfastClientError[] };
+    const before = t.server.subscriptions.streams;
+    client.subscribe(NoteEventsDocument, {
+      next: () => {},
+      error: (error) => ended.errors.push(error),
+      complete: () => (ended.complete += 1),
+    });
+    await until(() => t.server.subscriptions.streams > before);
+    expect(await client.logout()).toBe(true);
+    expect(ended).toEqual({ complete: 1, errors: [] });
+    // The server's revocation close (4401) comes later and reaches nobody.
+    await until(() => t.server.subscriptions.streams === before);
+    expect(ended).toEqual({ complete: 1, errors: [] });
+  });
+
+  it("destroy() completes open subscriptions cleanly", async () => {
+    const client = await signedIn();
+    const ended = { complete: 0, errors: [] as HoldfastClientError[] };
+    const before = t.server.subscriptions.streams;
+    client.subscribe(NoteEventsDocument, {
+      next: () => {},
+      error: (error) => ended.errors.push(error),
+      complete: () => (ended.complete += 1),
+    });
+    await until(() => t.server.subscriptions.streams > before);
+    client.destroy();
+    expect(ended).toEqual({ complete: 1, errors: [] });
+    await until(() => t.server.subscriptions.streams === before);
   });
 
   it("on 4401 token_expired refreshes once and reconnects, streaming again", async () => {
@@ -242,10 +291,39 @@ async function registerWriter(): Promise<string> {
   return (await registerUser(t)).accessToken;
 }
 
+describe("request()", () => {
+  it("resolves a partial answer as data with errors (another owner's body null, FORBIDDEN at its path)", async () => {
+    const writer = await registerWriter();
+    const note = await createNote(t, writer);
+    const client = await signedIn();
+    const result = await client.request(EveryonesNotes);
+    const edge = result.data.notes.edges.find((e) => e.node.id === note);
+    expect(edge?.node.body).toBeNull();
+    const path = `notes.edges.${result.data.notes.edges.indexOf(edge!)}.node.body`;
+    expect(result.errors?.find((e) => e.path?.join(".") === path)?.extensions?.code).toBe("FORBIDDEN");
+    client.destroy();
+  });
+
+  it("throws when there is no data: a refused mutation", async () => {
+    const client = await signedIn();
+    const { CreateNoteDocument } = await import("../../src/client/index.js");
+    const error = await client
+      .request(CreateNoteDocument, { input: { title: "", body: "b" } })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(HoldfastClientError);
+    expect(error).toMatchObject({ code: "BAD_USER_INPUT" });
+    client.destroy();
+  });
+});
+
+const EveryonesNotes = typedDocument<{
+  notes: { edges: { node: { id: string; body: string | null } }[] };
+}>("EveryonesNotes", "query EveryonesNotes { notes(first: 100) { edges { node { id body } } } }");
+
 async function emailOf(client: HoldfastClient): Promise<string> {
   const { MeDocument } = await import("../../src/client/index.js");
-  const me = await client.request(MeDocument);
-  return me.me!.email!;
+  const { data } = await client.request(MeDocument);
+  return data.me!.email!;
 }
 
 /** Writes notes until one reaches the (re)connected subscription. */

@@ -35,6 +35,11 @@ describe("subscribeAsViewer", () => {
       noteEvents: { kind: "CREATED", noteId: "n1", note: { title: "t", body: null, owner: { id: "alice" } } },
     });
     expect(result.errors?.[0]?.path).toEqual(["noteEvents", "note", "body"]);
+    // As on the wire: the code (and what the refusal publishes) under extensions.
+    expect(result.errors?.[0]?.extensions).toMatchObject({
+      code: "FORBIDDEN",
+      requiredScopes: [["notes:read:any"]],
+    });
     await own.close();
     await other.close();
   });
@@ -46,8 +51,13 @@ describe("subscribeAsViewer", () => {
       query: QUERY,
     });
     expect(sub.refused?.errors?.[0]?.message).toBe("Missing scope");
+    expect(sub.refused?.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     const anonymous = await subscribeAsViewer({ modules: DEMO_MODULES, viewer: null, query: QUERY });
     expect(anonymous.refused?.errors?.[0]?.originalError).toMatchObject({
+      reason: "authentication_required",
+    });
+    expect(anonymous.refused?.errors?.[0]?.extensions).toMatchObject({
+      code: "UNAUTHENTICATED",
       reason: "authentication_required",
     });
   });

@@ -15,8 +15,7 @@ export function mountLiveFeed(client: HoldfastClient, list: HTMLUListElement): L
   let events = 0;
   const stop = client.subscribe(NoteEventsDocument, {
     next: ({ data }) => {
-      const event = data?.noteEvents;
-      if (!event) return;
+      const event = data.noteEvents;
       events += 1;
       list.dataset.events = String(events);
       const li = document.createElement("li");

@@ -148,7 +148,8 @@ function showError(error: unknown, doing: string): void {
 
 /** Three calls at once: the first to find the token due refreshes it, the others wait for that refresh. */
 async function loadAll(): Promise<void> {
-  const [me, notes, sessions] = await Promise.all([
+  // Field errors in a partial answer leave nulls the view already handles; no data at all throws.
+  const [{ data: me }, { data: notes }, { data: sessions }] = await Promise.all([
     client.request(MeDocument),
     client.request(NotesDocument, { first: 20 }),
     client.request(SessionsDocument),

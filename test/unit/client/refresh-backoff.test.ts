@@ -97,7 +97,7 @@ describe("refresh retries", () => {
 
     // Later calls go out anonymous; they do not restart refreshing.
     const result = await client.request(MeDocument);
-    expect(result.me).toBeNull();
+    expect(result.data.me).toBeNull();
     expect(server.calls.at(-1)?.authorization).toBeNull();
     expect(server.count("Refresh")).toBe(5);
     expect(lost).toEqual(["refresh_failed"]);
@@ -109,7 +109,7 @@ describe("refresh retries", () => {
     time.advance(250_000);
     server.script("Refresh", ...Array.from({ length: 5 }, () => unavailable));
     const result = await time.run(client.request(MeDocument));
-    expect(result.me?.id).toBe("u_1");
+    expect(result.data.me?.id).toBe("u_1");
     expect(lost).toEqual([]);
     expect(server.count("Refresh")).toBe(5);
     expect(server.calls.at(-1)?.authorization).toBe(`DPoP ${server.issuedAccessTokens[0]}`);

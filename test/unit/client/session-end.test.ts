@@ -11,7 +11,7 @@ describe("a refused access token", () => {
     await client.login(ada);
     server.script("Me", expired);
     const result = await client.request(MeDocument);
-    expect(result.me?.id).toBe("u_1");
+    expect(result.data.me?.id).toBe("u_1");
     expect(server.calls.map((c) => c.operationName)).toEqual(["Login", "Me", "Refresh", "Me"]);
     expect(server.calls.at(-1)?.authorization).toBe(`DPoP ${server.issuedAccessTokens[1]}`);
   });
@@ -38,7 +38,7 @@ describe("a refused access token", () => {
       wwwAuthenticate: 'DPoP error="invalid_token", algs="ES256"',
     });
     const result = await client.request(MeDocument);
-    expect(result.me?.id).toBe("u_1");
+    expect(result.data.me?.id).toBe("u_1");
     expect(server.calls.map((c) => c.operationName)).toEqual(["Login", "Me", "Refresh", "Me"]);
   });
 
@@ -114,7 +114,7 @@ describe("Node refresh token store (BODY delivery)", () => {
     });
     expect(second.client.state().authenticated).toBe(false);
     expect(await second.client.resume()).toBe(true);
-    expect((await second.client.request(MeDocument)).me?.id).toBe("u_1");
+    expect((await second.client.request(MeDocument)).data.me?.id).toBe("u_1");
   });
 
   it("resume without a stored token sends nothing", async () => {

@@ -8,7 +8,7 @@ describe("single-flight refresh", () => {
     await client.login(ada);
     time.advance(250_000);
     const results = await time.run(Promise.all(Array.from({ length: 20 }, () => client.request(MeDocument))));
-    expect(results.every((r) => r.me?.id === "u_1")).toBe(true);
+    expect(results.every((r) => r.data.me?.id === "u_1")).toBe(true);
     expect(server.count("Refresh")).toBe(1);
     const meCalls = server.calls.filter((c) => c.operationName === "Me");
     expect(meCalls).toHaveLength(20);

@@ -7,6 +7,7 @@ import {
   MeDocument,
   type MeQuery,
   NotesDocument,
+  type RequestResult,
   type ResultOf,
   type TypedDocument,
   type VariablesOf,
@@ -37,11 +38,11 @@ describe("typed operations", () => {
     const { client } = clientHarness();
     await client.login(ada);
     const me = await client.request(MeDocument);
-    expectTypeOf(me).toEqualTypeOf<MeQuery>();
-    expect(me.me?.displayName).toBe("Ada");
+    expectTypeOf(me).toEqualTypeOf<RequestResult<MeQuery>>();
+    expect(me.data.me?.displayName).toBe("Ada");
     const created = await client.request(CreateNoteDocument, { input: { title: "t", body: "b" } });
-    expectTypeOf(created).toEqualTypeOf<CreateNoteMutation>();
-    expect(created.createNote.title).toBe("t");
+    expectTypeOf(created.data).toEqualTypeOf<CreateNoteMutation>();
+    expect(created.data.createNote.title).toBe("t");
     await client.request(NotesDocument);
     await client.request(NotesDocument, { first: 5 });
     expectTypeOf<ResultOf<typeof MeDocument>>().toEqualTypeOf<MeQuery>();

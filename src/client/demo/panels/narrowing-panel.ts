@@ -39,7 +39,9 @@ registerPanel({
       () => {
         void context.attempt("Narrowing", async () => {
           const scopes = [...choices.querySelectorAll<HTMLInputElement>("input:checked")].map((c) => c.value);
-          const { narrowToken } = await context.client.request(NarrowTokenDocument, {
+          const {
+            data: { narrowToken },
+          } = await context.client.request(NarrowTokenDocument, {
             scopes,
             expiresInSeconds: 60,
           });
