@@ -56,7 +56,7 @@ async function run(page: Page, operation: string): Promise<void> {
 
 /** What the response pane shows, one space for Monaco's non-breaking ones. */
 async function response(page: Page): Promise<string> {
-  const text = await page.locator(".graphiql-response .view-lines").innerText();
+  const text = (await page.locator(".graphiql-response .view-lines").textContent()) ?? "";
   return text.replace(/\u00a0/g, " ").replace(/\s+/g, " ");
 }
 
