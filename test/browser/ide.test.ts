@@ -113,7 +113,7 @@ describe("Holdfast's IDE at /graphql", () => {
     }
   });
 
-  it("sends the same query without the key when the toggle is off, and it is refused", async () => {
+  it("sends the same query without the key when the toggle is off: no credential, and nobody is signed in", async () => {
     const { context, log, outside, pageErrors } = await offlineContext();
     try {
       const page = await openIde(context);
@@ -125,7 +125,7 @@ describe("Holdfast's IDE at /graphql", () => {
 
       await page.uncheck("#use-key");
       await run(page, "query Unsigned { me { id email } }");
-      await expect.poll(() => response(page), { timeout: 15_000 }).toMatch(/UNAUTHENTICATED|"me": null/);
+      await expect.poll(() => response(page), { timeout: 15_000 }).toContain('"me": null');
       await log.settled();
       const [unsigned] = log.of("Unsigned");
       expect(unsigned?.authorization).toBeNull();
