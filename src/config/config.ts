@@ -102,6 +102,8 @@ const envSchema = z.object({
   RATE_LIMIT_OAUTH_PER_CLIENT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   RATE_LIMIT_OAUTH_FAILURES_PER_IP_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(20),
   DEMO: bool.optional(),
+  // Holdfast's own GraphQL IDE at GET /graphql (GraphiQL, bundled from npm at start; needs devDependencies).
+  GRAPHQL_IDE: bool.optional(),
 
   RATE_LIMIT_LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(100).default(5),
   RATE_LIMIT_LOGIN_BACKOFF_SECONDS: seconds(1, 3600).default(60),
@@ -199,6 +201,8 @@ export interface Config {
     corsOrigins: readonly string[];
     introspection: boolean;
     demo: boolean;
+    /** GET /graphql in a browser opens Holdfast's IDE (GraphiQL signing with the page's DPoP key). */
+    ide: boolean;
     /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy), or false. */
     trustProxy: false | readonly string[];
   };
@@ -353,6 +357,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       corsOrigins: e.CORS_ORIGINS,
       introspection: e.INTROSPECTION ?? dev,
       demo: e.DEMO ?? dev,
+      ide: e.GRAPHQL_IDE ?? dev,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
     },
     oauth: {

@@ -35,7 +35,8 @@ export async function startApollo(
     // RFC 9470: an operation refused whole for want of a recent authentication is a 401 + challenge.
     stepUpChallengePlugin(),
     websocketRequiredPlugin(),
-    dev
+    // With the IDE on, Apollo's landing page is what `/graphql?sandbox` shows (ide-routes.ts).
+    dev || config.http.ide
       ? sandboxLandingPage({
           endpointUrl: `${config.server.publicUrl}${config.server.graphqlPath}`,
           demo: config.http.demo,

@@ -6,8 +6,9 @@ import type { FastifyInstance } from "fastify";
 import type { GraphQLContext } from "../graphql/context.js";
 import type { ServerRuntime } from "./configuration.js";
 import { demoRoutes } from "./demo/demo-routes.js";
-import { frontPageRoutes } from "./front-page/front-page-routes.js";
+import { frontPageRoutes, README_PATH } from "./front-page/front-page-routes.js";
 import type { ContextFunction } from "./graphql-context.js";
+import { installIde } from "./ide/ide-routes.js";
 import { browserOrigins, corsOptions } from "./security/cors.js";
 import { withRequestLog } from "./security/request-log.js";
 import type { ServerStores } from "./stores.js";
@@ -26,7 +27,7 @@ export async function registerGraphqlRoute(
     nonces: ServerStores["nonces"];
   },
 ): Promise<void> {
-  const { config, clock } = runtime;
+  const { config, clock, logger } = runtime;
   await app.register(fastifyCookie);
   const dev = config.env === "development";
   await app.register(fastifyCors, corsOptions(browserOrigins(config)));
@@ -37,10 +38,17 @@ export async function registerGraphqlRoute(
     return payload;
   });
   if (config.http.demo) await app.register(demoRoutes);
+  if (config.http.ide)
+    installIde(app, {
+      graphqlPath: config.server.graphqlPath,
+      readmePath: config.http.demo ? README_PATH : null,
+      logger,
+    });
   await app.register(frontPageRoutes, {
     endpointUrl: `${config.server.publicUrl}${config.server.graphqlPath}`,
     demo: config.http.demo,
-    sandbox: dev,
+    sandbox: dev || config.http.ide,
+    ide: config.http.ide,
     readme: config.http.demo,
   });
   await app.register(fastifyApollo(apollo), {

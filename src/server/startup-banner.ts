@@ -24,7 +24,15 @@ export function startupBanner(config: Config): string {
     `  start here ${base}/`,
   ];
   if (config.http.demo) lines.push(`  console    ${base}/demo  (sign in, watch a stolen token fail)`);
-  if (dev)
+  if (config.http.ide)
+    lines.push(
+      `  IDE        ${base}${config.server.graphqlPath} in a browser (GraphiQL, signs with the page's key; offline)`,
+    );
+  if (config.http.ide && dev)
+    lines.push(
+      `  Sandbox    ${base}${config.server.graphqlPath}?sandbox (loads from Apollo's CDN: needs the internet)`,
+    );
+  else if (dev)
     lines.push(
       `  Sandbox    ${base}${config.server.graphqlPath} in a browser (loads from Apollo's CDN: needs the internet)`,
     );

@@ -44,11 +44,11 @@ describe("the front door, offline", () => {
     }
   });
 
-  it("GET /graphql in a browser says Sandbox could not load, with links to /, /demo and the curl example", async () => {
+  it("GET /graphql?sandbox in a browser says Sandbox could not load, with links to /, /demo and the curl example", async () => {
     const { context, blocked } = await offlineContext();
     try {
       const page = await context.newPage();
-      await page.goto(`${demo.origin}/graphql`);
+      await page.goto(`${demo.origin}/graphql?sandbox`);
       const fallback = page.locator("#sandbox-offline");
       await fallback.waitFor({ state: "visible" });
       expect(await fallback.textContent()).toContain("Apollo Sandbox could not load");
@@ -63,7 +63,7 @@ describe("the front door, offline", () => {
     }
   });
 
-  it("GET /graphql with Sandbox reachable keeps the fallback hidden", async () => {
+  it("GET /graphql?sandbox with Sandbox reachable keeps the fallback hidden", async () => {
     const context = await browser.newContext();
     try {
       // A stand-in for Apollo's script (the test has no internet either): it defines EmbeddedSandbox.
@@ -80,7 +80,7 @@ describe("the front door, offline", () => {
         (route) => route.abort("internetdisconnected"),
       );
       const page = await context.newPage();
-      await page.goto(`${demo.origin}/graphql`);
+      await page.goto(`${demo.origin}/graphql?sandbox`);
       await page.waitForFunction(() => "sandboxOptions" in window);
       expect(await page.locator("#sandbox-offline").isHidden()).toBe(true);
       // Sandbox opens with the document that asks who you are, and sends cookies.

@@ -8,8 +8,10 @@ export interface FrontPageOptions {
   readonly endpointUrl: string;
   /** Whether /demo is served. */
   readonly demo: boolean;
-  /** Whether /graphql shows Apollo Sandbox in a browser (development). */
+  /** Whether Apollo Sandbox is served in a browser (development): at /graphql, or /graphql?sandbox with the IDE. */
   readonly sandbox: boolean;
+  /** Whether /graphql in a browser is Holdfast's IDE (GRAPHQL_IDE). */
+  readonly ide?: boolean;
   /** Serve the project README as text at /docs/README.md (with the demo: development only). */
   readonly readme: boolean;
 }
@@ -47,7 +49,14 @@ export function frontPageHtml(options: FrontPageOptions): string {
     links.push(
       `<li><a href="/demo">/demo</a> — the security console: sign in, watch your token, try to steal it.</li>`,
     );
-  if (options.sandbox)
+  if (options.ide)
+    links.push(
+      `<li><a href="/graphql">/graphql</a> — the IDE: GraphiQL signed in with this browser's key (works offline)` +
+        (options.sandbox
+          ? `; <a href="/graphql?sandbox">Apollo Sandbox</a> (Apollo's CDN: needs the internet).</li>`
+          : ".</li>"),
+    );
+  else if (options.sandbox)
     links.push(
       `<li><a href="/graphql">/graphql</a> — Apollo Sandbox in the browser (loads from Apollo's CDN: needs the internet).</li>`,
     );

@@ -7,6 +7,15 @@ import type { FastifyInstance } from "fastify";
 export const DEMO_CSP =
   "default-src 'self'; script-src 'self'; connect-src 'self'; style-src 'self'; object-src 'none'; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/**
+ * For the IDE (GET /graphql and /ide/*): its own scripts and workers, calls to this origin only (HTTP
+ * and WebSocket). Styles may be inline: Monaco writes its theme and layout into <style> elements at
+ * run time; scripts may not.
+ */
+export const IDE_CSP =
+  "default-src 'self'; script-src 'self'; worker-src 'self'; connect-src 'self'; " +
+  "style-src 'self' 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; object-src 'none'; " +
+  "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /** For the front page `/`: static HTML that loads nothing and runs nothing. */
 export const FRONT_PAGE_CSP =
   "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -18,6 +27,8 @@ export interface SecurityHeadersOptions {
   https: boolean;
   /** Path prefix of the demo page. */
   demoPath?: string;
+  /** Path prefix of the IDE's assets (its page, at the GraphQL path, sets its own CSP). */
+  idePath?: string;
 }
 
 /**
@@ -27,6 +38,7 @@ export interface SecurityHeadersOptions {
  */
 export function installSecurityHeaders(app: FastifyInstance, options: SecurityHeadersOptions): void {
   const demoPath = options.demoPath ?? "/demo";
+  const idePath = options.idePath ?? "/ide";
   app.addHook("onSend", async (request, reply, payload) => {
     if (!reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
     void reply.header("x-content-type-options", "nosniff");
@@ -36,6 +48,7 @@ export function installSecurityHeaders(app: FastifyInstance, options: SecurityHe
     const type = String(reply.getHeader("content-type") ?? "");
     if (path === demoPath || path.startsWith(`${demoPath}/`))
       void reply.header("content-security-policy", DEMO_CSP);
+    else if (path.startsWith(`${idePath}/`)) void reply.header("content-security-policy", IDE_CSP);
     else if (!type.startsWith("text/html")) void reply.header("content-security-policy", API_CSP);
     if (options.https) void reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
     return payload;
