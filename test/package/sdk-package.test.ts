@@ -58,8 +58,9 @@ describe("the @holdfast/sdk package", () => {
     expect(files).toContain("package/dist/client/browser.js");
     expect(files).toContain("package/dist/resource-server/index.js");
     expect(files).toContain("package/dist/resource-server/index.d.ts");
+    expect(files).toContain("package/LICENSE");
     const unexpected = files.filter(
-      (f) => !/^package\/(package\.json|README\.md|dist\/.+\.(js|d\.ts))$/.test(f),
+      (f) => !/^package\/(package\.json|README\.md|LICENSE|dist\/.+\.(js|d\.ts))$/.test(f),
     );
     expect(unexpected).toEqual([]);
   });
