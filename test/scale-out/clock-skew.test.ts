@@ -87,9 +87,10 @@ for (const { skewSeconds, ttlSeconds } of [
       expect(answers.map((a) => errorOf(a) ?? null)).toEqual(Array(10).fill(null));
       const tips = new Set(answers.map((a) => a.data?.refresh.refreshToken));
       expect(tips.size).toBe(1);
-      const { rows } = await cluster.db.pool.query(`SELECT "revokedAt" FROM "Session" WHERE id = $1`, [
-        user.sessionId,
-      ]);
+      const { rows } = await cluster.db.pool.query(
+        `SELECT "revokedAt" FROM holdfast."Session" WHERE id = $1`,
+        [user.sessionId],
+      );
       expect(rows[0]?.revokedAt).toBeNull();
     });
 

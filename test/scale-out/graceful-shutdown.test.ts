@@ -157,7 +157,7 @@ describe("graceful shutdown", () => {
       // One request held in flight by a lock on the table it reads: it is answered after SIGTERM.
       await locker.connect();
       await locker.query("BEGIN");
-      await locker.query(`LOCK TABLE "User" IN ACCESS EXCLUSIVE MODE`);
+      await locker.query(`LOCK TABLE holdfast."User" IN ACCESS EXCLUSIVE MODE`);
       const held = keepAliveQuery(
         agent,
         port,

@@ -52,14 +52,17 @@ function documentOf(params: FetcherParams) {
   return { query: params.query, ...(params.operationName ? { operationName: params.operationName } : {}) };
 }
 
-/** `request()` throws on any GraphQL error; the IDE shows the answer as the server gave it instead. */
+/**
+ * A partial answer resolves `{ data, errors }`; an answer without data throws: the IDE shows both
+ * as the server gave them.
+ */
 async function signedRequest(client: HoldfastClient, params: FetcherParams): Promise<ExecutionResult> {
   try {
-    const data = await client.request<Record<string, unknown>, Record<string, unknown>>(
+    const { data, errors } = await client.request<Record<string, unknown>, Record<string, unknown>>(
       documentOf(params),
       (params.variables ?? {}) as Record<string, unknown>,
     );
-    return { data };
+    return errors && errors.length > 0 ? { data, errors: errors as never } : { data };
   } catch (error) {
     return errorResult(error);
   }

@@ -65,7 +65,7 @@ export function mountSessionBar(client: HoldfastClient): SessionBar {
     .resume()
     .then(async (resumed) => {
       if (!resumed) return show("signed-out", "Not signed in.");
-      const { me } = await client.request(MeDocument);
+      const { me } = (await client.request(MeDocument)).data;
       show("signed-in", `Signed in as ${me?.email ?? me?.displayName ?? "?"}`);
     })
     .catch((error: unknown) => show("error", failure(error)));
