@@ -1,10 +1,12 @@
-import { type Client, createClient } from "graphql-ws";
 import type { ClientCore } from "./client-core.js";
 import type { GraphQLErrorLike } from "./holdfast-client-error.js";
 import { HoldfastClientError } from "./holdfast-client-error.js";
+import { type LiveOptions, liveConnection } from "./live-connection.js";
 import { SESSION_ENDING_REASONS } from "./refresher.js";
-import type { TokenState } from "./session-holder.js";
 import type { TypedDocument } from "./typed-document.js";
+
+// Public from here as before the connection moved to its own file.
+export type { LiveOptions, WebSocketConstructor } from "./live-connection.js";
 
 /**
  * What a subscription delivers: one event's data, with per-field errors beside it as in a query
@@ -29,19 +31,6 @@ export interface SubscriptionHandlers<TData, TVariables> {
   complete?(): void;
 }
 
-/** The WebSocket constructor: the browser's, or `ws`'s in Node (`import { WebSocket } from "ws"`). */
-export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => unknown;
-
-export interface LiveOptions {
-  /** Default: `globalThis.WebSocket` (browsers, Node 22+). */
-  readonly webSocket?: WebSocketConstructor;
-}
-
-interface OpenSocket {
-  readonly readyState: number;
-  send(data: string): void;
-}
-
 /**
  * `subscribe()` over GraphQL-over-WebSocket (graphql-ws), on the client's session:
  * - connection_init carries the access token and, for a bound token, a DPoP proof for GET of the
@@ -54,34 +43,11 @@ interface OpenSocket {
  *   the server's reason.
  */
 export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
-  const url = core.transport.endpoint.replace(/^http/, "ws");
-  let client: Client | null = null;
-  let socket: OpenSocket | null = null;
-  /**
-   * The token the server holds for the connection: sent at init, or a renewal it answered. A renewal
-   * still in flight is not held yet: a 4401 `token_expired` that crosses it is about the token before.
-   */
-  let held: TokenState | null = null;
-  /** Renewals sent on this connection and not yet answered, oldest first. */
-  let renewals: TokenState[] = [];
-  const latestSent = () => renewals.at(-1) ?? held;
+  const live = liveConnection(core, options);
   let active = 0;
   let renewTimer: unknown = null;
   /** How to end each running subscription from outside: cleanly (`null`) or with an error. */
   const running = new Set<(error: HoldfastClientError | null) => void>();
-
-  const payloadFor = async (token: TokenState) => ({
-    authorization: `${token.tokenType} ${token.accessToken}`,
-    ...(token.tokenType === "DPoP"
-      ? {
-          dpop: await core.transport.proof({
-            htm: "GET",
-            htu: core.transport.endpoint,
-            accessToken: token.accessToken,
-          }),
-        }
-      : {}),
-  });
 
   function scheduleRenewal(): void {
     if (renewTimer !== null) core.timers.clearTimeout(renewTimer);
@@ -102,10 +68,7 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
    */
   function endAll(error: HoldfastClientError | null): void {
     for (const end of [...running]) end(error);
-    client?.terminate();
-    client = null;
-    held = null;
-    renewals = [];
+    live.terminate();
   }
 
   const stopListening = core.session.onChange((state, _fromOtherHolder, endReason) => {
@@ -117,14 +80,7 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
       );
       return;
     }
-    const sent = latestSent();
-    if (socket && sent && state.sessionId === sent.sessionId && state.accessToken !== sent.accessToken) {
-      const target = socket;
-      renewals.push(state);
-      void payloadFor(state).then((payload) => {
-        if (target.readyState === 1) target.send(JSON.stringify({ type: "ping", payload }));
-      });
-    }
+    live.renew(state);
     scheduleRenewal();
   });
   // A logout here ends the subscriptions before the server's revocation closes them (4401).
@@ -134,61 +90,6 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
     endAll(null);
     if (renewTimer !== null) core.timers.clearTimeout(renewTimer);
   });
-
-  function connection(): Client {
-    if (client) return client;
-    const impl = options.webSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!impl)
-      throw new TypeError("subscribe() needs a WebSocket: pass `webSocket` (the `ws` package in Node)");
-    const created = createClient({
-      url,
-      webSocketImpl: impl,
-      lazy: true,
-      // Reconnects are decided here (4401: one refresh first), not by graphql-ws's retry loop.
-      retryAttempts: 0,
-      connectionParams: async () => {
-        const token = await core.tokenForRequest();
-        held = token;
-        renewals = [];
-        return token ? await payloadFor(token) : {};
-      },
-      on: {
-        connected: (raw) => {
-          socket = raw as OpenSocket;
-        },
-        // The server answers a renewal with the new token's expiry: from then on it holds that token.
-        pong: (received, payload) => {
-          const expiresAt = received ? Date.parse(String(payload?.expiresAt)) : Number.NaN;
-          const index = renewals.findIndex((token) => token.expiresAt.getTime() === expiresAt);
-          if (index < 0) return;
-          held = renewals[index] ?? held;
-          renewals = renewals.slice(index + 1);
-        },
-        closed: () => {
-          socket = null;
-          if (client === created) client = null;
-        },
-      },
-    });
-    client = created;
-    return created;
-  }
-
-  /**
-   * A 4401 that a new token may cure (expired, invalid): refresh once. An expiry is about the token
-   * the server held, so when a fresh renewal crossed the close the client reconnects with it and does
-   * not refresh again; any other reason may be about the renewal itself, which a refresh replaces.
-   */
-  async function recover(reason: string): Promise<boolean> {
-    const stale = (reason === "token_expired" ? held : latestSent()) ?? core.session.current;
-    if (!stale) return false;
-    try {
-      await core.refresher.refresh(stale, "replace");
-      return true;
-    } catch {
-      return false;
-    }
-  }
 
   function subscribe<TData, TVariables>(
     document: TypedDocument<TData, TVariables>,
@@ -217,7 +118,7 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
     running.add(end);
 
     const start = () => {
-      dispose = connection().subscribe(
+      dispose = live.client().subscribe(
         {
           query: document.query,
           ...(document.operationName ? { operationName: document.operationName } : {}),
@@ -248,7 +149,7 @@ export function liveSubscriptions(core: ClientCore, options: LiveOptions = {}) {
             // client's session state learns it from its next request, as for any HTTP call.
             if (close.code === 4401 && !retried && !SESSION_ENDING_REASONS.has(reason)) {
               retried = true;
-              void recover(reason).then((ok) => {
+              void live.recover(reason).then((ok) => {
                 if (stopped) return;
                 if (ok) return start();
                 finish();
