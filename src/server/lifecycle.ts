@@ -17,8 +17,10 @@ export interface BackgroundWork {
  * pub/sub cannot deliver, signing keys reloaded and rotated when due. Every successful reload is
  * recorded (`freshness`): with the feed unhealthy, live data is delivered only on its word.
  */
+const monotonicClock = { now: () => new Date(performance.timeOrigin + performance.now()) };
+
 export async function startBackgroundWork(
-  { config, logger, clock }: ServerRuntime,
+  { config, logger }: ServerRuntime,
   { keys, infrastructure }: ServerStores,
   { sessions }: Services,
 ): Promise<BackgroundWork> {
@@ -28,7 +30,9 @@ export async function startBackgroundWork(
       const loaded = await sessions.loadRecentRevocations();
       logger.debug({ loaded }, "loaded recent revocations");
     },
-    clock,
+    // Elapsed time between reads that real timers start: the process's monotonic clock, not the
+    // injected one (a test that moves its clock by minutes must not make every read look stale).
+    clock: monotonicClock,
     // Two polling intervals: one read may fail (a blip) before live data stops.
     staleAfterMs: 2 * config.revocationPollSeconds * 1000,
     minPollSpacingMs: HELD_EVENT_POLL_SPACING_MS,

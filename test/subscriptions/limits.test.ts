@@ -12,7 +12,9 @@ const t = useListeningServer({
   // Short, but not so short that a busy event loop misses it between open and init.
   SUBSCRIPTION_INIT_TIMEOUT_MS: "1500",
   SUBSCRIPTION_MAX_MESSAGE_BYTES: "4096",
-  SUBSCRIPTION_MAX_QUEUED_EVENTS: "4",
+  // Room for the events a healthy connection holds while each waits for a revocation read (on
+  // PostgreSQL without Redis, live data fails closed); a slow consumer trips the byte bound.
+  SUBSCRIPTION_MAX_QUEUED_EVENTS: "256",
   SUBSCRIPTION_MAX_BUFFERED_BYTES: "65536",
   CORS_ORIGINS: "https://app.example.com",
   GRAPHQL_MAX_DEPTH: "4",
