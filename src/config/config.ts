@@ -139,6 +139,8 @@ const envSchema = z.object({
     .min(1024)
     .max(64 * 1_048_576)
     .default(262_144),
+  // Storm (issue 25): one rendering of an event per distinct permission outcome; `off` for the bench.
+  SUBSCRIPTION_RENDER_CACHE: z.enum(["on", "off"]).default("on"),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -239,6 +241,8 @@ export interface Config {
     costPerUser: number;
     /** Bytes one event may render into on one connection, over all its subscriptions. */
     maxEventBytes: number;
+    /** Render an event once per distinct permission outcome, not once per subscription. */
+    renderCache: boolean;
   };
 }
 
@@ -386,6 +390,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       costPerConnection: e.SUBSCRIPTION_COST_PER_CONNECTION,
       costPerUser: e.SUBSCRIPTION_COST_PER_USER,
       maxEventBytes: e.SUBSCRIPTION_MAX_EVENT_BYTES,
+      renderCache: e.SUBSCRIPTION_RENDER_CACHE === "on",
     },
   });
 }

@@ -3,6 +3,34 @@ import type { GraphQLContext } from "../../graphql/context.js";
 
 const resultEvents = new WeakMap<object, unknown>();
 
+/** Each event's renderings, by everything a result can depend on besides the event (render key). */
+const renderings = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+
+/**
+ * The result for `key` of this event: rendered by the first subscriber that asks, shared by every
+ * later one with the same key (a promise, so subscribers arriving mid-render wait for it rather
+ * than render again). Keyed by the event object itself: the next event starts empty, and the
+ * renderings go when the event is no longer queued anywhere.
+ */
+function renderOnce(
+  event: unknown,
+  key: string,
+  render: () => ExecutionResult | Promise<ExecutionResult>,
+): Promise<ExecutionResult> | ExecutionResult {
+  if (typeof event !== "object" || event === null) return render();
+  let byKey = renderings.get(event);
+  if (!byKey) {
+    byKey = new Map();
+    renderings.set(event, byKey);
+  }
+  let found = byKey.get(key);
+  if (!found) {
+    found = Promise.resolve(render());
+    byKey.set(key, found);
+  }
+  return found;
+}
+
 /** The event a result of `subscribePerEvent` was made from (the byte budget charges it). */
 export function eventOfResult(result: object): unknown {
   return resultEvents.get(result);
@@ -14,11 +42,16 @@ export function eventOfResult(result: object): unknown {
  * delivery*, so the permission map decides every event with the token the connection holds now.
  * Same schema, same rules, same fast path as a query; only the context is per event. `admit`
  * runs first: an event waits while a logout could have been missed (revocation-freshness.ts).
+ *
+ * `renderKey`, when given, names everything this subscription's result depends on besides the
+ * event, asked at delivery (so a renewal that narrowed the scopes gets a rendering of its own):
+ * subscribers with equal keys share one execution per event (issue 25, the storm).
  */
 export async function subscribePerEvent(
   args: ExecutionArgs,
   contextFor: (event: unknown) => GraphQLContext,
   admit: () => true | Promise<boolean> = () => true,
+  renderKey?: () => string,
 ): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!isAsyncIterator(source)) return source as ExecutionResult;
@@ -33,11 +66,8 @@ export async function subscribePerEvent(
         await events.return?.();
         return { value: undefined, done: true };
       }
-      const result = await execute({
-        ...args,
-        rootValue: next.value,
-        contextValue: contextFor(next.value),
-      });
+      const render = () => execute({ ...args, rootValue: next.value, contextValue: contextFor(next.value) });
+      const result = await (renderKey ? renderOnce(next.value, renderKey(), render) : render());
       resultEvents.set(result, next.value);
       return { value: result, done: false };
     },
