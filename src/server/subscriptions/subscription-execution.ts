@@ -1,7 +1,41 @@
+import { performance } from "node:perf_hooks";
 import { createSourceEventStream, type ExecutionArgs, type ExecutionResult, execute } from "graphql";
 import type { GraphQLContext } from "../../graphql/context.js";
 
 const resultEvents = new WeakMap<object, unknown>();
+
+/**
+ * Delivery runs in short slices between turns of the event loop. A fan-out is promises all the
+ * way down (queue → execute → send, whose callback is a nextTick), so without a yield a backlog
+ * of a thousand subscriptions drained in one turn: /healthz and logouts waited seconds behind it
+ * (issue 25, the storm). Past SLICE_MS, deliveries queue up (FIFO) and are let go BATCH per turn
+ * (setImmediate runs after the poll phase, so pending requests are served in between).
+ */
+const SLICE_MS = 2;
+const BATCH = 16;
+let sliceStarted = performance.now();
+const waiting: (() => void)[] = [];
+let scheduled = false;
+
+function releaseBatch(): void {
+  scheduled = false;
+  sliceStarted = performance.now();
+  for (const resume of waiting.splice(0, BATCH)) resume();
+  if (waiting.length > 0) scheduleRelease();
+}
+
+function scheduleRelease(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(releaseBatch);
+}
+
+/** A promise to await before the next delivery when the slice is spent (or others wait); else null. */
+function turnToYield(): Promise<void> | null {
+  if (waiting.length === 0 && performance.now() - sliceStarted < SLICE_MS) return null;
+  scheduleRelease();
+  return new Promise((resolve) => waiting.push(resolve));
+}
 
 /** Each event's renderings, by everything a result can depend on besides the event (render key). */
 const renderings = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
@@ -60,6 +94,8 @@ export async function subscribePerEvent(
     async next() {
       const next = await events.next();
       if (next.done) return { value: undefined, done: true };
+      const turn = turnToYield();
+      if (turn) await turn;
       // Fail closed (issue 25): an event this instance cannot vouch for waits, or ends the stream.
       const admitted = admit();
       if (admitted !== true && !(await admitted)) {
