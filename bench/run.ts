@@ -1,6 +1,7 @@
 // Load benchmark of the real server: `npm run bench [-- <scenario> …]`, `npm run bench -- --list`.
 // `npm run bench -- performance` runs instead the in-process side-by-side benches of issue 17, one
-// after another, each printing its own table (see PERFORMANCE below).
+// after another, each printing its own table (see PERFORMANCE below); `npm run bench -- storm` runs
+// bench/storm.ts (issue 25's storm, render cache on and off, and issue 27's fan-out attack).
 // Every scenario gets a fresh database and its own server process(es) on 127.0.0.1; the load comes
 // from this process (autocannon, or a fetch loop for refresh rotations). All scenarios are prepared
 // first, then measured in turns, slice by slice, so that the noise of a shared machine falls on
@@ -33,9 +34,16 @@ const PERFORMANCE: readonly { script: string; args: string[]; what: string }[] =
   { script: "scale-out", args: [], what: "rotations over HTTP on PostgreSQL + Redis, one and two instances" },
 ];
 
-function runPerformanceSuite(): number {
+/** Issue 25's storm and issue 27's attack: WebSocket clients by the thousand, a script of its own. */
+const STORM = {
+  script: "storm",
+  args: [],
+  what: "subscriptions, a note flood and logouts at once; the fan-out attack",
+};
+
+function runSuite(benches: readonly { script: string; args: string[]; what: string }[]): number {
   let failed = 0;
-  for (const bench of PERFORMANCE) {
+  for (const bench of benches) {
     console.log(`\n## ${bench.script} — ${bench.what}\n`);
     const script = fileURLToPath(new URL(`./${bench.script}.ts`, import.meta.url));
     const run = spawnSync(process.execPath, ["--import", "tsx", script, ...bench.args], { stdio: "inherit" });
@@ -85,10 +93,15 @@ async function main(): Promise<void> {
     console.log(
       `${"performance".padEnd(20)} (suite) ${PERFORMANCE.map((b) => b.script).join(", ")}: issue 17`,
     );
+    console.log(`${"storm".padEnd(20)} (suite) ${STORM.what}: issues 25 and 27`);
     return;
   }
   if (args.length === 1 && args[0] === "performance") {
-    process.exitCode = runPerformanceSuite();
+    process.exitCode = runSuite(PERFORMANCE);
+    return;
+  }
+  if (args.length === 1 && args[0] === "storm") {
+    process.exitCode = runSuite([STORM]);
     return;
   }
   const selected = select(args);

@@ -25,6 +25,8 @@ export { ModuleCompositionError } from "./graphql/compose-modules.js";
 export { requireViewer } from "./graphql/context.js";
 export {
   defineModule,
+  type FieldExtensions,
+  type FieldResolverWithExtensions,
   type HoldfastModule,
   type ModuleResolvers,
   type ModuleScope,

@@ -105,6 +105,8 @@ export interface Config {
     costPerUser: number;
     /** Bytes one event may render into on one connection, over all its subscriptions. */
     maxEventBytes: number;
+    /** Render an event once per distinct permission outcome, not once per subscription. */
+    renderCache: boolean;
   };
 }
 
@@ -253,6 +255,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       costPerConnection: e.SUBSCRIPTION_COST_PER_CONNECTION,
       costPerUser: e.SUBSCRIPTION_COST_PER_USER,
       maxEventBytes: e.SUBSCRIPTION_MAX_EVENT_BYTES,
+      renderCache: e.SUBSCRIPTION_RENDER_CACHE === "on",
     },
   });
 }

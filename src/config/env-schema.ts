@@ -140,6 +140,8 @@ export const envSchema = z.object({
     .min(1024)
     .max(64 * 1_048_576)
     .default(262_144),
+  // Storm (issue 25): one rendering of an event per distinct permission outcome; `off` for the bench.
+  SUBSCRIPTION_RENDER_CACHE: z.enum(["on", "off"]).default("on"),
 });
 
 function isProxyEntry(entry: string): boolean {

@@ -31,15 +31,36 @@ export type Policy<TParent = any> = (input: PolicyInput<TParent>) => boolean;
 // biome-ignore lint/suspicious/noExplicitAny: parents and arguments are the module's own types.
 type FieldResolver = GraphQLFieldResolver<any, HoldfastContext, any>;
 
+/**
+ * What a field declares beside its resolver (graphql-js field extensions; graphql-tools copies
+ * them). `viewerIndependent`: the resolver reads nothing of the viewer or the connection from
+ * `context`, so one rendering of a subscription event can serve every subscriber whose rules
+ * decide alike (render-sharing.ts). Without it, a field's own resolver is assumed to read them.
+ */
+export interface FieldExtensions {
+  readonly holdfast?: { readonly viewerIndependent?: boolean };
+}
+
 /** A subscription field: `subscribe` returns the stream (usually `context.events.subscribe(topic)`). */
 export interface SubscriptionFieldResolver {
   readonly subscribe: FieldResolver;
   readonly resolve?: FieldResolver;
+  readonly extensions?: FieldExtensions;
+}
+
+/** A field's resolver with declarations beside it. */
+export interface FieldResolverWithExtensions {
+  readonly resolve: FieldResolver;
+  readonly extensions: FieldExtensions;
 }
 
 /** A graphql-tools resolver map whose resolvers receive Holdfast's request context. */
 export type ModuleResolvers = Readonly<
-  Record<string, Readonly<Record<string, FieldResolver | SubscriptionFieldResolver>> | GraphQLScalarType>
+  Record<
+    string,
+    | Readonly<Record<string, FieldResolver | SubscriptionFieldResolver | FieldResolverWithExtensions>>
+    | GraphQLScalarType
+  >
 >;
 
 /** A developer's own types, given to `createHoldfast({ modules })` (DESIGN.md, "modules"). */

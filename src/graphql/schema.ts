@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { GraphQLSchema } from "graphql";
+import type { DocumentNode, GraphQLSchema } from "graphql";
 import { permissionDirectivesSdl } from "../authz/directives.js";
 import type { Policies } from "../authz/field-rule.js";
 import type { PermissionSet } from "../authz/permission-guard.js";
@@ -11,6 +11,7 @@ import { type AuthorizationMode, applyPermissions } from "../authz/shield.js";
 import { executableSchema, ModuleCompositionError } from "./compose-modules.js";
 import type { HoldfastModule } from "./module-definition.js";
 import { schemaPermissions } from "./permission-coverage.js";
+import { type RenderSharing, renderSharingOf } from "./render-sharing.js";
 import { resolvers } from "./resolvers/index.js";
 
 const schemaDir = join(dirname(fileURLToPath(import.meta.url)), "schema");
@@ -44,6 +45,8 @@ export interface ComposedSchema {
   readonly catalogue: ScopeCatalogue;
   /** Every field's rule, from the maps and the directives (what `npm run permissions` prints). */
   readonly permissions: PermissionSet;
+  /** How widely one rendering of a subscription's event may be shared (render-sharing.ts). */
+  readonly renderSharing: (document: DocumentNode, operationName?: string | null) => RenderSharing;
 }
 
 /** Every module's policies under one name space: a name two modules define is an error. */
@@ -81,6 +84,8 @@ export function composeSchema(options: BuildSchemaOptions = {}): ComposedSchema 
     schema: applyPermissions(schema, permissions, options.authorization ?? "enforced"),
     catalogue,
     permissions,
+    // From the schema before the permission layer wraps its resolvers (own resolvers stay visible).
+    renderSharing: renderSharingOf(schema, permissions),
   };
 }
 

@@ -43,7 +43,7 @@ export interface HoldfastServer {
  */
 export async function createServer(options: CreateServerOptions): Promise<HoldfastServer> {
   // Composed and checked before anything opens: default deny stops a server with an undecided field.
-  const { schema, catalogue } = composeSchema({ modules: options.modules ?? [] });
+  const { schema, catalogue, renderSharing } = composeSchema({ modules: options.modules ?? [] });
   const runtime = await resolveConfiguration(options, catalogue);
   const opened = await openStores(runtime);
   const stores = options.wrapTokenVerifier
@@ -74,7 +74,14 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     redis: stores.infrastructure.redis,
     scopes: runtime.scopes,
   });
-  const subscriptions = registerSubscriptions(app, runtime, stores, services, schema, background.freshness);
+  const subscriptions = registerSubscriptions(
+    app,
+    runtime,
+    stores,
+    services,
+    { schema, renderSharing },
+    background.freshness,
+  );
 
   let closed = false;
   return {

@@ -57,7 +57,13 @@ export interface TestServer {
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  options: { clock?: FakeClock; database?: Database & { url: string }; logger?: Logger } = {},
+  options: {
+    clock?: FakeClock;
+    database?: Database & { url: string };
+    logger?: Logger;
+    /** Instead of the demo modules (a test's own module beside them, say). */
+    modules?: NonNullable<Parameters<typeof createServer>[0]["modules"]>;
+  } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new FakeClock(new Date());
   const database = options.database ?? (await createTestDatabase());
@@ -67,7 +73,7 @@ export async function startTestServer(
     clock,
     database,
     logger: options.logger ?? pino({ level: "silent" }),
-    modules: DEMO_MODULES,
+    modules: options.modules ?? DEMO_MODULES,
   });
   return {
     server,

@@ -4,6 +4,7 @@ import type { Authentication } from "../../auth/authenticate.js";
 import type { Viewer } from "../../auth/viewer.js";
 import { ConnectionStreams, type EventBus } from "../../events/index.js";
 import type { GraphQLContext, RefreshCookie, Services } from "../../graphql/context.js";
+import type { RenderSharing } from "../../graphql/render-sharing.js";
 import type { UserModel } from "../../users/user-model.js";
 import type { RevocationFreshness } from "../revocation-freshness.js";
 import type { ConnectionRegistry } from "./connection-registry.js";
@@ -47,6 +48,8 @@ export class LiveConnection {
   private readonly costs = new Map<string, { cost: number; userId: string | null }>();
   private cost = 0;
   readonly eventBytes: EventByteBudget;
+  /** The viewer's part of render keys, for the viewer they were made from (renderKey). */
+  private renderKeys: { of: Viewer | null; keys: Record<RenderSharing, string> } | null = null;
 
   constructor(
     readonly socket: WebSocket,
@@ -104,6 +107,7 @@ export class LiveConnection {
     const first = this.viewer === null;
     this.viewer = authentication.viewer;
     this.proofJkt = authentication.proofJkt;
+    this.renderKeys = null;
     if (first && this.viewer) this.deps.registry.bind(this, this.viewer.sessionId);
   }
 
@@ -132,6 +136,35 @@ export class LiveConnection {
       stepUp: this.deps.stepUp,
       database: this.deps.database,
       clock: this.deps.stepUp.clock,
+    };
+  }
+
+  /**
+   * The viewer facts a shared rendering must agree on (render-sharing.ts), as they are now: read
+   * for every event, so a renewal's new scopes take effect at the next one. `viewer` names every
+   * fact a resolver could read from this connection's context: the token, its session, its proof
+   * key, the client's address and agent; only the event streams, which no rendering reads, differ.
+   */
+  renderKey(sharing: RenderSharing): string {
+    if (this.renderKeys?.of !== this.viewer) this.renderKeys = { of: this.viewer, keys: this.keysFor() };
+    return this.renderKeys.keys[sharing];
+  }
+
+  private keysFor(): Record<RenderSharing, string> {
+    const viewer = this.viewer;
+    const scopes = viewer ? [...viewer.scopes].sort().join(" ") : null;
+    const whole = JSON.stringify([
+      viewer && [viewer.userId, viewer.sessionId, viewer.tokenId, viewer.expiresAt, viewer.jkt],
+      viewer?.authentication ?? null,
+      scopes,
+      this.proofJkt,
+      this.address,
+      this.userAgent,
+    ]);
+    return {
+      scopes: JSON.stringify(["s", scopes]),
+      user: JSON.stringify(["u", viewer?.userId ?? null, scopes]),
+      viewer: `v${whole}`,
     };
   }
 

@@ -1,8 +1,15 @@
-import { GraphQLError, type GraphQLFormattedError } from "graphql";
-import { makeServer, type ServerOptions } from "graphql-ws";
+import { createHash } from "node:crypto";
+import {
+  type ExecutionResult,
+  type FormattedExecutionResult,
+  GraphQLError,
+  type GraphQLFormattedError,
+} from "graphql";
+import { makeServer, type ServerOptions, type SubscribePayload } from "graphql-ws";
 import type { Logger } from "pino";
 import type { Config } from "../../config/config.js";
 import type { GraphQLContext } from "../../graphql/context.js";
+import type { ComposedSchema } from "../../graphql/schema.js";
 import type { RevocationFreshness } from "../revocation-freshness.js";
 import { type AuthenticationDeps, authenticatePayload, refuse } from "./connection-authentication.js";
 import type { ConnectionRegistry } from "./connection-registry.js";
@@ -21,6 +28,14 @@ export interface ProtocolDeps extends Omit<SubscribeRequestRules, "development">
   readonly freshness: RevocationFreshness;
   /** The HTTP formatError: typed errors keep code and reason, the rest is masked. */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** How widely one rendering of an event may be shared; absent, every subscription renders its own. */
+  readonly renderSharing?: ComposedSchema["renderSharing"] | undefined;
+}
+
+/** The request's part of a render key: document, operation and variables, hashed once at subscribe. */
+function requestKey(payload: SubscribePayload): string {
+  const request = JSON.stringify([payload.query, payload.operationName ?? null, payload.variables ?? null]);
+  return createHash("sha256").update(request).digest("base64url");
 }
 
 /**
@@ -32,8 +47,20 @@ export function createProtocol(deps: ProtocolDeps) {
   const { config, logger, registry } = deps;
   const limits = config.subscriptions;
   const connectionOf = new WeakMap<object, LiveConnection>();
+  const renderingOf = new WeakMap<object, { request: string; sharing: "scopes" | "user" | "viewer" }>();
+  const renderSharing = limits.renderCache ? deps.renderSharing : undefined;
   const format = (errors: readonly GraphQLError[]) =>
     errors.map((error) => deps.formatError(error.toJSON(), error));
+  // A shared rendering is formatted once too (masking, and its log line, once per outcome).
+  const formatted = new WeakMap<ExecutionResult, FormattedExecutionResult>();
+  const formattedOnce = (result: ExecutionResult & { errors: readonly GraphQLError[] }) => {
+    let found = formatted.get(result);
+    if (!found) {
+      found = { data: result.data ?? null, errors: format(result.errors) };
+      formatted.set(result, found);
+    }
+    return found;
+  };
   const rules: SubscribeRequestRules = { ...deps, development: config.env === "development" };
 
   const onConnect: ServerOptions<Record<string, unknown> | undefined, ProtocolExtra>["onConnect"] = async (
@@ -83,6 +110,10 @@ export function createProtocol(deps: ProtocolDeps) {
       if (over) return [budgetExceeded(over, cost, limits)];
       const contextValue = ctx.extra.connection.context();
       connectionOf.set(contextValue, ctx.extra.connection);
+      if (renderSharing) {
+        const sharing = renderSharing(document, payload.operationName);
+        renderingOf.set(contextValue, { request: requestKey(payload), sharing });
+      }
       return {
         schema: deps.schema,
         document,
@@ -94,15 +125,19 @@ export function createProtocol(deps: ProtocolDeps) {
     subscribe: (args) => {
       const connection = connectionOf.get(args.contextValue as GraphQLContext);
       if (!connection) throw new Error("subscription without a connection");
+      const rendering = renderingOf.get(args.contextValue as GraphQLContext);
       return subscribePerEvent(
         args,
         (event) => connection.context(event),
         () => connection.admit(),
+        rendering && (() => `${rendering.request} ${connection.renderKey(rendering.sharing)}`),
       );
     },
     onNext: (ctx, id, _payload, _args, result) => {
       ctx.extra.connection.eventBytes.sending(id, eventOfResult(result));
-      return result.errors ? { data: result.data ?? null, errors: format(result.errors) } : undefined;
+      return result.errors
+        ? formattedOnce(result as ExecutionResult & { errors: GraphQLError[] })
+        : undefined;
     },
     onComplete: (ctx, id) => ctx.extra.connection.release(id),
     onError: (_ctx, _id, _payload, errors) => format(errors),

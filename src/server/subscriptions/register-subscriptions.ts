@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import { createFormatError } from "../../errors/format-error.js";
 import type { Services } from "../../graphql/context.js";
+import type { ComposedSchema } from "../../graphql/schema.js";
 import type { ServerRuntime } from "../configuration.js";
 import { authenticationDeps } from "../graphql-context.js";
 import type { RevocationFreshness } from "../revocation-freshness.js";
@@ -18,7 +19,7 @@ export function registerSubscriptions(
   runtime: ServerRuntime,
   stores: ServerStores,
   services: Services,
-  schema: GraphQLSchema,
+  composed: { schema: GraphQLSchema; renderSharing: ComposedSchema["renderSharing"] },
   freshness: RevocationFreshness,
 ): SubscriptionServer {
   const { config, clock, logger } = runtime;
@@ -26,7 +27,8 @@ export function registerSubscriptions(
   return attachSubscriptions({
     httpServer: app.server,
     // The same schema object as Apollo's: one SDL, one set of resolvers, one permission layer.
-    schema,
+    schema: composed.schema,
+    renderSharing: composed.renderSharing,
     config,
     clock,
     logger,

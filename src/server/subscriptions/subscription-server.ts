@@ -13,6 +13,7 @@ import type { Clock } from "../../clock.js";
 import type { Config } from "../../config/config.js";
 import type { EventBus } from "../../events/index.js";
 import type { GraphQLContext, Services } from "../../graphql/context.js";
+import type { ComposedSchema } from "../../graphql/schema.js";
 import type { RevocationFreshness } from "../revocation-freshness.js";
 import { browserOrigins } from "../security/cors.js";
 import { ConnectionRegistry } from "./connection-registry.js";
@@ -45,6 +46,8 @@ export interface SubscriptionServerDeps {
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** The current DPoP nonce, or null when nonces are off: sent on the upgrade answer too. */
   readonly dpopNonce: () => string | null;
+  /** How widely one rendering of an event may be shared (composeSchema); absent, none is shared. */
+  readonly renderSharing?: ComposedSchema["renderSharing"];
 }
 
 export interface SubscriptionServer {
