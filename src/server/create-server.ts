@@ -50,7 +50,17 @@ export async function createServer(options: CreateServerOptions): Promise<Holdfa
     ? { ...opened, verifier: options.wrapTokenVerifier(opened.verifier) }
     : opened;
   const services = await createServices(runtime, stores);
-  const stopModules = await setUpModules(options.modules ?? [], runtime, stores);
+  let stopModules: () => Promise<void>;
+  try {
+    stopModules = await setUpModules(options.modules ?? [], runtime, stores);
+  } catch (error) {
+    // A module that cannot start stops the server before it serves: what was opened is closed, so
+    // an application (or its tests) that catches the error is not left with open pools.
+    await stores.infrastructure.close().catch(() => {});
+    await stores.passwords.close().catch(() => {});
+    if (runtime.ownsDatabase) await runtime.database.close().catch(() => {});
+    throw error;
+  }
   const background = await startBackgroundWork(runtime, stores, services);
 
   const app = createHttpApp(runtime);
