@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, vi } from "vitest";
 import { migratePostgres } from "../../src/db/migrate.js";
+import { startPrivateRedis } from "../support/private-services.js";
 import {
   clearRedisPrefix,
   createEmptyDatabase,
@@ -14,7 +15,7 @@ import {
   SHARED_REDIS_URL,
   uniqueRedisPrefix,
 } from "../support/shared-services.js";
-import { standIn } from "../support/use-for-file.js";
+import { standIn, useForFile } from "../support/use-for-file.js";
 
 // Sized to the work, not to a quiet machine: a scale-out test starts server processes (each
 // compiles TypeScript on start) and drives hundreds of requests through them. With other processes
@@ -422,4 +423,25 @@ export function kidOf(jwt: string): string {
   const header = JSON.parse(Buffer.from(jwt.split(".")[0]!, "base64url").toString()) as { kid?: string };
   if (typeof header.kid !== "string") throw new Error("token has no kid");
   return header.kid;
+}
+
+/**
+ * Instances A and B on a Redis of their own, which the test may stop, pause or kill, polling
+ * revocations every `pollSeconds` while it is away. Hooks run in order and after-hooks in reverse:
+ * Redis is up before the instances and down after them. A starts first and creates the signing
+ * key; B loads it.
+ */
+export function usePairOnPrivateRedis(pollSeconds: number) {
+  const redis = useForFile(startPrivateRedis, (r) => r.destroy());
+  const cluster = useCluster({
+    redis: () => redis.url,
+    env: { REVOCATION_POLL_SECONDS: String(pollSeconds) },
+  });
+  let a: Instance | undefined;
+  let b: Instance | undefined;
+  beforeAll(async () => {
+    [a] = await cluster.start("A");
+    [b] = await cluster.start("B");
+  });
+  return { redis, cluster, a: standIn(() => a), b: standIn(() => b) };
 }

@@ -3,29 +3,16 @@
 // the session's socket on B — not only close it within the polling bound. Notes are written on B
 // itself (its own subscribers still get its events while Redis is away) until the socket closes.
 import { Redis } from "ioredis";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bearer, closeOf, connect, NOTE_EVENTS, type RawClient } from "../subscriptions/support/ws-client.js";
-import { startPrivateRedis } from "../support/private-services.js";
-import { useForFile } from "../support/use-for-file.js";
-import { type Instance, registerUser, type Tokens, useCluster, within } from "./cluster.js";
+import { type Instance, registerUser, type Tokens, usePairOnPrivateRedis, within } from "./cluster.js";
 
 // The default: a socket left open until the next timed poll receives events for seconds (old code).
 const POLL_SECONDS = 5;
 const PAUSE_MS = 15_000;
 const CREATE = "mutation Create($input: CreateNoteInput!) { createNote(input: $input) { id } }";
 
-const redis = useForFile(startPrivateRedis, (r) => r.destroy());
-const cluster = useCluster({
-  redis: () => redis.url,
-  env: { REVOCATION_POLL_SECONDS: String(POLL_SECONDS) },
-});
-let a: Instance;
-let b: Instance;
-
-beforeAll(async () => {
-  [a] = await cluster.start("A");
-  [b] = await cluster.start("B");
-});
+const { redis, a, b } = usePairOnPrivateRedis(POLL_SECONDS);
 
 const feedOf = async (instance: Instance) =>
   ((await instance.get("/readyz")).body as { checks: { revocations?: string } }).checks.revocations;

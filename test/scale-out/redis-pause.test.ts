@@ -3,27 +3,14 @@
 // Each instance must see that its own heartbeats no longer come back, poll the database, and so
 // refuse a logged-out token within the polling bound, not when Redis resumes.
 import { Redis } from "ioredis";
-import { beforeAll, describe, expect, it } from "vitest";
-import { startPrivateRedis } from "../support/private-services.js";
-import { useForFile } from "../support/use-for-file.js";
-import { errorOf, type Instance, registerUser, useCluster, within } from "./cluster.js";
+import { describe, expect, it } from "vitest";
+import { errorOf, type Instance, registerUser, usePairOnPrivateRedis, within } from "./cluster.js";
 
 const POLL_SECONDS = 2;
 const PAUSE_MS = 12_000;
 const ME = "{ me { id } }";
 
-const redis = useForFile(startPrivateRedis, (r) => r.destroy());
-const cluster = useCluster({
-  redis: () => redis.url,
-  env: { REVOCATION_POLL_SECONDS: String(POLL_SECONDS) },
-});
-let a: Instance;
-let b: Instance;
-
-beforeAll(async () => {
-  [a] = await cluster.start("A");
-  [b] = await cluster.start("B");
-});
+const { redis, a, b } = usePairOnPrivateRedis(POLL_SECONDS);
 
 const readiness = async (instance: Instance) =>
   ((await instance.get("/readyz")).body as { checks: Record<string, string> }).checks;
